@@ -1,0 +1,57 @@
+"""Connector SDK and the built-in connectors (Flatchr, ...).
+
+from connectors import default_registry
+Flatchr = default_registry().get("flatchr")
+"""
+
+from connectors.sdk.base import (
+    CandidatePage,
+    CandidateRecord,
+    Capability,
+    Connector,
+    ConnectorSettings,
+    FileDownload,
+    IdScope,
+    MappingContext,
+)
+from connectors.sdk.errors import (
+    AuthFailed,
+    ConnectorError,
+    InvalidVendorResponse,
+    NotFound,
+    RateLimited,
+    UnsupportedOperation,
+    VendorRejectedRequest,
+    VendorTimeout,
+    VendorUnavailable,
+)
+from connectors.sdk.http import RetryPolicy
+from connectors.sdk.ratelimit import InMemoryRateLimiter, RateLimiter, RateRule
+from connectors.sdk.registry import ENTRY_POINT_GROUP, ConnectorRegistry, default_registry
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "AuthFailed",
+    "CandidatePage",
+    "CandidateRecord",
+    "Capability",
+    "Connector",
+    "ConnectorError",
+    "ConnectorRegistry",
+    "ConnectorSettings",
+    "FileDownload",
+    "IdScope",
+    "InMemoryRateLimiter",
+    "InvalidVendorResponse",
+    "MappingContext",
+    "NotFound",
+    "RateLimited",
+    "RateLimiter",
+    "RateRule",
+    "RetryPolicy",
+    "UnsupportedOperation",
+    "VendorRejectedRequest",
+    "VendorTimeout",
+    "VendorUnavailable",
+    "default_registry",
+]

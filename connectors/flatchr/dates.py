@@ -1,0 +1,45 @@
+"""Flatchr's three date forms: ``DD/MM/YY`` strings, Unix seconds, and ISO 8601.
+
+Search rows use ``DD/MM/YY`` (day precision, taken as midnight UTC), applicant objects use epoch
+seconds, nested candidate objects use ISO 8601. Search *filters* take ``MM/DD/YY`` instead.
+"""
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+from connectors.sdk.normalize import epoch_datetime, iso_datetime
+
+_DAY_FIRST = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})\s*$")
+
+
+def parse_flatchr_date(value: Any) -> datetime | None:
+    """Any Flatchr date form to a UTC datetime; None when missing or unreadable."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return epoch_datetime(value)
+    if not isinstance(value, str):
+        return None
+    match = _DAY_FIRST.match(value)
+    if match:
+        day, month, year = (int(part) for part in match.groups())
+        if year < 100:
+            year += 2000
+        try:
+            return datetime(year, month, day, tzinfo=UTC)
+        except ValueError:
+            return None
+    return epoch_datetime(value) or iso_datetime(value)
+
+
+def search_filter_date(day: date) -> str:
+    """The ``MM/DD/YY`` form the search filters (``start_update``...) expect."""
+    return day.strftime("%m/%d/%y")
+
+
+def parse_search_filter_date(value: str) -> date | None:
+    try:
+        return datetime.strptime(value.strip(), "%m/%d/%y").date()
+    except ValueError:
+        return None

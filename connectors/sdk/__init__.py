@@ -1,0 +1,1 @@
+"""The connector SDK: base class, HTTP toolkit, registry, errors, conformance kit."""

@@ -1,0 +1,221 @@
+"""The Connector base class and the value types its operations exchange."""
+
+import asyncio
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from types import TracebackType
+from typing import Any, ClassVar, Generic, Self, TypeVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from connectors.sdk.errors import UnsupportedOperation
+from connectors.sdk.http import DEFAULT_TIMEOUT, RetryPolicy, VendorHttp
+from connectors.sdk.ratelimit import Clock, InMemoryRateLimiter, RateLimiter, Sleep
+from connectors.sdk.secrets import Redactor
+from schemas import Attachment, Candidate
+
+UNIFIED_NAMESPACE = uuid.UUID("5b0b2d6e-8f3e-4b8a-9d0e-2a6f1c3e7d41")
+
+
+class Capability(StrEnum):
+    LIST_CANDIDATES = "list_candidates"
+    UPDATED_SINCE = "updated_since"
+    GET_CANDIDATE = "get_candidate"
+    LIST_ATTACHMENTS = "list_attachments"
+    DOWNLOAD_ATTACHMENT = "download_attachment"
+    VERIFY_CREDENTIALS = "verify_credentials"
+    WEBHOOKS = "webhooks"
+    CREATE_CANDIDATE = "create_candidate"
+
+
+class ConnectorSettings(BaseModel):
+    """Base of every connector's settings. Credentials are ``SecretStr``: repr shows ``***``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base_url: str
+
+    def secret_values(self) -> list[str]:
+        """Every credential in these settings, for redaction."""
+        return [
+            value.get_secret_value()
+            for value in self.__dict__.values()
+            if isinstance(value, SecretStr)
+        ]
+
+    def account_key(self) -> str:
+        """What identifies the vendor account (not a secret): keys ids and rate limits."""
+        return self.base_url
+
+
+@dataclass(frozen=True)
+class IdScope:
+    """Deterministic unified ids: the same (scope, kind, remote id) always gives the same UUID."""
+
+    namespace: uuid.UUID
+
+    @classmethod
+    def for_account(cls, connector_name: str, account_key: str) -> "IdScope":
+        return cls(uuid.uuid5(UNIFIED_NAMESPACE, f"{connector_name}:{account_key}"))
+
+    def candidate_id(self, remote_id: str) -> uuid.UUID:
+        return uuid.uuid5(self.namespace, f"candidate:{remote_id}")
+
+    def attachment_id(self, remote_id: str) -> uuid.UUID:
+        return uuid.uuid5(self.namespace, f"attachment:{remote_id}")
+
+
+@dataclass(frozen=True)
+class MappingContext:
+    """Everything a pure mapping function needs besides the vendor payload."""
+
+    ids: IdScope
+    observed_at: datetime
+    company_name: str | None = None
+    default_phone_region: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CandidateRecord:
+    """A candidate with the attachments the vendor gave alongside it."""
+
+    candidate: Candidate
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class CandidatePage:
+    records: tuple[CandidateRecord, ...]
+    total: int | None = None
+    """How many records the whole enumeration holds, when the vendor says (for progress)."""
+    skipped: int = 0
+    """Vendor records on this page that could not be mapped (logged without their content)."""
+
+
+@dataclass
+class FileDownload:
+    """An open download: read ``chunks`` once, inside the ``async with`` that produced it."""
+
+    file_name: str | None
+    content_type: str
+    size: int | None
+    chunks: AsyncIterator[bytes]
+
+
+S = TypeVar("S", bound=ConnectorSettings)
+
+
+class Connector(ABC, Generic[S]):
+    """Base of every connector. Subclasses declare their attributes and implement operations.
+
+    Use it as ``async with FlatchrConnector(settings) as connector: ...``.
+    """
+
+    name: ClassVar[str]
+    display_name: ClassVar[str]
+    settings_model: ClassVar[type[ConnectorSettings]]
+    capabilities: ClassVar[frozenset[Capability]]
+    candidate_fields: ClassVar[frozenset[str]]
+    """Unified Candidate fields this connector fills (drives docs/coverage.md)."""
+    attachment_fields: ClassVar[frozenset[str]]
+
+    def __init__(
+        self,
+        settings: S,
+        *,
+        client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        limiter: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        id_scope: IdScope | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.settings = settings
+        self.ids = id_scope or IdScope.for_account(self.name, settings.account_key())
+        self.redact = Redactor(settings.secret_values())
+        self.clock = clock
+        self.http = VendorHttp(
+            vendor=self.display_name,
+            base_url=settings.base_url,
+            auth=self.build_auth(),
+            client=client,
+            transport=transport,
+            timeout=timeout,
+            retry=retry,
+            limiter=limiter or InMemoryRateLimiter(clock=clock, sleep=sleep),
+            redactor=self.redact,
+            sleep=sleep,
+            describe_error=self.describe_error,
+            error_rules=self.error_rules(),
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} account={self.settings.account_key()!r}>"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    # --- hooks -------------------------------------------------------------------------------
+
+    def build_auth(self) -> httpx.Auth | None:
+        return None
+
+    def describe_error(self, response: httpx.Response) -> str | None:
+        """A short, secret-free reading of a vendor error body (e.g. its error code)."""
+        return None
+
+    def error_rules(self) -> dict[int, Any] | None:
+        return None
+
+    def context(self) -> MappingContext:
+        return MappingContext(ids=self.ids, observed_at=datetime.now(UTC))
+
+    # --- operations --------------------------------------------------------------------------
+
+    @abstractmethod
+    def iter_candidates(
+        self, *, updated_since: datetime | None = None, page_size: int = 500
+    ) -> AsyncIterator[CandidatePage]:
+        """Every candidate, page by page; with ``updated_since``, at least those changed since."""
+
+    @abstractmethod
+    async def get_candidate(
+        self, remote_id: str, *, known: Candidate | None = None
+    ) -> CandidateRecord:
+        """One candidate, fresh from the vendor. ``known`` is the last stored copy, if any."""
+
+    async def list_attachments(
+        self, remote_id: str, *, known: Candidate | None = None
+    ) -> list[Attachment]:
+        record = await self.get_candidate(remote_id, known=known)
+        return list(record.attachments)
+
+    def download_attachment(
+        self, attachment_remote_id: str
+    ) -> AbstractAsyncContextManager[FileDownload]:
+        raise UnsupportedOperation(f"{self.display_name} cannot download attachments")
+
+    @abstractmethod
+    async def verify_credentials(self) -> None:
+        """Raise AuthFailed (or another ConnectorError) unless the settings work."""

@@ -1,0 +1,353 @@
+"""The one HTTP toolkit every connector uses.
+
+Timeouts on every call, retries with exponential backoff and jitter for idempotent requests,
+``Retry-After`` honoured up to a cap, per-account rate limiting, and vendor responses mapped to
+:mod:`connectors.sdk.errors` through one table (Airbyte style). Error texts are built from the
+method and the path only, then passed through the redactor: no credential can leave in them.
+"""
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from connectors.sdk.errors import (
+    AuthFailed,
+    ConnectorError,
+    InvalidVendorResponse,
+    NotFound,
+    RateLimited,
+    VendorRejectedRequest,
+    VendorTimeout,
+    VendorUnavailable,
+)
+from connectors.sdk.ratelimit import InMemoryRateLimiter, RateLimiter, RateRule, Sleep
+from connectors.sdk.secrets import Redactor, safe_target
+
+logger = logging.getLogger("connectors.http")
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+@dataclass(frozen=True)
+class ErrorRule:
+    error: type[ConnectorError]
+    retryable: bool
+
+
+# Status -> what it means. Connectors may override entries (see VendorHttp.error_rules).
+ERROR_TABLE: Mapping[int, ErrorRule] = {
+    400: ErrorRule(VendorRejectedRequest, retryable=False),
+    401: ErrorRule(AuthFailed, retryable=False),
+    403: ErrorRule(AuthFailed, retryable=False),
+    404: ErrorRule(NotFound, retryable=False),
+    405: ErrorRule(VendorRejectedRequest, retryable=False),
+    408: ErrorRule(VendorTimeout, retryable=True),
+    409: ErrorRule(VendorRejectedRequest, retryable=False),
+    410: ErrorRule(NotFound, retryable=False),
+    422: ErrorRule(VendorRejectedRequest, retryable=False),
+    429: ErrorRule(RateLimited, retryable=True),
+    500: ErrorRule(VendorUnavailable, retryable=True),
+    502: ErrorRule(VendorUnavailable, retryable=True),
+    503: ErrorRule(VendorUnavailable, retryable=True),
+    504: ErrorRule(VendorTimeout, retryable=True),
+}
+
+
+def rule_for(status: int, overrides: Mapping[int, ErrorRule] | None = None) -> ErrorRule:
+    if overrides and status in overrides:
+        return overrides[status]
+    if status in ERROR_TABLE:
+        return ERROR_TABLE[status]
+    if status >= 500:
+        return ErrorRule(VendorUnavailable, retryable=True)
+    return ErrorRule(VendorRejectedRequest, retryable=False)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter; ``Retry-After`` wins when the vendor sends one."""
+
+    max_attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    """Cap on any single wait. A longer ``Retry-After`` is not waited out: RateLimited is raised."""
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return rng.uniform(ceiling / 2, ceiling)
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+ErrorDescriber = Callable[[httpx.Response], str | None]
+
+
+def no_description(response: httpx.Response) -> str | None:
+    return None
+
+
+def json_body(response: httpx.Response, redact: Callable[[str], str] = str) -> Any:
+    """The decoded JSON body, or InvalidVendorResponse (never a raw decode error)."""
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        target = redact(f"{response.request.method} {safe_target(str(response.request.url))}")
+        raise InvalidVendorResponse(
+            f"vendor answered {target} with a body that is not valid JSON",
+            vendor_status=response.status_code,
+        ) from exc
+
+
+class VendorHttp:
+    """An httpx.AsyncClient wrapper that speaks the SDK's error language.
+
+    The client may be injected (tests pass one over ``httpx.ASGITransport``); URLs are joined
+    here and auth/timeout are passed per request, so an injected client needs no configuration.
+    """
+
+    def __init__(
+        self,
+        *,
+        vendor: str,
+        base_url: str,
+        auth: httpx.Auth | None = None,
+        client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        limiter: RateLimiter | None = None,
+        redactor: Redactor | None = None,
+        sleep: Sleep = asyncio.sleep,
+        describe_error: ErrorDescriber = no_description,
+        error_rules: Mapping[int, ErrorRule] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.vendor = vendor
+        self.base_url = base_url.rstrip("/")
+        self.auth = auth
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.limiter = limiter or InMemoryRateLimiter()
+        self.redact = redactor or Redactor()
+        self._sleep = sleep
+        self._describe_error = describe_error
+        self._error_rules = error_rules
+        self._rng = rng or random.Random()
+        self._owns_client = client is None
+        self.client = client or httpx.AsyncClient(transport=transport, follow_redirects=False)
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self.client.aclose()
+
+    def url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        rate: RateRule | None = None,
+        auth: bool = True,
+    ) -> httpx.Response:
+        """Send with retries; return a 2xx/3xx response or raise a ConnectorError."""
+        async with self._send(
+            method,
+            path,
+            params=params,
+            json=json,
+            data=data,
+            files=files,
+            headers=headers,
+            idempotent=idempotent,
+            rate=rate,
+            auth=auth,
+            stream=False,
+        ) as response:
+            return response
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        rate: RateRule | None = None,
+        auth: bool = True,
+    ) -> AsyncIterator[httpx.Response]:
+        """Like :meth:`request` but the body is left unread, for streaming downloads."""
+        async with self._send(
+            method,
+            path,
+            params=params,
+            headers=headers,
+            idempotent=True,
+            rate=rate,
+            auth=auth,
+            stream=True,
+        ) as response:
+            yield response
+
+    async def get_json(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        rate: RateRule | None = None,
+    ) -> Any:
+        response = await self.request("GET", path, params=params, rate=rate)
+        return json_body(response, self.redact)
+
+    @asynccontextmanager
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        idempotent: bool | None,
+        rate: RateRule | None,
+        auth: bool,
+        stream: bool,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        files: Any = None,
+    ) -> AsyncIterator[httpx.Response]:
+        method = method.upper()
+        may_retry = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        target = self.redact(f"{method} {safe_target(self.url(path))}")
+        attempt = 0
+        while True:
+            attempt += 1
+            request = self.client.build_request(
+                method,
+                self.url(path),
+                params=params,
+                json=json,
+                data=data,
+                files=files,
+                headers=headers,
+                timeout=self.timeout,
+            )
+            failure: ConnectorError
+            retryable = True
+            retry_after: float | None = None
+            response: httpx.Response | None = None
+            try:
+                if rate is None:
+                    response = await self._send_once(request, auth=auth, stream=stream)
+                else:
+                    async with self.limiter.slot(rate):
+                        response = await self._send_once(request, auth=auth, stream=stream)
+            except httpx.TimeoutException:
+                failure = VendorTimeout(f"{self.vendor} did not answer {target} in time")
+            except httpx.TransportError as exc:
+                failure = VendorUnavailable(
+                    f"{self.vendor} could not be reached for {target} ({type(exc).__name__})"
+                )
+            else:
+                if response.status_code < 400:
+                    try:
+                        yield response
+                    finally:
+                        await response.aclose()
+                    return
+                failure, retryable, retry_after = await self._failure_from(response, target)
+            if not (may_retry and retryable) or attempt >= self.retry.max_attempts:
+                raise self._final(failure, attempt)
+            delay = (
+                retry_after if retry_after is not None else self.retry.backoff(attempt, self._rng)
+            )
+            if delay > self.retry.max_delay:
+                # The vendor wants a longer pause than we will hold a caller for: say so.
+                raise RateLimited(
+                    f"{self.vendor} asked to retry {target} after {delay:.0f}s",
+                    retry_after=delay,
+                    vendor_status=failure.vendor_status,
+                )
+            logger.info(
+                "retrying %s after %s (attempt %d/%d, waiting %.2fs)",
+                target,
+                failure.code,
+                attempt,
+                self.retry.max_attempts,
+                delay,
+            )
+            await self._sleep(delay)
+
+    async def _send_once(
+        self, request: httpx.Request, *, auth: bool, stream: bool
+    ) -> httpx.Response:
+        return await self.client.send(
+            request,
+            auth=self.auth if auth and self.auth is not None else None,
+            stream=stream,
+            follow_redirects=False,
+        )
+
+    async def _failure_from(
+        self, response: httpx.Response, target: str
+    ) -> tuple[ConnectorError, bool, float | None]:
+        """The error a vendor response means, whether to retry it, and how long to wait."""
+        await response.aread()
+        await response.aclose()
+        rule = rule_for(response.status_code, self._error_rules)
+        described = self._describe_error(response)
+        message = f"{self.vendor} answered {response.status_code} to {target}"
+        if described:
+            message = f"{message}: {described}"
+        message = self.redact(message)
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        error: ConnectorError
+        if rule.error is RateLimited:
+            error = RateLimited(
+                message, retry_after=retry_after, vendor_status=response.status_code
+            )
+        else:
+            error = rule.error(message, vendor_status=response.status_code)
+        return error, rule.retryable, retry_after
+
+    @staticmethod
+    def _final(failure: ConnectorError, attempts: int) -> ConnectorError:
+        if attempts > 1:
+            failure.message = f"{failure.message} (after {attempts} attempts)"
+            failure.args = (failure.message,)
+        return failure

@@ -1,0 +1,59 @@
+"""Client-side rate limiting keyed per vendor account, so the vendor never has to say 429.
+
+The state sits behind :class:`RateLimiter` so that a shared backend (Redis) can replace the
+in-process one when several server processes call the same vendor account.
+"""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Protocol
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RateRule:
+    """At most one request start per ``min_interval`` seconds for ``key``, one at a time."""
+
+    key: str
+    min_interval: float
+
+
+class RateLimiter(Protocol):
+    def slot(self, rule: RateRule) -> AbstractAsyncContextManager[None]:
+        """Wait for the right to start a request under ``rule``; hold it for the request."""
+        ...
+
+
+class InMemoryRateLimiter:
+    """One lock and one last-start time per key: serial calls, spaced by ``min_interval``."""
+
+    def __init__(self, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._last_start: dict[str, float] = {}
+
+    @asynccontextmanager
+    async def slot(self, rule: RateRule) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(rule.key, asyncio.Lock())
+        async with lock:
+            last = self._last_start.get(rule.key)
+            if last is not None:
+                wait = last + rule.min_interval - self._clock()
+                if wait > 0:
+                    await self._sleep(wait)
+            self._last_start[rule.key] = self._clock()
+            yield
+
+
+class NoRateLimiter:
+    """For vendors without a documented limit: never waits."""
+
+    @asynccontextmanager
+    async def slot(self, rule: RateRule) -> AsyncIterator[None]:
+        yield

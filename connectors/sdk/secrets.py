@@ -1,0 +1,36 @@
+"""Scrubbing of credentials out of any text that could leave the connector."""
+
+import re
+from collections.abc import Iterable
+
+REDACTED = "***"
+_QUERY_SECRET = re.compile(
+    r"(?i)([?&](?:token|api_key|access_token|key|signature|x-amz-signature|x-amz-credential)=)[^&#\s]*"
+)
+
+
+class Redactor:
+    """Replaces every known secret value, and secret-looking query parameters, with ``***``."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        # Longest first, so a secret that contains another is replaced whole.
+        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+
+    def add(self, secret: str) -> None:
+        if len(secret) >= 4 and secret not in self._secrets:
+            self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return _QUERY_SECRET.sub(rf"\1{REDACTED}", text)
+
+
+def safe_target(url: str) -> str:
+    """The part of a URL that is safe to show: path only, no query string, no userinfo."""
+    without_query = url.split("?", 1)[0].split("#", 1)[0]
+    if "://" in without_query:
+        scheme, rest = without_query.split("://", 1)
+        host_and_path = rest.split("@", 1)[-1]
+        return f"{scheme}://{host_and_path}"
+    return without_query

@@ -1,0 +1,26 @@
+"""Timezone-aware datetimes that always come out as UTC ISO 8601 (``...Z``)."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, PlainSerializer
+
+
+def to_utc(value: datetime) -> datetime:
+    """Return ``value`` in UTC. A naive datetime is taken to be UTC (documented)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def format_utc(value: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z`` suffix, the form Bindbee's examples use."""
+    return to_utc(value).isoformat().replace("+00:00", "Z")
+
+
+UtcDateTime = Annotated[
+    datetime,
+    AfterValidator(to_utc),
+    PlainSerializer(format_utc, return_type=str, when_used="json"),
+]
+"""A datetime that validates to UTC and serializes to JSON as ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``."""
