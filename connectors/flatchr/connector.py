@@ -83,7 +83,6 @@ class FlatchrConnector(Connector[FlatchrSettings]):
             "last_name",
             "company",
             "title",
-            "is_private",
             "phone_numbers",
             "email_addresses",
             "urls",

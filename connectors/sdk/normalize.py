@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -27,6 +28,12 @@ def phone(value: Any, *, default_region: str | None = None) -> str | None:
     cleaned = text(value)
     if cleaned is None:
         return None
+    return _e164(cleaned, default_region)
+
+
+@lru_cache(maxsize=65_536)
+def _e164(cleaned: str, default_region: str | None) -> str:
+    # Parsing costs ~30 us; the same numbers come back on every re-sync, so results are cached.
     try:
         parsed = phonenumbers.parse(cleaned, default_region)
     except phonenumbers.NumberParseException:
@@ -82,3 +89,7 @@ def latest(values: Iterable[datetime | None]) -> datetime | None:
 
 def drop_none(mapping: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in mapping.items() if value is not None}
+
+
+def phone_cache_clear() -> None:
+    _e164.cache_clear()

@@ -1,0 +1,228 @@
+"""The conformance kit: the checks every connector passes against its emulator.
+
+A connector's test module needs one line::
+
+    TestFlatchrConformance = conformance_suite(make_flatchr_harness)
+
+where ``make_flatchr_harness()`` returns a :class:`ConformanceHarness` wired to the emulator.
+Needs pytest (and pytest-asyncio in auto mode), so it is imported only by test suites.
+"""
+
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from connectors.sdk.base import CandidateRecord, Capability, Connector
+from connectors.sdk.emulation import Faults
+from connectors.sdk.errors import (
+    AuthFailed,
+    ConnectorError,
+    InvalidVendorResponse,
+    NotFound,
+    RateLimited,
+    VendorTimeout,
+    VendorUnavailable,
+)
+from schemas import Attachment, Candidate
+
+PLATFORM_FIELDS = frozenset({"id", "modified_at", "remote_was_deleted"})
+
+
+async def no_sleep(seconds: float) -> None:
+    """Retries in conformance tests must not slow the suite down."""
+
+
+@dataclass
+class ConformanceHarness:
+    """What the kit needs: a connector factory over the emulator, and the emulator's switches."""
+
+    make_connector: Callable[[], Connector[Any]]
+    faults: Faults
+    expected_count: int
+    """How many candidates a full enumeration must yield."""
+    page_size: int
+    """A page size small enough to force several pages."""
+    secrets: Sequence[str]
+    """Every credential the connector holds; none may appear in any error text or log."""
+    missing_remote_id: str = "does-not-exist-0000"
+
+
+async def enumerate_all(
+    connector: Connector[Any], page_size: int
+) -> tuple[list[CandidateRecord], int]:
+    records: list[CandidateRecord] = []
+    pages = 0
+    async for page in connector.iter_candidates(page_size=page_size):
+        pages += 1
+        records.extend(page.records)
+        assert pages < 10_000, "enumeration does not terminate"
+    return records, pages
+
+
+def error_texts(exc: BaseException) -> str:
+    return "\n".join([str(exc), repr(exc), *traceback.format_exception(exc)])
+
+
+class ConnectorConformance:
+    """Checks shared by all connectors; subclasses get a ``harness`` fixture."""
+
+    @pytest.fixture
+    def harness(self) -> ConformanceHarness:  # pragma: no cover - replaced by conformance_suite
+        raise NotImplementedError
+
+    async def test_settings_repr_hides_secrets(self, harness: ConformanceHarness) -> None:
+        connector = harness.make_connector()
+        try:
+            shown = f"{connector!r} {connector.settings!r} {connector.settings}"
+            for secret in harness.secrets:
+                assert secret not in shown
+        finally:
+            await connector.aclose()
+
+    async def test_enumeration_crosses_pages_terminates_and_validates(
+        self, harness: ConformanceHarness
+    ) -> None:
+        async with harness.make_connector() as connector:
+            records, pages = await enumerate_all(connector, harness.page_size)
+        assert pages >= 2
+        remote_ids = [r.candidate.remote_id for r in records]
+        assert len(remote_ids) == harness.expected_count
+        assert len(set(remote_ids)) == len(remote_ids), "a candidate came twice"
+        for record in records:
+            # Models survive a JSON round trip, and attachment links are consistent.
+            candidate = Candidate.model_validate_json(record.candidate.model_dump_json())
+            assert candidate == record.candidate
+            ids = {a.id for a in record.attachments}
+            assert ids <= set(candidate.attachments or [])
+            for attachment in record.attachments:
+                assert Attachment.model_validate_json(attachment.model_dump_json()) == attachment
+                assert attachment.candidate == candidate.id
+
+    async def test_declared_fields_are_filled_and_no_others(
+        self, harness: ConformanceHarness
+    ) -> None:
+        async with harness.make_connector() as connector:
+            records, _ = await enumerate_all(connector, harness.page_size)
+            declared = type(connector).candidate_fields
+        filled: set[str] = set()
+        for record in records:
+            dumped = record.candidate.model_dump()
+            filled |= {name for name, value in dumped.items() if value not in (None, [], {})}
+        never_filled = declared - filled
+        undeclared = filled - declared - PLATFORM_FIELDS
+        assert not never_filled, f"declared but never filled over the emulator data: {never_filled}"
+        assert not undeclared, f"filled but not declared: {undeclared}"
+
+    async def test_get_candidate_matches_enumeration(self, harness: ConformanceHarness) -> None:
+        async with harness.make_connector() as connector:
+            records, _ = await enumerate_all(connector, harness.page_size)
+            for record in (records[0], records[-1]):
+                fresh = await connector.get_candidate(
+                    record.candidate.remote_id or "", known=record.candidate
+                )
+                assert (
+                    fresh.candidate.model_copy(update={"modified_at": record.candidate.modified_at})
+                    == record.candidate
+                )
+
+    async def test_missing_candidate_is_not_found(self, harness: ConformanceHarness) -> None:
+        async with harness.make_connector() as connector:
+            with pytest.raises(NotFound):
+                await connector.get_candidate(harness.missing_remote_id)
+
+    async def test_download_streams_an_attachment(self, harness: ConformanceHarness) -> None:
+        async with harness.make_connector() as connector:
+            if Capability.DOWNLOAD_ATTACHMENT not in connector.capabilities:
+                pytest.skip("connector does not download attachments")
+            records, _ = await enumerate_all(connector, harness.page_size)
+            attachment = next(a for r in records for a in r.attachments)
+            async with connector.download_attachment(attachment.remote_id or "") as download:
+                body = b"".join([chunk async for chunk in download.chunks])
+        assert body
+        assert download.content_type
+        assert download.file_name
+
+    @pytest.mark.parametrize(
+        ("status", "expected"),
+        [
+            (401, AuthFailed),
+            (403, AuthFailed),
+            (404, NotFound),
+            (500, VendorUnavailable),
+            (502, VendorUnavailable),
+            (503, VendorUnavailable),
+            (504, VendorTimeout),
+        ],
+    )
+    async def test_vendor_status_maps_to_typed_error(
+        self,
+        harness: ConformanceHarness,
+        status: int,
+        expected: type[ConnectorError],
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        harness.faults.fail_status = status
+        await self._expect(harness, expected, caplog)
+
+    async def test_rate_limit_storm_maps_to_rate_limited_with_retry_after(
+        self, harness: ConformanceHarness, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        harness.faults.rate_limit_storm = True
+        harness.faults.retry_after = "2"
+        error = await self._expect(harness, RateLimited, caplog)
+        assert isinstance(error, RateLimited)
+        assert error.retry_after == 2.0
+
+    async def test_timeout_maps_to_vendor_timeout(
+        self, harness: ConformanceHarness, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        harness.faults.hang = True
+        await self._expect(harness, VendorTimeout, caplog)
+
+    async def test_malformed_json_maps_to_invalid_vendor_response(
+        self, harness: ConformanceHarness, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        harness.faults.malformed_json = True
+        await self._expect(harness, InvalidVendorResponse, caplog)
+
+    async def test_transient_failures_are_retried(self, harness: ConformanceHarness) -> None:
+        harness.faults.fail_status = 503
+        harness.faults.fail_count = 2
+        async with harness.make_connector() as connector:
+            records, _ = await enumerate_all(connector, harness.page_size)
+        assert len(records) == harness.expected_count
+
+    async def _expect(
+        self,
+        harness: ConformanceHarness,
+        expected: type[ConnectorError],
+        caplog: pytest.LogCaptureFixture,
+    ) -> ConnectorError:
+        caplog.set_level(logging.DEBUG)
+        async with harness.make_connector() as connector:
+            with pytest.raises(expected) as caught:
+                await enumerate_all(connector, harness.page_size)
+        texts = error_texts(caught.value) + "\n" + caplog.text
+        for secret in harness.secrets:
+            assert secret not in texts, "a secret leaked into an error or a log line"
+        return caught.value
+
+
+def conformance_suite(
+    make_harness: Callable[[], ConformanceHarness | Awaitable[ConformanceHarness]],
+) -> type[ConnectorConformance]:
+    """A ready-to-collect test class for one connector: ``TestX = conformance_suite(make)``."""
+
+    class Suite(ConnectorConformance):
+        @pytest.fixture
+        async def harness(self) -> ConformanceHarness:
+            made = make_harness()
+            if isinstance(made, ConformanceHarness):
+                return made
+            return await made
+
+    return Suite

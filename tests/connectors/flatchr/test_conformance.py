@@ -1,0 +1,24 @@
+"""The SDK conformance kit, run against the Flatchr emulator."""
+
+import httpx
+
+from connectors.sdk.conformance import ConformanceHarness, conformance_suite
+from tests.connectors.flatchr.conftest import API_KEY, make_connector, make_emulator
+from tests.helpers import VirtualClock
+
+
+def flatchr_harness() -> ConformanceHarness:
+    clock = VirtualClock()
+    emulator = make_emulator(size=45, clock=clock)
+    return ConformanceHarness(
+        make_connector=lambda: make_connector(
+            emulator, clock=clock, sleep=clock.sleep, timeout=httpx.Timeout(0.5)
+        ),
+        faults=emulator.faults,
+        expected_count=45,
+        page_size=20,
+        secrets=[API_KEY],
+    )
+
+
+TestFlatchrConformance = conformance_suite(flatchr_harness)

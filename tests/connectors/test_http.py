@@ -1,0 +1,184 @@
+"""The shared HTTP toolkit: retries, Retry-After, error table, redaction, rate limiting."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from connectors.sdk.errors import (
+    AuthFailed,
+    InvalidVendorResponse,
+    NotFound,
+    RateLimited,
+    VendorRejectedRequest,
+    VendorTimeout,
+    VendorUnavailable,
+)
+from connectors.sdk.http import RetryPolicy, VendorHttp, json_body, parse_retry_after
+from connectors.sdk.ratelimit import InMemoryRateLimiter, RateRule
+from connectors.sdk.secrets import Redactor
+from tests.helpers import VirtualClock
+
+SECRET = "sk_live_verysecretvalue"
+
+
+def vendor_http(handler, *, clock: VirtualClock | None = None, **kwargs) -> VendorHttp:
+    clock = clock or VirtualClock()
+    return VendorHttp(
+        vendor="Acme",
+        base_url="https://api.acme.test",
+        client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+        sleep=clock.sleep,
+        redactor=Redactor([SECRET]),
+        limiter=InMemoryRateLimiter(clock=clock, sleep=clock.sleep),
+        **kwargs,
+    )
+
+
+def test_retry_after_seconds_and_http_date() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert parse_retry_after("7") == 7.0
+    assert parse_retry_after(format_datetime(now + timedelta(seconds=30)), now=now) == 30.0
+    assert parse_retry_after(format_datetime(now - timedelta(seconds=30)), now=now) == 0.0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
+
+
+@given(st.integers(min_value=0, max_value=10**6))
+def test_retry_after_any_delta_seconds(seconds: int) -> None:
+    assert parse_retry_after(str(seconds)) == float(seconds)
+
+
+async def test_transient_5xx_is_retried_with_backoff_then_succeeds() -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(503 if len(calls) < 3 else 200, json={"ok": True})
+
+    clock = VirtualClock()
+    http = vendor_http(handler, clock=clock, retry=RetryPolicy(max_attempts=4, base_delay=0.5))
+    assert await http.get_json("/things") == {"ok": True}
+    assert len(calls) == 3
+    assert len(clock.slept) == 2
+    assert 0.25 <= clock.slept[0] <= 0.5 and 0.5 <= clock.slept[1] <= 1.0  # exponential, jittered
+
+
+async def test_retry_after_is_honoured() -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) == 1:
+            return httpx.Response(429, headers={"Retry-After": "3"})
+        return httpx.Response(200, json=[])
+
+    clock = VirtualClock()
+    await vendor_http(handler, clock=clock).get_json("/x")
+    assert clock.slept == [3.0]
+
+
+async def test_retry_after_beyond_cap_is_not_waited_out() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, headers={"Retry-After": "3600"})
+
+    clock = VirtualClock()
+    http = vendor_http(handler, clock=clock, retry=RetryPolicy(max_delay=30))
+    with pytest.raises(RateLimited) as caught:
+        await http.get_json("/x")
+    assert caught.value.retry_after == 3600.0
+    assert clock.slept == []
+
+
+async def test_non_idempotent_request_is_not_retried() -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(503)
+
+    with pytest.raises(VendorUnavailable):
+        await vendor_http(handler).request("POST", "/candidates", json={})
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (400, VendorRejectedRequest),
+        (401, AuthFailed),
+        (403, AuthFailed),
+        (404, NotFound),
+        (422, VendorRejectedRequest),
+        (429, RateLimited),
+        (500, VendorUnavailable),
+        (503, VendorUnavailable),
+        (504, VendorTimeout),
+        (599, VendorUnavailable),
+        (418, VendorRejectedRequest),
+    ],
+)
+async def test_status_table(status: int, error: type[Exception]) -> None:
+    http = vendor_http(lambda request: httpx.Response(status), retry=RetryPolicy(max_attempts=2))
+    with pytest.raises(error):
+        await http.get_json("/x")
+
+
+async def test_network_errors_and_timeouts_map_after_retries() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    def stall(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("slow", request=request)
+
+    with pytest.raises(VendorUnavailable, match="after 4 attempts"):
+        await vendor_http(refuse).get_json("/x")
+    with pytest.raises(VendorTimeout):
+        await vendor_http(stall).get_json("/x")
+
+
+async def test_malformed_json_is_invalid_vendor_response() -> None:
+    http = vendor_http(lambda request: httpx.Response(200, content=b"{not json"))
+    response = await http.request("GET", "/x")
+    with pytest.raises(InvalidVendorResponse):
+        json_body(response)
+
+
+async def test_secrets_never_reach_error_messages() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        # A vendor that echoes the credential back in its error body.
+        return httpx.Response(401, json={"message": f"bad token {SECRET}"})
+
+    http = vendor_http(handler, describe_error=lambda r: r.json()["message"])
+    with pytest.raises(AuthFailed) as caught:
+        await http.get_json(f"/files?token={SECRET}&key=abc")
+    text = f"{caught.value} {caught.value!r}"
+    assert SECRET not in text
+    assert "token=" not in text  # the query string is never shown
+    assert "bad token ***" in text
+
+
+async def test_rate_limiter_spaces_calls_per_key_and_serializes_them() -> None:
+    clock = VirtualClock()
+    limiter = InMemoryRateLimiter(clock=clock, sleep=clock.sleep)
+    starts: dict[str, list[float]] = {"a": [], "b": []}
+    active = {"a": 0, "b": 0}
+    peak = {"a": 0, "b": 0}
+
+    async def call(key: str) -> None:
+        async with limiter.slot(RateRule(key=key, min_interval=1.0)):
+            starts[key].append(clock())
+            active[key] += 1
+            peak[key] = max(peak[key], active[key])
+            await asyncio.sleep(0)
+            active[key] -= 1
+
+    await asyncio.gather(*(call(k) for k in ["a", "b"] * 5))
+    for key in ("a", "b"):
+        gaps = [b - a for a, b in zip(starts[key], starts[key][1:], strict=False)]
+        assert all(gap >= 1.0 for gap in gaps)
+        assert peak[key] == 1
