@@ -55,6 +55,14 @@ class ConnectorSettings(BaseModel):
         """What identifies the vendor account (not a secret): keys ids and rate limits."""
         return self.base_url
 
+    def to_storage(self) -> dict[str, Any]:
+        """Every setting with credentials in clear: only for storage that encrypts them."""
+        data: dict[str, Any] = self.model_dump(mode="json")
+        for name, value in self.__dict__.items():
+            if isinstance(value, SecretStr):
+                data[name] = value.get_secret_value()
+        return data
+
 
 @dataclass(frozen=True)
 class IdScope:

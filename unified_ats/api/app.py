@@ -1,0 +1,56 @@
+"""``create_app()``: the FastAPI application."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from unified_ats.api.errors import NeverFiveHundred, install_error_handlers
+from unified_ats.api.routes import attachments, candidates, connections, health
+from unified_ats.services import Services
+from unified_ats.settings import Settings
+
+DESCRIPTION = """A unified ATS API shaped like Bindbee's: the same Candidate and Attachment
+for Flatchr, Welcome to the Jungle (Welcome Kit) and viasto Interview Suite.
+
+Every `/api/ats/v1` data route takes `Authorization: Bearer <api key>` and
+`x-connector-token: <token>`."""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    start_services: Callable[[Settings], Awaitable[Services]] | None = None,
+) -> FastAPI:
+    """The app. Pass ``services`` to share already-started parts (tests, the demo)."""
+    settings = settings or (services.settings if services else Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        app.state.services = services or await (start_services or Services.start)(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.services.aclose()
+
+    app = FastAPI(
+        title="unified-ats",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    if services is not None:
+        app.state.services = services
+    install_error_handlers(app)
+    for module in (candidates, attachments, connections, health):
+        app.include_router(module.router)
+    app.add_middleware(NeverFiveHundred)
+    return app
+
+
+def openapi_document() -> dict[str, Any]:
+    return create_app(Settings()).openapi()

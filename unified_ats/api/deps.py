@@ -1,0 +1,56 @@
+"""Dependencies as ``Annotated`` aliases: services, the tenant (API key), the connection (token)."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Header, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from unified_ats.api.errors import Unauthorized
+from unified_ats.services import Services
+from unified_ats.store.accounts import ConnectionInfo
+
+bearer = HTTPBearer(auto_error=False, description="Your unified-ats API key (uats_sk_...).")
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def get_tenant(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> uuid.UUID:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("missing API key: send Authorization: Bearer <api key>")
+    tenant = await services.accounts.tenant_for_key(credentials.credentials)
+    if tenant is None:
+        raise Unauthorized("invalid API key")
+    return tenant
+
+
+TenantDep = Annotated[uuid.UUID, Depends(get_tenant)]
+
+
+async def get_connection(
+    services: ServicesDep,
+    tenant: TenantDep,
+    x_connector_token: Annotated[
+        str | None,
+        Header(description="The connection's token (uats_ct_...), returned when it was created."),
+    ] = None,
+) -> ConnectionInfo:
+    if not x_connector_token:
+        raise Unauthorized("missing x-connector-token header")
+    connection = await services.accounts.connection_for_token(tenant, x_connector_token)
+    if connection is None:
+        # Another tenant's token gets exactly this answer too: no oracle for valid tokens.
+        raise Unauthorized("invalid connector token")
+    return connection
+
+
+ConnectionDep = Annotated[ConnectionInfo, Depends(get_connection)]

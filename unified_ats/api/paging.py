@@ -1,0 +1,40 @@
+"""Opaque keyset cursors and strict query parameters."""
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable
+
+from fastapi import Request
+
+from unified_ats.api.errors import BadRequest
+
+CURSOR_VERSION = 1
+
+
+def encode_cursor(seq: int) -> str:
+    payload = json.dumps({"v": CURSOR_VERSION, "s": seq}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        seq = payload["s"]
+        if payload.get("v") != CURSOR_VERSION or not isinstance(seq, int) or seq < 0:
+            raise ValueError
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise BadRequest("cursor is not valid: pass back a cursor this API returned") from None
+    return seq
+
+
+def reject_unknown_parameters(request: Request, allowed: Iterable[str]) -> None:
+    unknown = sorted(set(request.query_params) - set(allowed))
+    if unknown:
+        raise BadRequest(
+            f"unknown query parameter(s): {', '.join(unknown)}; "
+            f"allowed: {', '.join(sorted(allowed))}"
+        )

@@ -1,0 +1,142 @@
+"""``/api/ats/v1/attachments``: metadata from the store, files streamed through the connector."""
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from connectors import NotFound
+from schemas import Attachment, Page
+from unified_ats.api.deps import ConnectionDep, ServicesDep
+from unified_ats.api.errors import NotFoundError
+from unified_ats.api.paging import decode_cursor, encode_cursor, reject_unknown_parameters
+from unified_ats.api.responses import VENDOR_ERRORS, errors, shape_attachment
+from unified_ats.api.routes.candidates import json_response
+from unified_ats.reads import stored_attachment
+
+router = APIRouter(prefix="/api/ats/v1", tags=["attachments"])
+
+
+def content_disposition(file_name: str) -> str:
+    ascii_name = file_name.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}"
+
+
+@router.get(
+    "/attachments",
+    response_model=Page[Attachment],
+    responses=errors(400, 401, 422),
+    summary="List attachments",
+)
+async def list_attachments(
+    request: Request,
+    services: ServicesDep,
+    connection: ConnectionDep,
+    candidate: Annotated[uuid.UUID | None, Query(description="A candidate's unified id.")] = None,
+    cursor: str | None = None,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    include_raw_data: bool = False,
+    include_custom_fields: bool = False,
+    include_deleted: bool = False,
+) -> Response:
+    reject_unknown_parameters(
+        request,
+        {
+            "candidate",
+            "cursor",
+            "page_size",
+            "include_raw_data",
+            "include_custom_fields",
+            "include_deleted",
+        },
+    )
+    after = decode_cursor(cursor)
+    stored = await services.records.attachments(
+        connection.id,
+        candidate_id=candidate,
+        include_deleted=include_deleted,
+        after=after,
+        limit=page_size + 1,
+    )
+    page = Page[Attachment](
+        cursor=encode_cursor(stored[page_size - 1].seq) if len(stored) > page_size else None,
+        page_size=page_size,
+        items=[
+            shape_attachment(
+                services, request, s.model, raw=include_raw_data, custom=include_custom_fields
+            )
+            for s in stored[:page_size]
+        ],
+    )
+    return json_response(page.model_dump_json())
+
+
+@router.get(
+    "/attachments/{attachment_id}",
+    response_model=Attachment,
+    responses=errors(400, 401, 404, 422),
+    summary="Retrieve an attachment",
+)
+async def get_attachment(
+    request: Request,
+    attachment_id: uuid.UUID,
+    services: ServicesDep,
+    connection: ConnectionDep,
+    include_raw_data: bool = False,
+    include_custom_fields: bool = False,
+) -> Response:
+    reject_unknown_parameters(request, {"include_raw_data", "include_custom_fields"})
+    served = await stored_attachment(services, connection, attachment_id)
+    attachment = shape_attachment(
+        services, request, served.model, raw=include_raw_data, custom=include_custom_fields
+    )
+    return json_response(attachment.model_dump_json(), age=served.age_seconds)
+
+
+@router.get(
+    "/attachments/{attachment_id}/download",
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "The file, streamed."},
+        **errors(400, 401, 404, 422, 501, *VENDOR_ERRORS),
+    },
+    response_class=StreamingResponse,
+    summary="Download an attachment's file",
+)
+async def download_attachment(
+    request: Request,
+    attachment_id: uuid.UUID,
+    services: ServicesDep,
+    connection: ConnectionDep,
+) -> StreamingResponse:
+    reject_unknown_parameters(request, set())
+    served = await stored_attachment(services, connection, attachment_id)
+    connector = await services.pool.for_connection(connection)
+    stack = AsyncExitStack()
+    try:
+        # Entered before answering: a vendor failure still becomes a mapped status.
+        download = await stack.enter_async_context(
+            connector.download_attachment(served.model.remote_id or "")
+        )
+    except NotFound:
+        await stack.aclose()
+        raise NotFoundError("the vendor no longer has this file") from None
+    except BaseException:
+        await stack.aclose()
+        raise
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in download.chunks:
+                yield chunk
+        finally:
+            await stack.aclose()
+
+    file_name = served.model.file_name or download.file_name or f"{attachment_id}"
+    headers = {"Content-Disposition": content_disposition(file_name), "Cache-Control": "private"}
+    if download.size is not None:
+        headers["Content-Length"] = str(download.size)
+    return StreamingResponse(body(), media_type=download.content_type, headers=headers)

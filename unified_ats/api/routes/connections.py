@@ -1,0 +1,113 @@
+"""``/api/ats/v1/connections``: a tenant links its ATS accounts (API key only, no token)."""
+
+import uuid
+
+from fastapi import APIRouter, Request, Response, status
+
+from unified_ats.api.deps import ServicesDep, TenantDep
+from unified_ats.api.errors import ApiError, BadRequest, NotFoundError
+from unified_ats.api.models import (
+    ConnectionCreate,
+    ConnectionCreated,
+    ConnectionOut,
+    ConnectorOut,
+    TokenRotated,
+)
+from unified_ats.api.responses import VENDOR_ERRORS, errors
+from unified_ats.onboarding import CredentialsRejected, SettingsRejected, connect
+from unified_ats.store.accounts import ConnectionInfo
+
+router = APIRouter(prefix="/api/ats/v1", tags=["connections"])
+
+
+class InvalidSettings(ApiError):
+    status_code = 422
+
+
+def out(connection: ConnectionInfo) -> ConnectionOut:
+    return ConnectionOut(
+        id=connection.id,
+        connector=connection.connector,
+        account=connection.account_key,
+        token_hint=connection.token_hint,
+        created_at=connection.created_at,
+        last_full_sync_at=connection.last_full_sync_at,
+    )
+
+
+def webhook_url(services: ServicesDep, request: Request, secret: str) -> str:
+    base = services.settings.public_base_url or str(request.base_url)
+    return f"{base.rstrip('/')}/webhooks/{secret}"
+
+
+@router.get("/connectors", response_model=list[ConnectorOut], responses=errors(401))
+async def list_connectors(services: ServicesDep, tenant: TenantDep) -> list[ConnectorOut]:
+    """The connectors this server offers, with the JSON Schema of their settings."""
+    return [
+        ConnectorOut(
+            name=cls.name,
+            display_name=cls.display_name,
+            capabilities=sorted(cls.capabilities),
+            settings_schema=cls.settings_model.model_json_schema(),
+        )
+        for cls in services.pool.registry.all()
+    ]
+
+
+@router.post(
+    "/connections",
+    response_model=ConnectionCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(400, 401, 422, *VENDOR_ERRORS),
+)
+async def create_connection(
+    body: ConnectionCreate, request: Request, services: ServicesDep, tenant: TenantDep
+) -> ConnectionCreated:
+    """Check the credentials with the vendor, store them encrypted, start the first sync."""
+    try:
+        connection, token, secret = await connect(services, tenant, body.connector, body.settings)
+    except SettingsRejected as exc:
+        if exc.errors:
+            raise InvalidSettings(str(exc)) from None
+        raise BadRequest(str(exc)) from None
+    except CredentialsRejected as exc:
+        raise BadRequest(str(exc)) from None
+    return ConnectionCreated(
+        **out(connection).model_dump(),
+        connector_token=token,
+        webhook_url=webhook_url(services, request, secret),
+    )
+
+
+@router.get("/connections", response_model=list[ConnectionOut], responses=errors(401))
+async def list_connections(services: ServicesDep, tenant: TenantDep) -> list[ConnectionOut]:
+    return [out(c) for c in await services.accounts.connections(tenant)]
+
+
+@router.delete(
+    "/connections/{connection_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=errors(401, 404, 422),
+)
+async def delete_connection(
+    connection_id: uuid.UUID, services: ServicesDep, tenant: TenantDep
+) -> Response:
+    """Delete the connection and purge everything stored for it."""
+    await services.pool.evict(connection_id)
+    if not await services.accounts.delete_connection(tenant, connection_id):
+        raise NotFoundError("no such connection")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/connections/{connection_id}/rotate-token",
+    response_model=TokenRotated,
+    responses=errors(401, 404, 422),
+)
+async def rotate_token(
+    connection_id: uuid.UUID, services: ServicesDep, tenant: TenantDep
+) -> TokenRotated:
+    token = await services.accounts.rotate_token(tenant, connection_id)
+    if token is None:
+        raise NotFoundError("no such connection")
+    return TokenRotated(connector_token=token)

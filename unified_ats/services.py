@@ -1,0 +1,87 @@
+"""The service's parts, wired once per process (the FastAPI app, the CLI and tests share it)."""
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from connectors import ConnectorRegistry, InMemoryRateLimiter, RateLimiter, default_registry
+from connectors.sdk.http import RetryPolicy
+from unified_ats.connector_pool import ConnectorPool
+from unified_ats.security import CredentialCipher, load_or_create_key
+from unified_ats.settings import Settings
+from unified_ats.store.accounts import Accounts
+from unified_ats.store.database import make_engine, make_sessionmaker, migrate
+from unified_ats.store.records import RecordStore
+from unified_ats.sync import SyncReport, sync_connection
+
+logger = logging.getLogger("unified_ats")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    accounts: Accounts
+    records: RecordStore
+    pool: ConnectorPool
+    background: set[asyncio.Task[object]] = field(default_factory=set)
+
+    @classmethod
+    async def start(
+        cls,
+        settings: Settings,
+        *,
+        registry: ConnectorRegistry | None = None,
+        transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+        limiter: RateLimiter | None = None,
+        retry: RetryPolicy | None = None,
+        run_migrations: bool = True,
+    ) -> "Services":
+        engine = make_engine(settings.resolved_database_url())
+        if run_migrations:
+            await migrate(engine)
+        sessions = make_sessionmaker(engine)
+        if settings.encryption_keys is not None:
+            keys = [k.strip() for k in settings.encryption_keys.get_secret_value().split(",")]
+        else:
+            keys = [load_or_create_key(settings.data_dir / "encryption.key")]
+        accounts = Accounts(sessions, CredentialCipher([k for k in keys if k]))
+        pool = ConnectorPool(
+            accounts,
+            registry or default_registry(),
+            limiter=limiter or InMemoryRateLimiter(),
+            allow_base_url_override=settings.allow_base_url_override,
+            transports=transports,
+            retry=retry,
+        )
+        return cls(settings, engine, accounts, RecordStore(sessions), pool)
+
+    async def sync(self, connection_id: uuid.UUID, *, full: bool = True) -> SyncReport:
+        connection = await self.accounts.connection(connection_id)
+        if connection is None:
+            raise LookupError("no such connection")
+        connector = await self.pool.for_connection(connection)
+        return await sync_connection(connection, connector, self.records, self.accounts)
+
+    def sync_in_background(self, connection_id: uuid.UUID) -> None:
+        async def run() -> None:
+            try:
+                await self.sync(connection_id)
+            except Exception as exc:  # the error is mapped and kept; the server goes on
+                logger.warning("background sync of %s failed: %s", connection_id, exc)
+
+        task: asyncio.Task[object] = asyncio.get_running_loop().create_task(run())
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def aclose(self) -> None:
+        for task in list(self.background):
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
+        await self.pool.aclose()
+        await self.engine.dispose()

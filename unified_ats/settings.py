@@ -1,0 +1,43 @@
+"""Service settings, from ``UNIFIED_ATS_*`` environment variables (zero configuration needed)."""
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="UNIFIED_ATS_", extra="ignore")
+
+    data_dir: Path = Path(".unified-ats")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL. Default: a SQLite file in data_dir. "
+        "PostgreSQL: postgresql+asyncpg://user@host:5432/db",
+    )
+    encryption_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated Fernet keys; the first encrypts, all decrypt (rotation). "
+        "Default: a key generated once into data_dir/encryption.key (mode 0600).",
+    )
+    max_age_seconds: float = Field(
+        default=300.0, ge=0, description="A single read refreshes from the vendor past this age."
+    )
+    public_base_url: str | None = Field(
+        default=None, description="Base of the file_url links; default: the request's own base."
+    )
+    allow_base_url_override: bool = Field(
+        default=False,
+        description="Let connections set a vendor base_url (demo hosts, emulators). Off in "
+        "production: a tenant could otherwise point the server at internal addresses.",
+    )
+    sync_interval_seconds: float = Field(default=3600.0, ge=0)
+    max_concurrent_syncs: int = Field(default=2, ge=1)
+    redis_url: str | None = Field(
+        default=None, description="Shares vendor rate limits across server processes."
+    )
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'unified_ats.db').resolve()}"

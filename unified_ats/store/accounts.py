@@ -1,0 +1,205 @@
+"""Tenants, their API keys, and their connections (hashed tokens, encrypted vendor settings)."""
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from unified_ats.security import (
+    API_KEY_PREFIX,
+    CONNECTOR_TOKEN_PREFIX,
+    WEBHOOK_SECRET_PREFIX,
+    CredentialCipher,
+    hash_secret,
+    hint,
+    matches,
+    new_secret,
+)
+from unified_ats.store.tables import ApiKey, Connection, Tenant, utcnow
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """A connection as it may be shown: never its credentials or token."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    connector: str
+    account_key: str
+    token_hint: str
+    created_at: datetime
+    last_full_sync_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Connection) -> "ConnectionInfo":
+        return cls(
+            id=row.id,
+            tenant_id=row.tenant_id,
+            connector=row.connector,
+            account_key=row.account_key,
+            token_hint=row.token_hint,
+            created_at=row.created_at,
+            last_full_sync_at=row.last_full_sync_at,
+        )
+
+
+class Accounts:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], cipher: CredentialCipher
+    ) -> None:
+        self.sessions = sessions
+        self.cipher = cipher
+
+    async def create_tenant(self, name: str) -> tuple[uuid.UUID, str]:
+        """A new tenant and its first API key (returned once, stored hashed)."""
+        key = new_secret(API_KEY_PREFIX)
+        async with self.sessions.begin() as session:
+            tenant = Tenant(name=name)
+            session.add(tenant)
+            await session.flush()
+            session.add(ApiKey(tenant_id=tenant.id, key_hash=hash_secret(key), hint=hint(key)))
+        return tenant.id, key
+
+    async def create_api_key(self, tenant_id: uuid.UUID) -> str:
+        key = new_secret(API_KEY_PREFIX)
+        async with self.sessions.begin() as session:
+            if await session.get(Tenant, tenant_id) is None:
+                raise LookupError("no such tenant")
+            session.add(ApiKey(tenant_id=tenant_id, key_hash=hash_secret(key), hint=hint(key)))
+        return key
+
+    async def tenant_for_key(self, key: str) -> uuid.UUID | None:
+        digest = hash_secret(key)
+        async with self.sessions() as session:
+            row = await session.scalar(
+                select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
+            )
+        return row.tenant_id if row is not None and matches(key, row.key_hash) else None
+
+    async def connection_for_token(self, tenant_id: uuid.UUID, token: str) -> ConnectionInfo | None:
+        """The tenant's connection for this token; another tenant's token is like no token."""
+        digest = hash_secret(token)
+        async with self.sessions() as session:
+            row = await session.scalar(select(Connection).where(Connection.token_hash == digest))
+        if row is None or row.tenant_id != tenant_id or not matches(token, row.token_hash):
+            return None
+        return ConnectionInfo.of(row)
+
+    async def connection_for_webhook(self, secret: str) -> ConnectionInfo | None:
+        digest = hash_secret(secret)
+        async with self.sessions() as session:
+            row = await session.scalar(
+                select(Connection).where(Connection.webhook_secret_hash == digest)
+            )
+        if (
+            row is None
+            or row.webhook_secret_hash is None
+            or not matches(secret, row.webhook_secret_hash)
+        ):
+            return None
+        return ConnectionInfo.of(row)
+
+    async def create_connection(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        connector: str,
+        account_key: str,
+        settings: dict[str, Any],
+    ) -> tuple[ConnectionInfo, str, str]:
+        """Store a connection; returns it, its connector token and its webhook secret (once)."""
+        token = new_secret(CONNECTOR_TOKEN_PREFIX)
+        webhook_secret = new_secret(WEBHOOK_SECRET_PREFIX)
+        row = Connection(
+            tenant_id=tenant_id,
+            connector=connector,
+            account_key=account_key,
+            token_hash=hash_secret(token),
+            token_hint=hint(token),
+            webhook_secret_hash=hash_secret(webhook_secret),
+            settings_encrypted=self.cipher.encrypt(json.dumps(settings).encode()),
+        )
+        async with self.sessions.begin() as session:
+            session.add(row)
+        return ConnectionInfo.of(row), token, webhook_secret
+
+    async def connections(self, tenant_id: uuid.UUID) -> list[ConnectionInfo]:
+        async with self.sessions() as session:
+            rows = await session.scalars(
+                select(Connection)
+                .where(Connection.tenant_id == tenant_id)
+                .order_by(Connection.created_at)
+            )
+            return [ConnectionInfo.of(row) for row in rows]
+
+    async def all_connections(self) -> list[ConnectionInfo]:
+        async with self.sessions() as session:
+            rows = await session.scalars(select(Connection).order_by(Connection.created_at))
+            return [ConnectionInfo.of(row) for row in rows]
+
+    async def connection(self, connection_id: uuid.UUID) -> ConnectionInfo | None:
+        async with self.sessions() as session:
+            row = await session.get(Connection, connection_id)
+        return ConnectionInfo.of(row) if row else None
+
+    async def settings_of(self, connection_id: uuid.UUID) -> dict[str, Any]:
+        async with self.sessions() as session:
+            row = await session.get(Connection, connection_id)
+        if row is None:
+            raise LookupError("no such connection")
+        settings: dict[str, Any] = json.loads(self.cipher.decrypt(row.settings_encrypted))
+        return settings
+
+    async def rotate_token(self, tenant_id: uuid.UUID, connection_id: uuid.UUID) -> str | None:
+        token = new_secret(CONNECTOR_TOKEN_PREFIX)
+        async with self.sessions.begin() as session:
+            result = await session.execute(
+                update(Connection)
+                .where(Connection.id == connection_id, Connection.tenant_id == tenant_id)
+                .values(token_hash=hash_secret(token), token_hint=hint(token))
+            )
+        return token if result.rowcount else None  # type: ignore[attr-defined]
+
+    async def rotate_webhook_secret(
+        self, tenant_id: uuid.UUID, connection_id: uuid.UUID
+    ) -> str | None:
+        secret = new_secret(WEBHOOK_SECRET_PREFIX)
+        async with self.sessions.begin() as session:
+            result = await session.execute(
+                update(Connection)
+                .where(Connection.id == connection_id, Connection.tenant_id == tenant_id)
+                .values(webhook_secret_hash=hash_secret(secret))
+            )
+        return secret if result.rowcount else None  # type: ignore[attr-defined]
+
+    async def delete_connection(self, tenant_id: uuid.UUID, connection_id: uuid.UUID) -> bool:
+        """Delete the connection and (by cascade, and explicitly for SQLite) all its data."""
+        from unified_ats.store.tables import AttachmentRow, CandidateRow
+
+        async with self.sessions.begin() as session:
+            row = await session.get(Connection, connection_id)
+            if row is None or row.tenant_id != tenant_id:
+                return False
+            await session.execute(
+                delete(AttachmentRow).where(AttachmentRow.connection_id == connection_id)
+            )
+            await session.execute(
+                delete(CandidateRow).where(CandidateRow.connection_id == connection_id)
+            )
+            await session.delete(row)
+        return True
+
+    async def mark_full_sync(self, connection_id: uuid.UUID, started_at: datetime) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(Connection)
+                .where(Connection.id == connection_id)
+                .values(last_full_sync_at=started_at)
+            )
+
+
+__all__ = ["Accounts", "ConnectionInfo", "utcnow"]

@@ -1,0 +1,330 @@
+"""Stored candidates and attachments: batch upserts by content hash, keyset-paged queries."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from connectors import CandidateRecord
+from schemas import Attachment, Candidate
+from unified_ats.store.hashing import content_hash, raw_hash
+from unified_ats.store.tables import AttachmentRow, CandidateRow, Connection
+
+M = TypeVar("M", Candidate, Attachment)
+PLATFORM_FIELDS = {"id", "modified_at", "remote_was_deleted"}
+
+
+@dataclass
+class UpsertCounts:
+    inserted: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    raw_only: int = 0
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.changed + self.raw_only
+
+    def __iadd__(self, other: "UpsertCounts") -> "UpsertCounts":
+        self.inserted += other.inserted
+        self.changed += other.changed
+        self.unchanged += other.unchanged
+        self.raw_only += other.raw_only
+        return self
+
+
+@dataclass(frozen=True)
+class Stored(Generic[M]):
+    model: M
+    seq: int
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class CandidateQuery:
+    ids: Sequence[uuid.UUID] | None = None
+    remote_id: str | None = None
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    tag: str | None = None
+    modified_after: datetime | None = None
+    modified_before: datetime | None = None
+    created_after: datetime | None = None
+    include_deleted: bool = False
+
+
+def _delimited(values: Sequence[str] | None) -> str:
+    """``"\\na\\nb\\n"``: exact-item matching with LIKE on every backend."""
+    return "\n" + "".join(f"{v}\n" for v in values or []) if values else ""
+
+
+def _like_item(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%\n{escaped}\n%"
+
+
+def _document(model: Candidate | Attachment) -> dict[str, Any]:
+    return model.model_dump(mode="json", exclude=PLATFORM_FIELDS)
+
+
+def candidate_from_row(row: CandidateRow) -> Candidate:
+    return Candidate.model_validate(
+        {
+            **row.data,
+            "id": row.id,
+            "modified_at": row.modified_at,
+            "remote_was_deleted": row.remote_was_deleted,
+        }
+    )
+
+
+def attachment_from_row(row: AttachmentRow) -> Attachment:
+    return Attachment.model_validate(
+        {
+            **row.data,
+            "id": row.id,
+            "modified_at": row.modified_at,
+            "remote_was_deleted": row.remote_was_deleted,
+        }
+    )
+
+
+class RecordStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    # --- writes --------------------------------------------------------------------------------
+
+    async def upsert(
+        self,
+        connection_id: uuid.UUID,
+        records: Sequence[CandidateRecord],
+        *,
+        now: datetime,
+    ) -> tuple[UpsertCounts, UpsertCounts]:
+        """Write a page of records; only changed content gets a new ``modified_at``.
+
+        Returns the counts for candidates and for attachments. A record that reappears after
+        being marked deleted counts as changed.
+        """
+        async with self.sessions.begin() as session:
+            candidates = await self._upsert_rows(
+                session,
+                CandidateRow,
+                connection_id,
+                [(r.candidate, self._candidate_columns(r.candidate)) for r in records],
+                now,
+            )
+            attachments = await self._upsert_rows(
+                session,
+                AttachmentRow,
+                connection_id,
+                [(a, {"candidate_id": a.candidate}) for r in records for a in r.attachments],
+                now,
+            )
+        return candidates, attachments
+
+    @staticmethod
+    def _candidate_columns(candidate: Candidate) -> dict[str, Any]:
+        return {
+            "first_name": candidate.first_name,
+            "last_name": candidate.last_name,
+            "emails": _delimited([e.lower() for e in candidate.email_addresses or []]),
+            "tags": _delimited(candidate.tags),
+            "remote_created_at": candidate.remote_created_at,
+        }
+
+    async def _upsert_rows(
+        self,
+        session: AsyncSession,
+        table: type[CandidateRow] | type[AttachmentRow],
+        connection_id: uuid.UUID,
+        items: Sequence[tuple[Candidate | Attachment, dict[str, Any]]],
+        now: datetime,
+    ) -> UpsertCounts:
+        counts = UpsertCounts()
+        latest: dict[str, tuple[Candidate | Attachment, dict[str, Any]]] = {}
+        for model, columns in items:
+            latest[model.remote_id or str(model.id)] = (model, columns)
+        if not latest:
+            return counts
+        existing = {
+            row.remote_id: row
+            for row in (
+                await session.execute(
+                    select(
+                        table.seq,
+                        table.remote_id,
+                        table.content_hash,
+                        table.raw_hash,
+                        table.remote_was_deleted,
+                    ).where(table.connection_id == connection_id, table.remote_id.in_(list(latest)))
+                )
+            ).all()
+        }
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for remote_id, (model, columns) in latest.items():
+            document = _document(model)
+            new_content, new_raw = content_hash(document), raw_hash(document)
+            found = existing.get(remote_id)
+            values = {"data": document, "content_hash": new_content, "raw_hash": new_raw, **columns}
+            if found is None:
+                counts.inserted += 1
+                inserts.append(
+                    {
+                        "id": model.id,
+                        "connection_id": connection_id,
+                        "remote_id": remote_id,
+                        "modified_at": now,
+                        "fetched_at": now,
+                        "remote_was_deleted": False,
+                        **values,
+                    }
+                )
+            elif found.content_hash != new_content or found.remote_was_deleted:
+                counts.changed += 1
+                updates.append(
+                    {
+                        "seq": found.seq,
+                        "modified_at": now,
+                        "fetched_at": now,
+                        "remote_was_deleted": False,
+                        **values,
+                    }
+                )
+            elif found.raw_hash != new_raw:
+                counts.raw_only += 1  # vendor noise only: refresh raw_data, keep modified_at
+                updates.append({"seq": found.seq, "fetched_at": now, **values})
+            else:
+                counts.unchanged += 1
+        if inserts:
+            await session.execute(insert(table), inserts)
+        if updates:
+            await session.execute(update(table), updates)
+        return counts
+
+    async def mark_candidate_deleted(
+        self, connection_id: uuid.UUID, candidate_id: uuid.UUID, *, now: datetime
+    ) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(CandidateRow)
+                .where(
+                    CandidateRow.connection_id == connection_id,
+                    CandidateRow.id == candidate_id,
+                    CandidateRow.remote_was_deleted.is_(False),
+                )
+                .values(remote_was_deleted=True, modified_at=now, fetched_at=now)
+            )
+            await session.execute(
+                update(AttachmentRow)
+                .where(
+                    AttachmentRow.connection_id == connection_id,
+                    AttachmentRow.candidate_id == candidate_id,
+                    AttachmentRow.remote_was_deleted.is_(False),
+                )
+                .values(remote_was_deleted=True, modified_at=now, fetched_at=now)
+            )
+
+    async def purge(self, connection_id: uuid.UUID) -> None:
+        async with self.sessions.begin() as session:
+            await session.execute(
+                delete(AttachmentRow).where(AttachmentRow.connection_id == connection_id)
+            )
+            await session.execute(
+                delete(CandidateRow).where(CandidateRow.connection_id == connection_id)
+            )
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    async def candidate(
+        self, connection_id: uuid.UUID, candidate_id: uuid.UUID
+    ) -> Stored[Candidate] | None:
+        async with self.sessions() as session:
+            row = await session.scalar(
+                select(CandidateRow).where(
+                    CandidateRow.connection_id == connection_id, CandidateRow.id == candidate_id
+                )
+            )
+        return Stored(candidate_from_row(row), row.seq, row.fetched_at) if row else None
+
+    async def candidates(
+        self, connection_id: uuid.UUID, query: CandidateQuery, *, after: int, limit: int
+    ) -> list[Stored[Candidate]]:
+        statement = self._candidate_filters(
+            select(CandidateRow).where(CandidateRow.connection_id == connection_id), query
+        )
+        statement = (
+            statement.where(CandidateRow.seq > after).order_by(CandidateRow.seq).limit(limit)
+        )
+        async with self.sessions() as session:
+            rows = (await session.scalars(statement)).all()
+        return [Stored(candidate_from_row(r), r.seq, r.fetched_at) for r in rows]
+
+    @staticmethod
+    def _candidate_filters(statement: Select[Any], query: CandidateQuery) -> Select[Any]:
+        c = CandidateRow
+        if not query.include_deleted:
+            statement = statement.where(c.remote_was_deleted.is_(False))
+        if query.ids is not None:
+            statement = statement.where(c.id.in_(list(query.ids)))
+        if query.remote_id is not None:
+            statement = statement.where(c.remote_id == query.remote_id)
+        if query.email is not None:
+            statement = statement.where(c.emails.like(_like_item(query.email.lower()), escape="\\"))
+        if query.tag is not None:
+            statement = statement.where(c.tags.like(_like_item(query.tag), escape="\\"))
+        if query.first_name is not None:
+            statement = statement.where(func.lower(c.first_name) == query.first_name.lower())
+        if query.last_name is not None:
+            statement = statement.where(func.lower(c.last_name) == query.last_name.lower())
+        if query.modified_after is not None:
+            statement = statement.where(c.modified_at > query.modified_after)
+        if query.modified_before is not None:
+            statement = statement.where(c.modified_at < query.modified_before)
+        if query.created_after is not None:
+            statement = statement.where(c.remote_created_at > query.created_after)
+        return statement
+
+    async def attachment(
+        self, connection_id: uuid.UUID, attachment_id: uuid.UUID
+    ) -> Stored[Attachment] | None:
+        async with self.sessions() as session:
+            row = await session.scalar(
+                select(AttachmentRow).where(
+                    AttachmentRow.connection_id == connection_id, AttachmentRow.id == attachment_id
+                )
+            )
+        return Stored(attachment_from_row(row), row.seq, row.fetched_at) if row else None
+
+    async def attachments(
+        self,
+        connection_id: uuid.UUID,
+        *,
+        candidate_id: uuid.UUID | None,
+        include_deleted: bool,
+        after: int,
+        limit: int,
+    ) -> list[Stored[Attachment]]:
+        a = AttachmentRow
+        statement = select(a).where(a.connection_id == connection_id, a.seq > after)
+        if candidate_id is not None:
+            statement = statement.where(a.candidate_id == candidate_id)
+        if not include_deleted:
+            statement = statement.where(a.remote_was_deleted.is_(False))
+        statement = statement.order_by(a.seq).limit(limit)
+        async with self.sessions() as session:
+            rows = (await session.scalars(statement)).all()
+        return [Stored(attachment_from_row(r), r.seq, r.fetched_at) for r in rows]
+
+    async def last_full_sync(self, connection_id: uuid.UUID) -> datetime | None:
+        async with self.sessions() as session:
+            return await session.scalar(
+                select(Connection.last_full_sync_at).where(Connection.id == connection_id)
+            )
