@@ -30,8 +30,7 @@ class Served(Generic[T]):
     """Seconds since the copy was fetched from the vendor; None when fetched just now."""
 
 
-def _age(fetched_at: datetime, last_full_sync: datetime | None, now: datetime) -> float:
-    fresh_as_of = max(fetched_at, last_full_sync) if last_full_sync else fetched_at
+def _age(fresh_as_of: datetime, now: datetime) -> float:
     return max(0.0, (now - fresh_as_of).total_seconds())
 
 
@@ -46,8 +45,7 @@ async def read_candidate(
     if stored is None or stored.model.remote_was_deleted:
         raise NotFoundError("no candidate with this id on this connection")
     now = datetime.now(UTC)
-    last_full_sync = await services.records.last_full_sync(connection.id)
-    age = _age(stored.fetched_at, last_full_sync, now)
+    age = _age(stored.fresh_as_of, now)
     if not force_refresh and age <= services.settings.max_age_seconds:
         return Served(stored.model, int(age))
     connector = await services.pool.for_connection(connection)
@@ -90,4 +88,5 @@ async def stored_attachment(
     if stored is None:
         raise NotFoundError("no attachment with this id on this connection")
     last_full_sync = await services.records.last_full_sync(connection.id)
-    return Served(stored.model, int(_age(stored.fetched_at, last_full_sync, datetime.now(UTC))))
+    fresh_as_of = max(stored.fetched_at, last_full_sync) if last_full_sync else stored.fetched_at
+    return Served(stored.model, int(_age(fresh_as_of, datetime.now(UTC))))

@@ -50,7 +50,11 @@ class Services:
             keys = [k.strip() for k in settings.encryption_keys.get_secret_value().split(",")]
         else:
             keys = [load_or_create_key(settings.data_dir / "encryption.key")]
-        accounts = Accounts(sessions, CredentialCipher([k for k in keys if k]))
+        accounts = Accounts(
+            sessions,
+            CredentialCipher([k for k in keys if k]),
+            auth_cache_seconds=settings.auth_cache_seconds,
+        )
         pool = ConnectorPool(
             accounts,
             registry or default_registry(),
@@ -59,7 +63,8 @@ class Services:
             transports=transports,
             retry=retry,
         )
-        return cls(settings, engine, accounts, RecordStore(sessions), pool)
+        records = RecordStore(sessions, read_cache_seconds=settings.read_cache_seconds)
+        return cls(settings, engine, accounts, records, pool)
 
     async def sync(self, connection_id: uuid.UUID, *, full: bool = True) -> SyncReport:
         connection = await self.accounts.connection(connection_id)

@@ -31,6 +31,18 @@ class Settings(BaseSettings):
         description="Let connections set a vendor base_url (demo hosts, emulators). Off in "
         "production: a tenant could otherwise point the server at internal addresses.",
     )
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long a verified API key or connector token is remembered in-process. "
+        "Revocation is immediate in the process that revokes, within this bound elsewhere.",
+    )
+    read_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How long a candidate read from the store is kept in memory for repeat "
+        "reads. Writes in this process drop it at once; 0 turns the cache off.",
+    )
     sync_interval_seconds: float = Field(default=3600.0, ge=0)
     max_concurrent_syncs: int = Field(default=2, ge=1)
     redis_url: str | None = Field(

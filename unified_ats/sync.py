@@ -54,6 +54,7 @@ async def sync_connection(
         report.attachments += attachments
     if report.full:
         await accounts.mark_full_sync(connection.id, started)
+        records.forget(connection.id)
     report.duration_seconds = time.perf_counter() - clock
     logger.info(
         "synced connection %s: %d seen, %d written in %.1fs",

@@ -32,6 +32,9 @@ def decode_cursor(cursor: str | None) -> int:
 
 
 def reject_unknown_parameters(request: Request, allowed: Iterable[str]) -> None:
+    """Unknown names and NUL characters are refused (PostgreSQL cannot compare text with NUL)."""
+    if any("\x00" in key or "\x00" in value for key, value in request.query_params.multi_items()):
+        raise BadRequest("query parameters must not contain NUL characters")
     unknown = sorted(set(request.query_params) - set(allowed))
     if unknown:
         raise BadRequest(

@@ -1,10 +1,11 @@
 """Tenants, their API keys, and their connections (hashed tokens, encrypted vendor settings)."""
 
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,6 +21,9 @@ from unified_ats.security import (
     new_secret,
 )
 from unified_ats.store.tables import ApiKey, Connection, Tenant, utcnow
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -47,12 +51,51 @@ class ConnectionInfo:
         )
 
 
+class TtlCache(Generic[K, V]):
+    """A small time-bounded cache for credential lookups (every API request needs two)."""
+
+    def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[K, tuple[float, V]] = {}
+
+    def get(self, key: K) -> V | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            self._entries.pop(key, None)
+            return None
+        return entry[1]
+
+    def put(self, key: K, value: V) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + self.ttl, value)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
 class Accounts:
+    """Credential lookups are cached for ``auth_cache_seconds`` (revocations in this process
+    take effect at once; in other processes, within that bound)."""
+
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], cipher: CredentialCipher
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: CredentialCipher,
+        *,
+        auth_cache_seconds: float = 5.0,
     ) -> None:
         self.sessions = sessions
         self.cipher = cipher
+        self._tenants: TtlCache[str, uuid.UUID] = TtlCache(auth_cache_seconds)
+        self._connections: TtlCache[str, ConnectionInfo] = TtlCache(auth_cache_seconds)
+
+    def forget_credentials(self) -> None:
+        self._tenants.clear()
+        self._connections.clear()
 
     async def create_tenant(self, name: str) -> tuple[uuid.UUID, str]:
         """A new tenant and its first API key (returned once, stored hashed)."""
@@ -74,20 +117,32 @@ class Accounts:
 
     async def tenant_for_key(self, key: str) -> uuid.UUID | None:
         digest = hash_secret(key)
+        cached = self._tenants.get(digest)
+        if cached is not None:
+            return cached
         async with self.sessions() as session:
             row = await session.scalar(
                 select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
             )
-        return row.tenant_id if row is not None and matches(key, row.key_hash) else None
+        if row is None or not matches(key, row.key_hash):
+            return None
+        self._tenants.put(digest, row.tenant_id)
+        return row.tenant_id
 
     async def connection_for_token(self, tenant_id: uuid.UUID, token: str) -> ConnectionInfo | None:
         """The tenant's connection for this token; another tenant's token is like no token."""
         digest = hash_secret(token)
-        async with self.sessions() as session:
-            row = await session.scalar(select(Connection).where(Connection.token_hash == digest))
-        if row is None or row.tenant_id != tenant_id or not matches(token, row.token_hash):
-            return None
-        return ConnectionInfo.of(row)
+        info = self._connections.get(digest)
+        if info is None:
+            async with self.sessions() as session:
+                row = await session.scalar(
+                    select(Connection).where(Connection.token_hash == digest)
+                )
+            if row is None or not matches(token, row.token_hash):
+                return None
+            info = ConnectionInfo.of(row)
+            self._connections.put(digest, info)
+        return info if info.tenant_id == tenant_id else None
 
     async def connection_for_webhook(self, secret: str) -> ConnectionInfo | None:
         digest = hash_secret(secret)
@@ -162,6 +217,7 @@ class Accounts:
                 .where(Connection.id == connection_id, Connection.tenant_id == tenant_id)
                 .values(token_hash=hash_secret(token), token_hint=hint(token))
             )
+        self.forget_credentials()
         return token if result.rowcount else None  # type: ignore[attr-defined]
 
     async def rotate_webhook_secret(
@@ -191,9 +247,11 @@ class Accounts:
                 delete(CandidateRow).where(CandidateRow.connection_id == connection_id)
             )
             await session.delete(row)
+        self.forget_credentials()
         return True
 
     async def mark_full_sync(self, connection_id: uuid.UUID, started_at: datetime) -> None:
+        """Records a complete enumeration (callers also drop their read cache for it)."""
         async with self.sessions.begin() as session:
             await session.execute(
                 update(Connection)

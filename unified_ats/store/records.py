@@ -1,5 +1,6 @@
 """Stored candidates and attachments: batch upserts by content hash, keyset-paged queries."""
 
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,6 +43,14 @@ class Stored(Generic[M]):
     model: M
     seq: int
     fetched_at: datetime
+    last_full_sync_at: datetime | None = None
+
+    @property
+    def fresh_as_of(self) -> datetime:
+        """When this copy was last known to match the vendor (fetch, or a later full sync)."""
+        if self.last_full_sync_at and self.last_full_sync_at > self.fetched_at:
+            return self.last_full_sync_at
+        return self.fetched_at
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,11 @@ def _delimited(values: Sequence[str] | None) -> str:
     return "\n" + "".join(f"{v}\n" for v in values or []) if values else ""
 
 
+def _no_nul(value: str | None) -> str | None:
+    """PostgreSQL text cannot hold NUL; a vendor that sends one must not break the sync."""
+    return value.replace("\x00", "") if value else value
+
+
 def _like_item(value: str) -> str:
     escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%\n{escaped}\n%"
@@ -72,7 +86,7 @@ def _document(model: Candidate | Attachment) -> dict[str, Any]:
     return model.model_dump(mode="json", exclude=PLATFORM_FIELDS)
 
 
-def candidate_from_row(row: CandidateRow) -> Candidate:
+def candidate_from_row(row: Any) -> Candidate:
     return Candidate.model_validate(
         {
             **row.data,
@@ -95,8 +109,18 @@ def attachment_from_row(row: AttachmentRow) -> Attachment:
 
 
 class RecordStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """``read_cache_seconds`` keeps recently read candidates in memory: writes through this
+    process drop them at once; writes by other processes show within that bound."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], *, read_cache_seconds: float = 1.0
+    ) -> None:
         self.sessions = sessions
+        self.read_cache_seconds = read_cache_seconds
+        self._hot: dict[uuid.UUID, dict[uuid.UUID, tuple[float, Stored[Candidate]]]] = {}
+
+    def forget(self, connection_id: uuid.UUID) -> None:
+        self._hot.pop(connection_id, None)
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -112,6 +136,7 @@ class RecordStore:
         Returns the counts for candidates and for attachments. A record that reappears after
         being marked deleted counts as changed.
         """
+        self.forget(connection_id)
         async with self.sessions.begin() as session:
             candidates = await self._upsert_rows(
                 session,
@@ -132,10 +157,12 @@ class RecordStore:
     @staticmethod
     def _candidate_columns(candidate: Candidate) -> dict[str, Any]:
         return {
-            "first_name": candidate.first_name,
-            "last_name": candidate.last_name,
-            "emails": _delimited([e.lower() for e in candidate.email_addresses or []]),
-            "tags": _delimited(candidate.tags),
+            "first_name": _no_nul(candidate.first_name),
+            "last_name": _no_nul(candidate.last_name),
+            "emails": _delimited(
+                [_no_nul(e.lower()) or "" for e in candidate.email_addresses or []]
+            ),
+            "tags": _delimited([_no_nul(t) or "" for t in candidate.tags or []]),
             "remote_created_at": candidate.remote_created_at,
         }
 
@@ -212,6 +239,7 @@ class RecordStore:
     async def mark_candidate_deleted(
         self, connection_id: uuid.UUID, candidate_id: uuid.UUID, *, now: datetime
     ) -> None:
+        self.forget(connection_id)
         async with self.sessions.begin() as session:
             await session.execute(
                 update(CandidateRow)
@@ -233,6 +261,7 @@ class RecordStore:
             )
 
     async def purge(self, connection_id: uuid.UUID) -> None:
+        self.forget(connection_id)
         async with self.sessions.begin() as session:
             await session.execute(
                 delete(AttachmentRow).where(AttachmentRow.connection_id == connection_id)
@@ -246,13 +275,35 @@ class RecordStore:
     async def candidate(
         self, connection_id: uuid.UUID, candidate_id: uuid.UUID
     ) -> Stored[Candidate] | None:
-        async with self.sessions() as session:
-            row = await session.scalar(
-                select(CandidateRow).where(
-                    CandidateRow.connection_id == connection_id, CandidateRow.id == candidate_id
-                )
+        """One candidate, with its connection's last full sync, in a single query."""
+        hot = self._hot.get(connection_id, {}).get(candidate_id)
+        if hot is not None and hot[0] > time.monotonic():
+            return hot[1]
+        c = CandidateRow
+        statement = (
+            select(
+                c.seq,
+                c.id,
+                c.data,
+                c.modified_at,
+                c.fetched_at,
+                c.remote_was_deleted,
+                Connection.last_full_sync_at,
             )
-        return Stored(candidate_from_row(row), row.seq, row.fetched_at) if row else None
+            .join(Connection, Connection.id == c.connection_id)
+            .where(c.connection_id == connection_id, c.id == candidate_id)
+        )
+        async with self.sessions() as session:
+            row = (await session.execute(statement)).one_or_none()
+        if row is None:
+            return None
+        stored = Stored(candidate_from_row(row), row.seq, row.fetched_at, row.last_full_sync_at)
+        if self.read_cache_seconds > 0:
+            entries = self._hot.setdefault(connection_id, {})
+            if len(entries) >= 50_000:
+                entries.clear()
+            entries[candidate_id] = (time.monotonic() + self.read_cache_seconds, stored)
+        return stored
 
     async def candidates(
         self, connection_id: uuid.UUID, query: CandidateQuery, *, after: int, limit: int

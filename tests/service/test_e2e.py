@@ -1,0 +1,99 @@
+"""End to end: the real demo (uvicorn servers on loopback ports), driven by a real HTTP client."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def demo(tmp_path: Path):
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "unified_ats.cli",
+            "demo",
+            "--port",
+            str(free_port()),
+            "--size",
+            "30",
+            "--json",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    deadline = time.monotonic() + 60
+    info = None
+    lines = []
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith("{"):
+            info = json.loads(line)
+            break
+    if info is None:
+        process.kill()
+        pytest.fail("demo did not start:\n" + "".join(lines))
+    yield info, process
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            pytest.fail("demo did not stop on Ctrl-C")
+
+
+def test_demo_serves_the_unified_api_over_real_http(demo) -> None:
+    info, process = demo
+    base, key = info["base_url"], info["api_key"]
+    token = info["tokens"]["flatchr"]
+    ids = info["ids"]["flatchr"]
+    headers = {"Authorization": f"Bearer {key}", "x-connector-token": token}
+    with httpx.Client(base_url=base, timeout=30) as client:
+        assert client.get("/health").json()["status"] == "ok"
+        page = client.get(
+            "/api/ats/v1/candidates", params={"page_size": 10}, headers=headers
+        ).json()
+        assert len(page["items"]) == 10 and page["cursor"]
+        one = client.get(f"/api/ats/v1/candidates/{ids['candidate']}", headers=headers)
+        assert one.status_code == 200 and one.json()["attachments"] == [ids["attachment"]]
+        attachment = client.get(
+            f"/api/ats/v1/attachments/{ids['attachment']}", headers=headers
+        ).json()
+        assert attachment["file_url"].startswith(base)
+        file = client.get(attachment["file_url"], headers=headers)
+        assert file.status_code == 200 and len(file.content) > 100
+        assert "attachment;" in file.headers["content-disposition"]
+        refreshed = client.get(
+            f"/api/ats/v1/candidates/{ids['candidate']}",
+            headers={**headers, "Cache-Control": "no-cache"},
+        )
+        assert refreshed.status_code == 200 and "age" not in refreshed.headers
+        assert client.get("/api/ats/v1/candidates").status_code == 401
+        spec = client.get("/openapi.json").json()
+        assert "/api/ats/v1/candidates/{candidate_id}" in spec["paths"]
+    assert process.poll() is None
