@@ -3,7 +3,7 @@
 import asyncio
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import httpx
@@ -17,7 +17,8 @@ from unified_ats.settings import Settings
 from unified_ats.store.accounts import Accounts
 from unified_ats.store.database import make_engine, make_sessionmaker, migrate
 from unified_ats.store.records import RecordStore
-from unified_ats.sync import SyncReport, sync_connection
+from unified_ats.store.sync_runs import SyncRuns
+from unified_ats.sync import SyncBusy, SyncEngine, SyncProgress, SyncReport
 
 logger = logging.getLogger("unified_ats")
 
@@ -29,6 +30,8 @@ class Services:
     accounts: Accounts
     records: RecordStore
     pool: ConnectorPool
+    runs: SyncRuns
+    engine_: SyncEngine
     background: set[asyncio.Task[object]] = field(default_factory=set)
 
     @classmethod
@@ -64,21 +67,51 @@ class Services:
             retry=retry,
         )
         records = RecordStore(sessions, read_cache_seconds=settings.read_cache_seconds)
-        return cls(settings, engine, accounts, records, pool)
+        runs = SyncRuns(sessions)
+        return cls(
+            settings, engine, accounts, records, pool, runs, SyncEngine(records, accounts, runs)
+        )
 
-    async def sync(self, connection_id: uuid.UUID, *, full: bool = True) -> SyncReport:
+    async def sync(
+        self,
+        connection_id: uuid.UUID,
+        *,
+        full: bool | None = None,
+        progress: Callable[[SyncProgress], None] | None = None,
+    ) -> SyncReport:
+        """Sync one connection: incremental when the vendor allows, unless ``full``."""
         connection = await self.accounts.connection(connection_id)
         if connection is None:
             raise LookupError("no such connection")
         connector = await self.pool.for_connection(connection)
-        return await sync_connection(connection, connector, self.records, self.accounts)
+        return await self.engine_.run(connection, connector, full=full, progress=progress)
 
-    def sync_in_background(self, connection_id: uuid.UUID) -> None:
+    async def sync_quietly(self, connection_id: uuid.UUID, *, full: bool | None = None) -> None:
+        """For background runs: failures are kept in the sync status, not raised."""
+        try:
+            await self.sync(connection_id, full=full)
+        except SyncBusy:
+            logger.info("sync of %s skipped: already running elsewhere", connection_id)
+        except Exception as exc:  # recorded in sync_runs (mapped, without secrets)
+            logger.warning("sync of %s failed: %s", connection_id, exc)
+
+    async def run_scheduler(self) -> None:
+        """Periodic syncs of every connection, at most ``max_concurrent_syncs`` at a time."""
+        interval = self.settings.sync_interval_seconds
+        limit = asyncio.Semaphore(self.settings.max_concurrent_syncs)
+
+        async def one(connection_id: uuid.UUID) -> None:
+            async with limit:
+                await self.sync_quietly(connection_id)
+
+        while True:
+            await asyncio.sleep(interval)
+            connections = await self.accounts.all_connections()
+            await asyncio.gather(*(one(c.id) for c in connections))
+
+    def sync_in_background(self, connection_id: uuid.UUID, *, full: bool | None = None) -> None:
         async def run() -> None:
-            try:
-                await self.sync(connection_id)
-            except Exception as exc:  # the error is mapped and kept; the server goes on
-                logger.warning("background sync of %s failed: %s", connection_id, exc)
+            await self.sync_quietly(connection_id, full=full)
 
         task: asyncio.Task[object] = asyncio.get_running_loop().create_task(run())
         self.background.add(task)

@@ -40,6 +40,7 @@ from connectors.sdk.files import (
 )
 from connectors.sdk.http import json_body
 from connectors.sdk.ratelimit import RateRule
+from connectors.sdk.streaming import iter_json_array
 from schemas import Candidate
 
 logger = logging.getLogger("connectors.flatchr")
@@ -189,12 +190,31 @@ class FlatchrConnector(Connector[FlatchrSettings]):
         if updated_since is not None:
             # Day granularity: overlap one whole day so nothing at the boundary is missed.
             filters["start_update"] = search_filter_date((updated_since - timedelta(days=1)).date())
-        rows = await self.search(filters)
         ctx = await self.mapping_context()
-        total = len(rows)
-        for start in range(0, total, page_size):
-            records, skipped = self._map_rows(rows[start : start + page_size], ctx)
-            yield CandidatePage(records=tuple(records), total=total, skipped=skipped)
+        batch: list[Mapping[str, Any]] = []
+        async for row in self.stream_search(filters):
+            batch.append(row)
+            if len(batch) >= page_size:
+                records, skipped = self._map_rows(batch, ctx)
+                yield CandidatePage(records=tuple(records), skipped=skipped)
+                batch = []
+        if batch:
+            records, skipped = self._map_rows(batch, ctx)
+            yield CandidatePage(records=tuple(records), skipped=skipped)
+
+    async def stream_search(self, filters: Mapping[str, Any]) -> AsyncIterator[Mapping[str, Any]]:
+        """The search's rows one by one, parsed as they arrive (no whole-array copy in memory)."""
+        async with self.http.stream(
+            "POST", f"{self._company_path}/search/applicants", json=dict(filters)
+        ) as response:
+            try:
+                async for row in iter_json_array(response.aiter_text()):
+                    yield row
+            except ValueError as exc:
+                raise InvalidVendorResponse(
+                    f"Flatchr search answered malformed JSON ({exc})",
+                    vendor_status=response.status_code,
+                ) from None
 
     async def get_candidate(
         self, remote_id: str, *, known: Candidate | None = None
@@ -214,7 +234,7 @@ class FlatchrConnector(Connector[FlatchrSettings]):
                         ) from exc
         raise NotFound("Flatchr has no applicant with this id")
 
-    def parse_webhook(self, payload: Mapping[str, Any], ctx: MappingContext) -> CandidateRecord:
+    def parse_webhook(self, payload: Any, ctx: MappingContext) -> CandidateRecord:
         """Map a ``new_applicant``/``drag_applicant`` body; raises MappingError when unusable."""
         return map_webhook(payload, ctx)
 

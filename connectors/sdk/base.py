@@ -206,6 +206,14 @@ class Connector(ABC, Generic[S]):
     def context(self) -> MappingContext:
         return MappingContext(ids=self.ids, observed_at=datetime.now(UTC))
 
+    async def mapping_context(self) -> MappingContext:
+        """The context mappings run in (connectors add what they learn from the vendor)."""
+        return self.context()
+
+    def parse_webhook(self, payload: Any, ctx: MappingContext) -> CandidateRecord:
+        """Map a vendor webhook body (pure); raises ValueError when the body is unusable."""
+        raise UnsupportedOperation(f"{self.display_name} webhooks are not supported")
+
     # --- operations --------------------------------------------------------------------------
 
     @abstractmethod

@@ -208,22 +208,36 @@ class VendorHttp:
         path: str,
         *,
         params: Mapping[str, Any] | None = None,
+        json: Any = None,
         headers: Mapping[str, str] | None = None,
         rate: RateRule | None = None,
         auth: bool = True,
     ) -> AsyncIterator[httpx.Response]:
-        """Like :meth:`request` but the body is left unread, for streaming downloads."""
+        """Like :meth:`request` but the body is left unread, for streaming.
+
+        Only reads are streamed, so the request counts as idempotent. A failure while the body
+        is being read (after the status line) is mapped to the SDK's errors too.
+        """
+        target = self.redact(f"{method.upper()} {safe_target(self.url(path))}")
         async with self._send(
             method,
             path,
             params=params,
+            json=json,
             headers=headers,
             idempotent=True,
             rate=rate,
             auth=auth,
             stream=True,
         ) as response:
-            yield response
+            try:
+                yield response
+            except httpx.TimeoutException:
+                raise VendorTimeout(f"{self.vendor} stopped sending {target} in time") from None
+            except httpx.TransportError as exc:
+                raise VendorUnavailable(
+                    f"{self.vendor} broke off {target} ({type(exc).__name__})"
+                ) from None
 
     async def get_json(
         self,

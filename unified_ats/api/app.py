@@ -1,5 +1,6 @@
 """``create_app()``: the FastAPI application."""
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -7,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from unified_ats.api.errors import NeverFiveHundred, install_error_handlers
-from unified_ats.api.routes import attachments, candidates, connections, health
+from unified_ats.api.routes import attachments, candidates, connections, health, sync, webhooks
 from unified_ats.services import Services
 from unified_ats.settings import Settings
 
@@ -31,9 +32,14 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or await (start_services or Services.start)(settings)
+        scheduler = None
+        if owned and settings.sync_interval_seconds > 0:
+            scheduler = asyncio.create_task(app.state.services.run_scheduler())
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.cancel()
             if owned:
                 await app.state.services.aclose()
 
@@ -46,7 +52,7 @@ def create_app(
     if services is not None:
         app.state.services = services
     install_error_handlers(app)
-    for module in (candidates, attachments, connections, health):
+    for module in (candidates, attachments, connections, sync, webhooks, health):
         app.include_router(module.router)
     app.add_middleware(NeverFiveHundred)
     return app

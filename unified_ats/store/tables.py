@@ -135,3 +135,51 @@ class AttachmentRow(Base):
     fetched_at: Mapped[datetime]
     remote_was_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     data: Mapped[dict[str, Any]]
+
+
+class SyncRun(Base):
+    """One sync of one connection: its state, counts and (mapped, secret-free) last error."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_connection_started", "connection_id", "started_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    connection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE")
+    )
+    full: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(16))
+    """running, succeeded, failed, interrupted."""
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_since: Mapped[datetime | None] = mapped_column(default=None)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    seen: Mapped[int] = mapped_column(Integer, default=0)
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    deleted: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    duration_seconds: Mapped[float | None] = mapped_column(default=None)
+
+
+class SyncSeen(Base):
+    """Remote ids a full run has seen: deletions are decided from here, not from memory."""
+
+    __tablename__ = "sync_seen"
+
+    run_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sync_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    remote_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+
+
+class SyncLease(Base):
+    """Who syncs a connection now. A crashed holder's lease simply expires."""
+
+    __tablename__ = "sync_leases"
+
+    connection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True
+    )
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
