@@ -100,6 +100,92 @@ def openapi() -> None:
     console.print(f"wrote {OPENAPI_PATH}")
 
 
+@app.command()
+def sync(
+    connection: Annotated[uuid.UUID | None, typer.Argument(help="One connection id.")] = None,
+    all_connections: Annotated[bool, typer.Option("--all", help="Every connection.")] = False,
+    full: Annotated[bool, typer.Option(help="Enumerate everything and detect deletions.")] = False,
+) -> None:
+    """Sync one connection or all of them, with progress and a summary."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from unified_ats.sync import SyncProgress, SyncReport
+
+    if (connection is None) == (not all_connections):
+        raise typer.BadParameter("give one connection id, or --all")
+
+    async def work(services: Services) -> list[tuple[str, SyncReport | str]]:
+        targets = (
+            [c.id for c in await services.accounts.all_connections()]
+            if all_connections
+            else [connection]
+        )
+        results: list[tuple[str, SyncReport | str]] = []
+        columns = (
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]:>8} rec/s"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=console) as progress:
+            for target in targets:
+                assert target is not None
+                task = progress.add_task(str(target)[:8], total=None, rate="-")
+
+                def update(p: SyncProgress, task: Any = task) -> None:
+                    elapsed = progress.tasks[task].elapsed or 0.0
+                    rate = f"{p.seen / elapsed:,.0f}" if elapsed > 0 else "-"
+                    progress.update(task, completed=p.seen, total=p.total, rate=rate)
+
+                try:
+                    results.append(
+                        (
+                            str(target),
+                            await services.sync(
+                                target, full=True if full else None, progress=update
+                            ),
+                        )
+                    )
+                except Exception as exc:  # mapped and secret-free: show it, go on
+                    results.append((str(target), f"{type(exc).__name__}: {exc}"))
+        return results
+
+    table = Table(
+        "connection", "kind", "seen", "changed", "deleted", "rows written", "seconds", "rec/s"
+    )
+    failed = False
+    for target, result in with_services(work):
+        if isinstance(result, str):
+            failed = True
+            table.add_row(target, "[red]failed[/red]", result, "", "", "", "", "")
+            continue
+        rate = result.seen / result.duration_seconds if result.duration_seconds else 0.0
+        table.add_row(
+            target,
+            "full" if result.full else "incremental",
+            str(result.seen),
+            str(result.changed),
+            str(result.deleted),
+            str(result.rows_written),
+            f"{result.duration_seconds:.1f}",
+            f"{rate:,.0f}",
+        )
+    console.print(table)
+    if failed:
+        raise typer.Exit(1)
+
+
 @tenants.command("create")
 def tenants_create(name: str) -> None:
     """Create a tenant and print its first API key (shown once)."""

@@ -86,26 +86,24 @@ def _document(model: Candidate | Attachment) -> dict[str, Any]:
     return model.model_dump(mode="json", exclude=PLATFORM_FIELDS)
 
 
+def model_from_row(model: type[M], row: Any) -> M:
+    """The unified model: the stored document plus the platform's own columns."""
+    return model.model_validate(
+        {
+            **row.data,
+            "id": row.id,
+            "modified_at": row.modified_at,
+            "remote_was_deleted": row.remote_was_deleted,
+        }
+    )
+
+
 def candidate_from_row(row: Any) -> Candidate:
-    return Candidate.model_validate(
-        {
-            **row.data,
-            "id": row.id,
-            "modified_at": row.modified_at,
-            "remote_was_deleted": row.remote_was_deleted,
-        }
-    )
+    return model_from_row(Candidate, row)
 
 
-def attachment_from_row(row: AttachmentRow) -> Attachment:
-    return Attachment.model_validate(
-        {
-            **row.data,
-            "id": row.id,
-            "modified_at": row.modified_at,
-            "remote_was_deleted": row.remote_was_deleted,
-        }
-    )
+def attachment_from_row(row: Any) -> Attachment:
+    return model_from_row(Attachment, row)
 
 
 class RecordStore:

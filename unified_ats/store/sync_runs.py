@@ -194,23 +194,17 @@ class SyncRuns:
                 SyncSeen.run_id == run.id, SyncSeen.remote_id.like(f"{kind}:%")
             )
 
+        deleted: dict[str, int] = {}
         async with self.sessions.begin() as session:
-            candidates = await session.execute(
-                update(CandidateRow)
-                .where(
-                    CandidateRow.connection_id == connection_id,
-                    CandidateRow.remote_was_deleted.is_(False),
-                    CandidateRow.remote_id.not_in(seen("c")),
+            for kind, table in (("c", CandidateRow), ("a", AttachmentRow)):
+                result = await session.execute(
+                    update(table)
+                    .where(
+                        table.connection_id == connection_id,
+                        table.remote_was_deleted.is_(False),
+                        table.remote_id.not_in(seen(kind)),
+                    )
+                    .values(remote_was_deleted=True, modified_at=now)
                 )
-                .values(remote_was_deleted=True, modified_at=now)
-            )
-            await session.execute(
-                update(AttachmentRow)
-                .where(
-                    AttachmentRow.connection_id == connection_id,
-                    AttachmentRow.remote_was_deleted.is_(False),
-                    AttachmentRow.remote_id.not_in(seen("a")),
-                )
-                .values(remote_was_deleted=True, modified_at=now)
-            )
-        return int(candidates.rowcount)  # type: ignore[attr-defined]
+                deleted[kind] = int(result.rowcount)  # type: ignore[attr-defined]
+        return deleted["c"]
