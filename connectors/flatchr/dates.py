@@ -21,6 +21,12 @@ def parse_flatchr_date(value: Any) -> datetime | None:
         return epoch_datetime(value)
     if not isinstance(value, str):
         return None
+    if len(value) == 8 and value[2] == "/" and value[5] == "/" and value.isascii():
+        # Fast path for the search rows' DD/MM/YY (every row has two of them).
+        try:
+            return datetime(2000 + int(value[6:]), int(value[3:5]), int(value[:2]), tzinfo=UTC)
+        except ValueError:
+            return None
     match = _DAY_FIRST.match(value)
     if match:
         day, month, year = (int(part) for part in match.groups())

@@ -96,7 +96,7 @@ def redact_raw(value: Any) -> Any:
 
 def map_urls(urls: Any) -> list[Url]:
     """``{facebook, linkedin, twitter, other}`` -> typed urls; empty strings skipped."""
-    if not isinstance(urls, Mapping):
+    if not isinstance(urls, dict):
         return []
     mapped: list[Url] = []
     for network, value in urls.items():
@@ -111,7 +111,7 @@ def map_urls(urls: Any) -> list[Url]:
 def cv_location(cv: Any = None, aws: Any = None) -> CvLocation | None:
     """From the webhook ``cv`` object, or the applicant's ``candidate.aws {key, extension}``."""
     for source in (cv, aws):
-        if isinstance(source, Mapping):
+        if isinstance(source, dict):
             key, extension = text(source.get("key")), text(source.get("extension"))
             if key and extension:
                 return CvLocation(
@@ -216,20 +216,21 @@ def _build(
 
 def map_applicant_row(row: Mapping[str, Any], ctx: MappingContext) -> CandidateRecord:
     """One row of ``POST /company/{id}/search/applicants``."""
-    if not isinstance(row, Mapping):
+    if not isinstance(row, dict):
         raise MappingError("a Flatchr search row must be an object")
     applicant_id = text(row.get("applicant"))
     if applicant_id is None:
         raise MappingError("a Flatchr search row has no applicant id")
-    person = row.get("candidate") if isinstance(row.get("candidate"), dict) else {}
-    assert isinstance(person, Mapping)
+    person = row.get("candidate")
+    if not isinstance(person, dict):
+        person = {}
     vacancy = row.get("vacancy")
     return _build(
         applicant_id=applicant_id,
         person=person,
         row=row,
         raw=row,
-        title=text(vacancy.get("title")) if isinstance(vacancy, Mapping) else text(vacancy),
+        title=text(vacancy.get("title")) if isinstance(vacancy, dict) else text(vacancy),
         company=ctx.company_name,
         stage=text(row.get("column")),
         cv=cv_location(row.get("cv"), person.get("aws")),

@@ -171,6 +171,7 @@ class Connector(ABC, Generic[S]):
             redactor=self.redact,
             sleep=sleep,
             describe_error=self.describe_error,
+            error_details=self.error_details,
             error_rules=self.error_rules(),
         )
 
@@ -199,6 +200,10 @@ class Connector(ABC, Generic[S]):
     def describe_error(self, response: httpx.Response) -> str | None:
         """A short, secret-free reading of a vendor error body (e.g. its error code)."""
         return None
+
+    def error_details(self, response: httpx.Response) -> tuple[str | None, dict[str, list[str]]]:
+        """The vendor's error code and per-field messages, when its error body has them."""
+        return None, {}
 
     def error_rules(self) -> dict[int, Any] | None:
         return None

@@ -19,6 +19,8 @@ class ConnectorError(Exception):
         super().__init__(message)
         self.message = message
         self.vendor_status = vendor_status
+        self.vendor_code: str | None = None
+        """The vendor's own error code (e.g. Welcome Kit's ``validation_failed``), when given."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, vendor_status={self.vendor_status})"
@@ -92,6 +94,7 @@ class VendorRejectedRequest(ConnectorError):
         super().__init__(message, vendor_status=vendor_status)
         self.vendor_code = vendor_code
         self.field_errors = field_errors or {}
+        """Per-field messages from the vendor (``{"email": ["is invalid"]}``)."""
 
 
 class UnsupportedOperation(ConnectorError):

@@ -106,10 +106,15 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 
 
 ErrorDescriber = Callable[[httpx.Response], str | None]
+ErrorDetails = Callable[[httpx.Response], tuple[str | None, dict[str, list[str]]]]
 
 
 def no_description(response: httpx.Response) -> str | None:
     return None
+
+
+def no_details(response: httpx.Response) -> tuple[str | None, dict[str, list[str]]]:
+    return None, {}
 
 
 def json_body(response: httpx.Response, redact: Callable[[str], str] = str) -> Any:
@@ -145,6 +150,7 @@ class VendorHttp:
         redactor: Redactor | None = None,
         sleep: Sleep = asyncio.sleep,
         describe_error: ErrorDescriber = no_description,
+        error_details: ErrorDetails = no_details,
         error_rules: Mapping[int, ErrorRule] | None = None,
         rng: random.Random | None = None,
     ) -> None:
@@ -157,6 +163,7 @@ class VendorHttp:
         self.redact = redactor or Redactor()
         self._sleep = sleep
         self._describe_error = describe_error
+        self._error_details = error_details
         self._error_rules = error_rules
         self._rng = rng or random.Random()
         self._owns_client = client is None
@@ -357,6 +364,13 @@ class VendorHttp:
             )
         else:
             error = rule.error(message, vendor_status=response.status_code)
+        vendor_code, field_errors = self._error_details(response)
+        error.vendor_code = vendor_code
+        if isinstance(error, VendorRejectedRequest):
+            error.field_errors = {
+                field: [self.redact(m) for m in messages]
+                for field, messages in field_errors.items()
+            }
         return error, rule.retryable, retry_after
 
     @staticmethod

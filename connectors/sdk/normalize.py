@@ -10,12 +10,13 @@ import phonenumbers
 
 def text(value: Any) -> str | None:
     """A trimmed string, or None for missing and empty values (vendors send ``""`` for none)."""
+    if type(value) is str:  # the common case first: this runs dozens of times per record
+        stripped = value.strip()
+        return stripped or None
     if value is None:
         return None
-    if not isinstance(value, str):
-        value = str(value)
-    value = value.strip()
-    return value or None
+    stripped = str(value).strip()
+    return stripped or None
 
 
 def email(value: Any) -> str | None:

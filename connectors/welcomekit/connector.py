@@ -1,0 +1,365 @@
+"""The Welcome Kit (Welcome to the Jungle) connector: HTTP only; JSON handling in :mod:`.mapping`.
+
+Listing candidates needs a ``job_reference``, so enumeration walks the organization's jobs,
+then each job's candidates page by page (``stage=true&tags=true``). Each candidate's documents
+are fetched alongside, a few at a time, so a full sync sees every file.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import SecretStr
+
+from connectors.sdk.auth import HeaderToken
+from connectors.sdk.base import (
+    CandidatePage,
+    CandidateRecord,
+    Capability,
+    Connector,
+    ConnectorSettings,
+    FileDownload,
+    MappingContext,
+)
+from connectors.sdk.errors import InvalidVendorResponse, NotFound
+from connectors.sdk.files import bare_content_type, disposition_file_name, with_extension
+from connectors.sdk.http import json_body
+from connectors.welcomekit.mapping import (
+    JobInfo,
+    MappingError,
+    attachment_url,
+    map_candidate,
+    parse_attachment_id,
+    url_file_name,
+)
+from schemas import Attachment, Candidate
+
+logger = logging.getLogger("connectors.welcomekit")
+
+
+class WelcomeKitSettings(ConnectorSettings):
+    base_url: str = "https://www.welcomekit.co/api/v1/external"
+    api_key: SecretStr
+    organization_reference: str
+    organization_name: str | None = None
+    """The hiring company's name; read from the organization when not given."""
+    per_page: int = 100
+    fetch_documents: bool = True
+    """Fetch each candidate's ``/documents`` during enumeration (one call per candidate)."""
+    document_concurrency: int = 8
+    default_phone_region: str = "FR"
+
+    def account_key(self) -> str:
+        return self.organization_reference
+
+
+@dataclass(frozen=True)
+class CandidateCreate:
+    """``POST /candidates``: the documented fields (email, names, org and job are required)."""
+
+    job_reference: str
+    email: str
+    firstname: str
+    lastname: str
+    subtitle: str | None = None
+    phone: str | None = None
+    tag_list: Sequence[str] = ()
+    remote_resume_url: str | None = None
+    remote_portfolio_url: str | None = None
+    cover_letter: str | None = None
+    referrer: str | None = None
+
+
+class WelcomeKitConnector(Connector[WelcomeKitSettings]):
+    name: ClassVar[str] = "welcomekit"
+    display_name: ClassVar[str] = "Welcome Kit"
+    settings_model: ClassVar[type[ConnectorSettings]] = WelcomeKitSettings
+    capabilities = frozenset(
+        {
+            Capability.LIST_CANDIDATES,
+            Capability.UPDATED_SINCE,
+            Capability.GET_CANDIDATE,
+            Capability.LIST_ATTACHMENTS,
+            Capability.DOWNLOAD_ATTACHMENT,
+            Capability.VERIFY_CREDENTIALS,
+            Capability.CREATE_CANDIDATE,
+        }
+    )
+    candidate_fields = frozenset(
+        {
+            "remote_id",
+            "raw_data",
+            "custom_fields",
+            "first_name",
+            "last_name",
+            "company",
+            "title",
+            "locations",
+            "phone_numbers",
+            "email_addresses",
+            "urls",
+            "tags",
+            "attachments",
+            "remote_created_at",
+            "remote_updated_at",
+            "avatar",
+        }
+    )
+    attachment_fields = frozenset(
+        {
+            "remote_id",
+            "raw_data",
+            "custom_fields",
+            "file_name",
+            "attachment_type",
+            "candidate",
+            "content_type",
+            "size",
+            "remote_created_at",
+            "remote_updated_at",
+        }
+    )
+
+    _organization_name: str | None = None
+    _jobs: dict[str, JobInfo] | None = None
+
+    def build_auth(self) -> httpx.Auth:
+        return HeaderToken(self.settings.api_key, scheme="Bearer")
+
+    def error_details(self, response: httpx.Response) -> tuple[str | None, dict[str, list[str]]]:
+        body = _error_body(response)
+        code = body.get("error") if isinstance(body.get("error"), str) else None
+        return code, {}
+
+    def describe_error(self, response: httpx.Response) -> str | None:
+        body = _error_body(response)
+        parts = [str(body[k])[:200] for k in ("error", "error_description") if body.get(k)]
+        return ": ".join(parts) or None
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    async def _pages(
+        self, path: str, params: Mapping[str, Any]
+    ) -> AsyncIterator[tuple[list[Mapping[str, Any]], int | None]]:
+        """Each page of a list route: stops on a short page or at ``X-Total-Pages``."""
+        per_page = self.settings.per_page
+        page = 1
+        while True:
+            response = await self.http.request(
+                "GET", path, params={**params, "page": page, "per_page": per_page}
+            )
+            items = json_body(response, self.redact)
+            if not isinstance(items, list):
+                raise InvalidVendorResponse(f"Welcome Kit {path} did not answer a JSON array")
+            total = _int_header(response, "X-Total")
+            yield items, total
+            total_pages = _int_header(response, "X-Total-Pages")
+            if len(items) < per_page or (total_pages is not None and page >= total_pages):
+                return
+            page += 1
+
+    async def organization_name(self) -> str | None:
+        if self._organization_name is None:
+            if self.settings.organization_name:
+                self._organization_name = self.settings.organization_name
+            else:
+                org = await self.http.get_json(
+                    f"/organizations/{self.settings.organization_reference}"
+                )
+                name = org.get("name") if isinstance(org, Mapping) else None
+                self._organization_name = str(name).strip() if name else ""
+        return self._organization_name or None
+
+    async def jobs(self) -> dict[str, JobInfo]:
+        if self._jobs is None:
+            jobs: dict[str, JobInfo] = {}
+            params = {"organization_reference": self.settings.organization_reference}
+            async for items, _ in self._pages("/jobs", params):
+                for job in items:
+                    if isinstance(job, Mapping) and job.get("reference"):
+                        ref = str(job["reference"])
+                        jobs[ref] = JobInfo(
+                            ref, str(job["name"]).strip() if job.get("name") else None
+                        )
+            self._jobs = jobs
+        return self._jobs
+
+    async def mapping_context(self) -> MappingContext:
+        base = self.context()
+        return MappingContext(
+            ids=base.ids,
+            observed_at=base.observed_at,
+            company_name=await self.organization_name(),
+            default_phone_region=self.settings.default_phone_region,
+        )
+
+    async def documents(self, reference: str) -> list[Mapping[str, Any]]:
+        found: list[Mapping[str, Any]] = []
+        async for items, _ in self._pages("/documents", {"candidate_reference": reference}):
+            found += [d for d in items if isinstance(d, Mapping)]
+        return found
+
+    async def _records(
+        self, items: list[Mapping[str, Any]], job: JobInfo | None, ctx: MappingContext
+    ) -> tuple[list[CandidateRecord], int]:
+        limit = asyncio.Semaphore(self.settings.document_concurrency)
+
+        async def one(item: Mapping[str, Any]) -> CandidateRecord | None:
+            reference = item.get("reference") if isinstance(item, Mapping) else None
+            documents: list[Mapping[str, Any]] = []
+            if self.settings.fetch_documents and reference:
+                async with limit:
+                    documents = await self.documents(str(reference))
+            try:
+                return map_candidate(item, ctx, job=job, documents=documents)
+            except (MappingError, ValueError) as exc:
+                logger.warning("skipped a Welcome Kit candidate: %s", type(exc).__name__)
+                return None
+
+        mapped = await asyncio.gather(*(one(item) for item in items))
+        records = [r for r in mapped if r is not None]
+        return records, len(mapped) - len(records)
+
+    async def iter_candidates(
+        self, *, updated_since: datetime | None = None, page_size: int = 500
+    ) -> AsyncIterator[CandidatePage]:
+        ctx = await self.mapping_context()
+        params: dict[str, Any] = {"stage": "true", "tags": "true"}
+        if updated_since is not None:
+            # `updated_after` is a date: start a day earlier so nothing at the boundary is lost.
+            params["updated_after"] = (updated_since - timedelta(days=1)).date().isoformat()
+        for job in (await self.jobs()).values():
+            async for items, _ in self._pages(
+                "/candidates", {**params, "job_reference": job.reference}
+            ):
+                records, skipped = await self._records(items, job, ctx)
+                if records or skipped:
+                    yield CandidatePage(records=tuple(records), skipped=skipped)
+
+    async def _candidate_payload(self, reference: str) -> Mapping[str, Any]:
+        payload = await self.http.get_json(
+            f"/candidates/{reference}", params={"stage": "true", "tags": "true"}
+        )
+        if not isinstance(payload, Mapping):
+            raise InvalidVendorResponse("Welcome Kit candidate is not a JSON object")
+        return payload
+
+    async def get_candidate(
+        self, remote_id: str, *, known: Candidate | None = None
+    ) -> CandidateRecord:
+        payload = await self._candidate_payload(remote_id)
+        ctx = await self.mapping_context()
+        job_ref = str(payload.get("job_reference") or "")
+        job = (await self.jobs()).get(job_ref) or JobInfo(job_ref, None)
+        documents = await self.documents(remote_id) if self.settings.fetch_documents else []
+        try:
+            return map_candidate(payload, ctx, job=job, documents=documents)
+        except MappingError as exc:
+            raise InvalidVendorResponse(f"Welcome Kit candidate unreadable: {exc}") from exc
+
+    @asynccontextmanager
+    async def download_attachment(self, attachment_remote_id: str) -> AsyncIterator[FileDownload]:
+        try:
+            reference, kind, document = parse_attachment_id(attachment_remote_id)
+        except MappingError as exc:
+            raise NotFound(str(exc)) from exc
+        if kind == "document":
+            matches = [d for d in await self.documents(reference) if str(d.get("id")) == document]
+            url = str(matches[0].get("file_url") or "") if matches else ""
+            hinted = str(matches[0].get("content_type") or "") if matches else ""
+            name = str(matches[0].get("filename") or "") if matches else ""
+        else:
+            payload = await self._candidate_payload(reference)
+            url = attachment_url(payload, kind) or ""
+            hinted = str(payload.get("resume_content_type") or "") if kind == "resume" else ""
+            name = ""
+        if not url:
+            raise NotFound("Welcome Kit no longer has this file")
+        # Files live on a CDN: our API key only goes to the API's own host.
+        same_host = urlsplit(url).netloc in ("", urlsplit(self.http.base_url).netloc)
+        async with self.http.stream("GET", url, auth=same_host) as response:
+            length = response.headers.get("Content-Length")
+            content_type = (
+                bare_content_type(response.headers.get("Content-Type"))
+                or hinted
+                or "application/octet-stream"
+            )
+            fallback = with_extension(name or url_file_name(url) or kind, hinted or content_type)
+            yield FileDownload(
+                file_name=disposition_file_name(response.headers.get("Content-Disposition"))
+                or fallback,
+                content_type=content_type,
+                size=int(length) if length and length.isdigit() else None,
+                chunks=response.aiter_bytes(),
+            )
+
+    async def verify_credentials(self) -> None:
+        self._jobs = None
+        await self.jobs()
+
+    # --- writes (SDK only) ---------------------------------------------------------------------
+
+    async def create_candidate(self, candidate: CandidateCreate) -> CandidateRecord:
+        body: dict[str, Any] = {
+            "organization_reference": self.settings.organization_reference,
+            "job_reference": candidate.job_reference,
+            "email": candidate.email,
+            "firstname": candidate.firstname,
+            "lastname": candidate.lastname,
+        }
+        optional = {
+            "subtitle": candidate.subtitle,
+            "phone": candidate.phone,
+            "tag_list": ",".join(candidate.tag_list) or None,
+            "remote_resume_url": candidate.remote_resume_url,
+            "remote_portfolio_url": candidate.remote_portfolio_url,
+            "cover_letter": candidate.cover_letter,
+            "referrer": candidate.referrer,
+        }
+        body.update({k: v for k, v in optional.items() if v is not None})
+        response = await self.http.request("POST", "/candidates", json=body)
+        payload = json_body(response, self.redact)
+        job = (await self.jobs()).get(candidate.job_reference)
+        return map_candidate(payload, await self.mapping_context(), job=job)
+
+    async def attach_documents(
+        self, candidate_reference: str, files: Sequence[tuple[str, str]]
+    ) -> list[Attachment]:
+        """Attach files by URL (``[(filename, url)]``); returns them as unified attachments."""
+        response = await self.http.request(
+            "POST",
+            "/documents",
+            json={
+                "candidate_reference": candidate_reference,
+                "remote_file_urls": [{"filename": name, "url": url} for name, url in files],
+            },
+        )
+        documents = json_body(response, self.redact)
+        if not isinstance(documents, list):
+            raise InvalidVendorResponse("Welcome Kit did not answer the attached documents")
+        record = await self.get_candidate(candidate_reference)
+        attached = {
+            f"{candidate_reference}:document:{d.get('id')}"
+            for d in documents
+            if isinstance(d, Mapping)
+        }
+        return [a for a in record.attachments if a.remote_id in attached]
+
+
+def _error_body(response: httpx.Response) -> Mapping[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, Mapping) else {}
+
+
+def _int_header(response: httpx.Response, name: str) -> int | None:
+    value = response.headers.get(name, "")
+    return int(value) if value.isdigit() else None

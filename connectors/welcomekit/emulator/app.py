@@ -1,0 +1,476 @@
+"""The Welcome Kit emulator: ``/api/v1/external`` as documented, with deterministic data.
+
+Bearer auth (or ``?access_token=``) with scopes; 400 ``validation_failed`` without the required
+``job_reference``/``candidate_reference``; ``page``/``per_page`` paging with ``X-Total``,
+``X-Total-Pages``, ``X-Per-Page`` and ``X-Page`` headers; ``stage``/``tags`` only when asked;
+``updated_after`` (a date); the vendor's ``{error, error_description}`` bodies; files on a CDN path.
+"""
+
+import hashlib
+import math
+import random
+import string
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from connectors.flatchr.emulator.data import FIRST_NAMES, LAST_NAMES, ascii_slug
+from connectors.sdk.emulation import FaultMiddleware, Faults, bearer_token, json_response, read_json
+
+PARIS = timezone(timedelta(hours=1))
+EPOCH = datetime(2020, 1, 1, tzinfo=PARIS)
+DEFAULT_AVATAR = "https://www.welcomekit.co/assets/default-avatar-7cbb7b9749a7cf8864001cde13e2a9a94e612bf083430d66ede0966f5bafb296.png"
+STAGES = [
+    (14596, "Nouveau", "new"),
+    (14597, "À contacter", "to-contact"),
+    (14598, "À rencontrer", "to-meet"),
+    (14599, "Embauché", "hired"),
+    (14600, "Refusé", "refused"),
+]
+JOB_NAMES = [
+    "Développeur·se backend",
+    "Product Manager",
+    "Data Engineer",
+    "Office Manager",
+    "UX Designer",
+    "Chargé(e) de recrutement",
+]
+ORIGINS = ["external", "website:cms:wttj_fr", "api", "sourcing"]
+REFERRERS = [None, "www.linkedin.com", "www.welcometothejungle.com", "www.indeed.fr"]
+ALL_SCOPES = frozenset(
+    {"candidates_r", "candidates_rw", "documents_r", "documents_rw", "jobs_r", "organizations_r"}
+)
+MAX_PER_PAGE = 100
+
+
+def wk_error(status: int, code: str, description: str) -> Response:
+    return json_response({"error": code, "error_description": description}, status=status)
+
+
+def fault_error(status: int, message: str) -> Response:
+    code = {401: "unauthorized", 403: "invalid_scope", 404: "not_found"}.get(status, "server_error")
+    return wk_error(status, code, message)
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")
+
+
+@dataclass
+class Organization:
+    reference: str
+    name: str
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+    candidates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """reference -> full candidate (with stage and tags; stripped per request)."""
+    documents: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    updated: dict[str, date] = field(default_factory=dict)
+    next_document_id: int = 1000
+
+
+@dataclass
+class WelcomeKitEmulator:
+    cdn_base: str = "https://cdn.welcomekit.example"
+    """Where file URLs point (the demo sets its own loopback address)."""
+    faults: Faults = field(default_factory=Faults)
+    organizations: dict[str, Organization] = field(default_factory=dict)
+    keys: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
+    """api key -> (organization reference, scopes)."""
+    requests: int = 0
+
+    def __post_init__(self) -> None:
+        routes = [
+            Route("/api/v1/external/organizations/{reference}", self.organization, methods=["GET"]),
+            Route("/api/v1/external/jobs", self.list_jobs, methods=["GET"]),
+            Route("/api/v1/external/candidates", self.list_candidates, methods=["GET"]),
+            Route("/api/v1/external/candidates", self.create_candidate, methods=["POST"]),
+            Route("/api/v1/external/candidates/{reference}", self.get_candidate, methods=["GET"]),
+            Route("/api/v1/external/documents", self.list_documents, methods=["GET"]),
+            Route("/api/v1/external/documents", self.attach_documents, methods=["POST"]),
+            Route("/uploads/{path:path}", self.cdn, methods=["GET"]),
+        ]
+        self.app = FaultMiddleware(Starlette(routes=routes), faults=self.faults, error=fault_error)
+
+    # --- data ----------------------------------------------------------------------------------
+
+    def add_organization(
+        self,
+        *,
+        reference: str,
+        name: str,
+        api_key: str,
+        size: int = 40,
+        jobs: int | None = None,
+        seed: int = 1,
+        scopes: frozenset[str] = ALL_SCOPES,
+    ) -> Organization:
+        rng = random.Random(seed)
+        org = Organization(reference=reference, name=name)
+        job_count = jobs or max(2, size // 150)
+        for n in range(job_count):
+            org.jobs.append(
+                {
+                    "reference": f"WTTJ_{''.join(rng.choice(string.ascii_letters) for _ in range(7))}",
+                    "name": f"{JOB_NAMES[n % len(JOB_NAMES)]}{'' if n < len(JOB_NAMES) else f' #{n}'}",
+                    "organization_reference": reference,
+                    "status": "published",
+                }
+            )
+        previous: dict[str, Any] | None = None
+        for n in range(size):
+            job = org.jobs[n % job_count]
+            same_person = (
+                previous is not None
+                and previous["job_reference"] != job["reference"]
+                and rng.random() < 0.05
+            )
+            self._add_candidate(
+                org, rng, n, job, previous["profile"] if same_person and previous else None
+            )
+            previous = list(org.candidates.values())[-1]
+        self.organizations[reference] = org
+        self.keys[api_key] = (reference, scopes)
+        return org
+
+    def _add_candidate(
+        self,
+        org: Organization,
+        rng: random.Random,
+        n: int,
+        job: dict[str, Any],
+        profile: dict[str, Any] | None,
+    ) -> None:
+        reference = "wttj-" + hashlib.sha256(f"{org.reference}:{n}".encode()).hexdigest()[:24]
+        created = EPOCH + timedelta(days=rng.randrange(1500), seconds=rng.randrange(86400))
+        updated = created + timedelta(days=rng.randrange(30), seconds=rng.randrange(86400))
+        if profile is None:
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            has_address = rng.random() < 0.5
+            profile = {
+                "address": f"{rng.randrange(1, 120)} rue de la Paix" if has_address else None,
+                "avatar_url": DEFAULT_AVATAR
+                if rng.random() < 0.6
+                else f"{self.cdn_base}/avatars/{n}.png",
+                "city": rng.choice(["Paris", "Lyon", "Nantes", "Bordeaux"])
+                if has_address
+                else None,
+                "country_code": "FR" if has_address else None,
+                "country_name": "France" if has_address else None,
+                "email": f"{ascii_slug(first)}.{ascii_slug(last)}{n}@example.com"
+                if rng.random() < 0.95
+                else None,
+                "firstname": first,
+                "lastname": last,
+                "phone": rng.choice(
+                    [None, "+33606060606", f"06 {rng.randrange(10, 99)} 12 34 56", ""]
+                ),
+                "subtitle": rng.choice([None, "Product Manager @ Acme", "CTO @ WTTJ", "Étudiante"]),
+                "zip_code": f"750{rng.randrange(10, 20)}" if has_address else None,
+            }
+        stage = rng.choice(STAGES)
+        has_resume = rng.random() < 0.85
+        resume_type = rng.choice(["application/pdf", "application/pdf", "application/msword"])
+        slug = ascii_slug(f"{profile['firstname']}-{profile['lastname']}")
+        resume_url = f"{self.cdn_base}/uploads/resume/{n}/cv-{slug}.{'pdf' if resume_type == 'application/pdf' else 'doc'}"
+        has_portfolio = rng.random() < 0.15
+        candidate = {
+            "reference": reference,
+            "cover_letter": rng.choice(["", "", "Bonjour, je souhaite rejoindre votre équipe…"]),
+            "created_at": iso(created),
+            "job_reference": job["reference"],
+            "modal_path": f"/dashboard/o/{org.reference}/jobs/{job['reference']}/card/{reference}",
+            "portfolio_size": 4242 if has_portfolio else None,
+            "portfolio_url": f"{self.cdn_base}/uploads/portfolio/{n}/portfolio.pdf"
+            if has_portfolio
+            else None,
+            "resume_content_type": resume_type if has_resume else None,
+            "resume_size": (20_000 + n) if has_resume else None,
+            "resume_url": resume_url if has_resume else None,
+            "stage_id": stage[0],
+            "stage": {"id": stage[0], "name": stage[1], "reference": stage[2], "visible": True},
+            "updated_at": iso(updated),
+            "profile": dict(profile),
+            "tags": rng.sample(
+                ["ruby", "react", "go", "python", "product", "saas", "senior"], k=rng.randrange(4)
+            ),
+            "origin": rng.choice(ORIGINS),
+            "archived": rng.random() < 0.1,
+        }
+        referrer = rng.choice(REFERRERS)
+        if referrer:
+            candidate["referrer"] = referrer
+        org.candidates[reference] = candidate
+        org.updated[reference] = updated.date()
+        documents = []
+        if has_resume and rng.random() < 0.3:  # the same resume again, as a document
+            documents.append(
+                self._document(
+                    org, reference, job, "resume", resume_url, resume_type, 20_000 + n, created
+                )
+            )
+        for extra in range(rng.choice([0, 0, 1, 2])):
+            documents.append(
+                self._document(
+                    org,
+                    reference,
+                    job,
+                    rng.choice(["lettre", "diplome", "portfolio"]),
+                    f"{self.cdn_base}/uploads/documents/{n}/{extra}",
+                    rng.choice(
+                        [
+                            "application/pdf",
+                            "image/png",
+                            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                        ]
+                    ),
+                    rng.randrange(1000, 500_000),
+                    created,
+                )
+            )
+        org.documents[reference] = documents
+
+    def _document(
+        self,
+        org: Organization,
+        reference: str,
+        job: dict[str, Any],
+        filename: str,
+        url: str,
+        content_type: str,
+        size: int,
+        created: datetime,
+    ) -> dict[str, Any]:
+        org.next_document_id += 1
+        return {
+            "id": org.next_document_id,
+            "job_reference": job["reference"],
+            "candidate_reference": reference,
+            "filename": filename,  # documented: no extension
+            "file_url": url,
+            "size": size,
+            "content_type": content_type,
+            "created_at": iso(created),
+        }
+
+    def touch(self, org_reference: str, reference: str, **profile: Any) -> dict[str, Any]:
+        org = self.organizations[org_reference]
+        candidate = org.candidates[reference]
+        candidate["profile"].update(profile)
+        now = datetime.now(UTC).astimezone(PARIS)
+        candidate["updated_at"] = iso(now)
+        org.updated[reference] = now.date()
+        return candidate
+
+    def remove(self, org_reference: str, reference: str) -> None:
+        org = self.organizations[org_reference]
+        del org.candidates[reference]
+        org.documents.pop(reference, None)
+
+    # --- routes --------------------------------------------------------------------------------
+
+    def _authorize(
+        self, request: Request, scope: str
+    ) -> tuple[Organization, frozenset[str]] | Response:
+        self.requests += 1
+        token = bearer_token(request, "access_token")
+        if token is None or token not in self.keys:
+            return wk_error(401, "unauthorized", "The access token is invalid")
+        org_reference, scopes = self.keys[token]
+        if scope not in scopes and scope.replace("_r", "_rw") not in scopes:
+            return wk_error(403, "invalid_scope", f"{scope} scope is required")
+        return self.organizations[org_reference], scopes
+
+    def _page(self, request: Request, items: list[Any]) -> Response:
+        try:
+            page = max(1, int(request.query_params.get("page", "1")))
+            per_page = min(MAX_PER_PAGE, max(1, int(request.query_params.get("per_page", "100"))))
+        except ValueError:
+            return wk_error(400, "validation_failed", "page and per_page must be integers")
+        start = (page - 1) * per_page
+        total_pages = max(1, math.ceil(len(items) / per_page))
+        headers = {
+            "X-Total": str(len(items)),
+            "X-Total-Pages": str(total_pages),
+            "X-Per-Page": str(per_page),
+            "X-Page": str(page),
+            "X-Offset": str(start),
+        }
+        return json_response(items[start : start + per_page], headers=headers)
+
+    async def organization(self, request: Request) -> Response:
+        auth = self._authorize(request, "organizations_r")
+        if isinstance(auth, Response):
+            return auth
+        org, _ = auth
+        if request.path_params["reference"] != org.reference:
+            return wk_error(401, "unauthorized", "You are not member of this organization")
+        return json_response({"reference": org.reference, "name": org.name})
+
+    async def list_jobs(self, request: Request) -> Response:
+        auth = self._authorize(request, "jobs_r")
+        if isinstance(auth, Response):
+            return auth
+        org, _ = auth
+        wanted = request.query_params.get("organization_reference")
+        if not wanted:
+            return wk_error(400, "validation_failed", "organization_reference is missing")
+        if wanted != org.reference:
+            return wk_error(401, "unauthorized", "You are not member of this organization")
+        return self._page(request, org.jobs)
+
+    def _render(self, candidate: dict[str, Any], request: Request) -> dict[str, Any]:
+        shown = dict(candidate)
+        if request.query_params.get("stage") != "true":
+            shown.pop("stage")
+        if request.query_params.get("tags") != "true":
+            shown.pop("tags")
+        return shown
+
+    async def list_candidates(self, request: Request) -> Response:
+        auth = self._authorize(request, "candidates_r")
+        if isinstance(auth, Response):
+            return auth
+        org, _ = auth
+        job_reference = request.query_params.get("job_reference")
+        if not job_reference:
+            return wk_error(400, "validation_failed", "job_reference is missing")
+        if not any(j["reference"] == job_reference for j in org.jobs):
+            return wk_error(404, "not_found", "Job not found")
+        since = request.query_params.get("updated_after")
+        since_day = None
+        if since:
+            try:
+                since_day = date.fromisoformat(since)
+            except ValueError:
+                return wk_error(400, "validation_failed", "updated_after must be YYYY-MM-DD")
+        items = [
+            self._render(c, request)
+            for ref, c in org.candidates.items()
+            if c["job_reference"] == job_reference
+            and (since_day is None or org.updated[ref] >= since_day)
+        ]
+        return self._page(request, items)
+
+    async def get_candidate(self, request: Request) -> Response:
+        auth = self._authorize(request, "candidates_r")
+        if isinstance(auth, Response):
+            return auth
+        org, _ = auth
+        candidate = org.candidates.get(request.path_params["reference"])
+        if candidate is None:
+            return wk_error(404, "not_found", "Candidate not found")
+        return json_response(self._render(candidate, request))
+
+    async def list_documents(self, request: Request) -> Response:
+        auth = self._authorize(request, "documents_r")
+        if isinstance(auth, Response):
+            return auth
+        org, _ = auth
+        reference = request.query_params.get("candidate_reference")
+        if not reference:
+            return wk_error(400, "validation_failed", "candidate_reference is missing")
+        if reference not in org.candidates:
+            return wk_error(404, "not_found", "Candidate not found")
+        return self._page(request, org.documents.get(reference, []))
+
+    async def attach_documents(self, request: Request) -> Response:
+        auth = self._authorize(request, "documents_rw")
+        if isinstance(auth, Response):
+            return auth
+        org, scopes = auth
+        if "documents_rw" not in scopes:
+            return wk_error(403, "invalid_scope", "documents_rw scope is required")
+        try:
+            body = await read_json(request)
+        except ValueError:
+            return wk_error(400, "validation_failed", "body is not JSON")
+        reference = body.get("candidate_reference") if isinstance(body, dict) else None
+        files = body.get("remote_file_urls") if isinstance(body, dict) else None
+        if not reference or not isinstance(files, list) or not files:
+            return wk_error(
+                400, "validation_failed", "candidate_reference and remote_file_urls are required"
+            )
+        if reference not in org.candidates:
+            return wk_error(404, "not_found", "Candidate not found")
+        job = {"reference": org.candidates[reference]["job_reference"]}
+        created = []
+        for item in files:
+            if not isinstance(item, dict) or not item.get("url") or not item.get("filename"):
+                return wk_error(400, "validation_failed", "each file needs a filename and a url")
+            document = self._document(
+                org,
+                reference,
+                job,
+                str(item["filename"]),
+                str(item["url"]),
+                "application/pdf",
+                1234,
+                datetime.now(PARIS),
+            )
+            org.documents.setdefault(reference, []).append(document)
+            created.append(document)
+        return json_response(created, status=201)
+
+    async def create_candidate(self, request: Request) -> Response:
+        auth = self._authorize(request, "candidates_rw")
+        if isinstance(auth, Response):
+            return auth
+        org, scopes = auth
+        if "candidates_rw" not in scopes:
+            return wk_error(403, "invalid_scope", "candidates_rw scope is required")
+        try:
+            body = await read_json(request)
+        except ValueError:
+            return wk_error(400, "validation_failed", "body is not JSON")
+        missing = [
+            k
+            for k in ("organization_reference", "job_reference", "email", "firstname", "lastname")
+            if not body.get(k)
+        ]
+        if missing:
+            return wk_error(400, "validation_failed", f"{', '.join(missing)} is missing")
+        job = next((j for j in org.jobs if j["reference"] == body["job_reference"]), None)
+        if body["organization_reference"] != org.reference or job is None:
+            return wk_error(404, "not_found", "Job not found")
+        rng = random.Random(len(org.candidates))
+        self._add_candidate(
+            org,
+            rng,
+            len(org.candidates) + 10_000,
+            job,
+            {
+                "address": None,
+                "avatar_url": DEFAULT_AVATAR,
+                "city": None,
+                "country_code": None,
+                "country_name": None,
+                "email": body["email"],
+                "firstname": body["firstname"],
+                "lastname": body["lastname"],
+                "phone": body.get("phone"),
+                "subtitle": body.get("subtitle"),
+                "zip_code": None,
+            },
+        )
+        candidate = list(org.candidates.values())[-1]
+        candidate["tags"] = [
+            t.strip() for t in str(body.get("tag_list") or "").split(",") if t.strip()
+        ]
+        candidate["resume_url"] = body.get("remote_resume_url")
+        candidate["cover_letter"] = body.get("cover_letter") or ""
+        org.documents[candidate["reference"]] = []
+        return json_response(candidate, status=201)
+
+    async def cdn(self, request: Request) -> Response:
+        path = request.path_params["path"]
+        digest = hashlib.sha256(path.encode()).hexdigest()
+        body = (
+            b"%PDF-1.4\n" if path.endswith(".pdf") else b""
+        ) + f"WK file {path}\n{digest * 30}".encode()
+        media = "application/pdf" if path.endswith(".pdf") else "application/octet-stream"
+        return Response(body, media_type=media)

@@ -1,0 +1,272 @@
+"""Welcome Kit JSON -> unified models. Pure functions: no I/O, no clock.
+
+A Welcome Kit candidate is one person on one job: ``remote_id`` is its ``reference``. ``title``
+is the job applied for and ``company`` the organization; the ``subtitle`` headline ("CTO @ WTTJ")
+is the person's own and goes to custom_fields.
+"""
+
+import posixpath
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from connectors.sdk.base import CandidateRecord, MappingContext
+from connectors.sdk.files import content_type_for_extension, with_extension
+from connectors.sdk.normalize import drop_none, email, iso_datetime, phone, text, unique
+from schemas import Attachment, AttachmentType, Candidate, Url, UrlType
+
+DEFAULT_AVATAR = re.compile(r"/default-avatar[-.\w]*\.(png|jpe?g|svg)$", re.IGNORECASE)
+RESUME_NAME = re.compile(r"\b(resume|cv|curriculum)\b", re.IGNORECASE)
+
+
+class MappingError(ValueError):
+    """A payload that cannot become a unified model (message holds no payload values)."""
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """What the candidate payload lacks: the job's name (the position applied for)."""
+
+    reference: str
+    name: str | None
+
+
+def url_path(url: str) -> str:
+    """The path of a URL without query or fragment (plain string work: runs per file)."""
+    bare = url.split("#", 1)[0].split("?", 1)[0]
+    return "/" + bare.split("://", 1)[-1].partition("/")[2] if "://" in bare else bare
+
+
+def url_file_name(url: str | None) -> str | None:
+    if not url:
+        return None
+    name = posixpath.basename(url_path(url))
+    return name or None
+
+
+def resume_id(reference: str) -> str:
+    return f"{reference}:resume"
+
+
+def portfolio_id(reference: str) -> str:
+    return f"{reference}:portfolio"
+
+
+def document_id(reference: str, document: Mapping[str, Any]) -> str:
+    return f"{reference}:document:{document.get('id')}"
+
+
+def parse_attachment_id(remote_id: str) -> tuple[str, str, str | None]:
+    """``<reference>:resume|portfolio|document:<id>`` -> (reference, kind, document id)."""
+    parts = remote_id.split(":")
+    if len(parts) == 2 and parts[1] in ("resume", "portfolio") and parts[0]:
+        return parts[0], parts[1], None
+    if len(parts) == 3 and parts[1] == "document" and parts[0] and parts[2]:
+        return parts[0], "document", parts[2]
+    raise MappingError(
+        "a Welcome Kit attachment id is '<reference>:resume|portfolio|document:<id>'"
+    )
+
+
+def _location(profile: Mapping[str, Any]) -> list[str]:
+    city_line = " ".join(p for p in (text(profile.get("zip_code")), text(profile.get("city"))) if p)
+    parts = [
+        text(profile.get("address")),
+        city_line or None,
+        text(profile.get("country_name")) or text(profile.get("country_code")),
+    ]
+    joined = ", ".join(p for p in parts if p)
+    return [joined] if joined else []
+
+
+def _avatar(url: Any) -> str | None:
+    cleaned = text(url)
+    if cleaned is None or DEFAULT_AVATAR.search(url_path(cleaned)):
+        return None  # Welcome Kit answers a placeholder image when the person has none
+    return cleaned
+
+
+def _file_attachment(
+    *,
+    remote_id: str,
+    candidate_id: uuid.UUID,
+    file_name: str | None,
+    content_type: str | None,
+    size: Any,
+    kind: str,
+    attachment_type: str,
+    created: datetime | None,
+    raw: Mapping[str, Any],
+    ctx: MappingContext,
+) -> Attachment:
+    return Attachment(
+        id=ctx.ids.attachment_id(remote_id),
+        remote_id=remote_id,
+        modified_at=ctx.observed_at,
+        raw_data=dict(raw),
+        custom_fields={"kind": kind},
+        file_name=file_name,
+        file_url=None,  # downloaded through the connector; the API serves its own route
+        attachment_type=attachment_type,
+        candidate=candidate_id,
+        content_type=content_type,
+        size=size if type(size) is int and size >= 0 else None,
+        remote_created_at=created,
+        remote_updated_at=created,
+    )
+
+
+def map_documents(
+    documents: Iterable[Mapping[str, Any]],
+    candidate_id: uuid.UUID,
+    payload: Mapping[str, Any],
+    ctx: MappingContext,
+) -> list[Attachment]:
+    """``GET /documents`` items; a copy of the candidate's resume is dropped (deduplicated)."""
+    resume_url = text(payload.get("resume_url"))
+    resume_key = (payload.get("resume_size"), text(payload.get("resume_content_type")))
+    attachments = []
+    for document in documents:
+        if not isinstance(document, Mapping) or document.get("id") is None:
+            continue
+        url = text(document.get("file_url"))
+        if url is None:
+            continue
+        same_file = url == resume_url or (
+            resume_url is not None
+            and (document.get("size"), text(document.get("content_type"))) == resume_key
+            and RESUME_NAME.search(str(document.get("filename") or ""))
+        )
+        if same_file:
+            continue
+        content_type = text(document.get("content_type"))
+        name = text(document.get("filename")) or url_file_name(url) or "document"
+        attachments.append(
+            _file_attachment(
+                remote_id=document_id(str(payload.get("reference")), document),
+                candidate_id=candidate_id,
+                file_name=with_extension(name, content_type),
+                content_type=content_type,
+                size=document.get("size"),
+                kind="document",
+                attachment_type=AttachmentType.RESUME
+                if RESUME_NAME.search(name)
+                else AttachmentType.OTHER,
+                created=iso_datetime(document.get("created_at")),
+                raw=document,
+                ctx=ctx,
+            )
+        )
+    return attachments
+
+
+def map_candidate(
+    payload: Mapping[str, Any],
+    ctx: MappingContext,
+    *,
+    job: JobInfo | None = None,
+    documents: Iterable[Mapping[str, Any]] = (),
+) -> CandidateRecord:
+    """One candidate (list item or ``GET /candidates/{reference}``) with its files."""
+    if not isinstance(payload, Mapping):
+        raise MappingError("a Welcome Kit candidate must be an object")
+    reference = text(payload.get("reference"))
+    if reference is None:
+        raise MappingError("a Welcome Kit candidate has no reference")
+    profile = payload.get("profile") if isinstance(payload.get("profile"), Mapping) else {}
+    assert isinstance(profile, Mapping)
+    stage = payload.get("stage") if isinstance(payload.get("stage"), Mapping) else None
+    region = text(profile.get("country_code")) or ctx.default_phone_region
+    resume_url = text(payload.get("resume_url"))
+    portfolio_url = text(payload.get("portfolio_url"))
+    candidate_id = ctx.ids.candidate_id(reference)
+    created = iso_datetime(payload.get("created_at"))
+    attachments: list[Attachment] = []
+    if resume_url:
+        content_type = text(payload.get("resume_content_type"))
+        attachments.append(
+            _file_attachment(
+                remote_id=resume_id(reference),
+                candidate_id=candidate_id,
+                file_name=with_extension(url_file_name(resume_url) or "resume", content_type),
+                content_type=content_type,
+                size=payload.get("resume_size"),
+                kind="resume",
+                attachment_type=AttachmentType.RESUME,
+                created=created,
+                raw={
+                    "resume_url": resume_url,
+                    "resume_content_type": content_type,
+                    "resume_size": payload.get("resume_size"),
+                },
+                ctx=ctx,
+            )
+        )
+    if portfolio_url:
+        name = url_file_name(portfolio_url) or "portfolio"
+        content_type = content_type_for_extension(posixpath.splitext(name)[1]) or "application/pdf"
+        attachments.append(
+            _file_attachment(
+                remote_id=portfolio_id(reference),
+                candidate_id=candidate_id,
+                file_name=with_extension(name, content_type),
+                content_type=content_type,
+                size=payload.get("portfolio_size"),
+                kind="portfolio",
+                attachment_type=AttachmentType.OTHER,
+                created=created,
+                raw={
+                    "portfolio_url": portfolio_url,
+                    "portfolio_size": payload.get("portfolio_size"),
+                },
+                ctx=ctx,
+            )
+        )
+    attachments += map_documents(documents, candidate_id, payload, ctx)
+    candidate = Candidate(
+        id=candidate_id,
+        remote_id=reference,
+        modified_at=ctx.observed_at,
+        raw_data=dict(payload),
+        custom_fields=drop_none(
+            {
+                "stage": text(stage.get("name")) if stage else None,
+                "stage_reference": text(stage.get("reference")) if stage else None,
+                "stage_id": payload.get("stage_id"),
+                "origin": text(payload.get("origin")),
+                "referrer": text(payload.get("referrer")),
+                "archived": payload.get("archived")
+                if isinstance(payload.get("archived"), bool)
+                else None,
+                "cover_letter": text(payload.get("cover_letter")),
+                "subtitle": text(profile.get("subtitle")),
+                "job_reference": text(payload.get("job_reference")),
+                "dashboard_path": text(payload.get("modal_path")),
+            }
+        ),
+        first_name=text(profile.get("firstname")),
+        last_name=text(profile.get("lastname")),
+        company=ctx.company_name,
+        title=job.name if job else None,
+        last_interaction_at=None,
+        is_private=None,
+        can_email=None,
+        locations=_location(profile),
+        phone_numbers=unique([phone(profile.get("phone"), default_region=region)]),
+        email_addresses=unique([email(profile.get("email"))]),
+        urls=[Url(type=UrlType.PORTFOLIO, value=portfolio_url)] if portfolio_url else [],
+        tags=[t for t in (text(tag) for tag in payload.get("tags") or []) if t],
+        applications=[],
+        attachments=[a.id for a in attachments],
+        remote_created_at=created,
+        remote_updated_at=iso_datetime(payload.get("updated_at")),
+        avatar=_avatar(profile.get("avatar_url")),
+    )
+    return CandidateRecord(candidate=candidate, attachments=tuple(attachments))
+
+
+def attachment_url(payload: Mapping[str, Any], kind: str) -> str | None:
+    return text(payload.get("resume_url" if kind == "resume" else "portfolio_url"))
