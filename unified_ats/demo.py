@@ -18,12 +18,15 @@ import httpx
 import uvicorn
 
 from connectors.flatchr.emulator import FlatchrEmulator
+from connectors.welcomekit.emulator import WelcomeKitEmulator
 from unified_ats.api.app import create_app
 from unified_ats.services import Services
 from unified_ats.settings import Settings
 
 DEMO_FLATCHR_COMPANY = "Wy3EOp2NP3p1KMq8"
 DEMO_FLATCHR_KEY = "flt_demo_0b1c2d3e4f5a6b7c8d9e"  # the emulator's key, not a real one
+DEMO_WK_ORG = "Pg4eV6k"
+DEMO_WK_KEY = "wk_demo_6f5e4d3c2b1a0f9e8d7c"  # the emulator's key, not a real one
 
 
 def free_port() -> int:
@@ -88,13 +91,26 @@ async def run_demo(
         size=size,
     )
     flatchr_port = free_port()
-    servers = [await start_server(flatchr.app, flatchr_port)]
+    welcomekit_port = free_port()
+    welcomekit = WelcomeKitEmulator(cdn_base=f"http://127.0.0.1:{welcomekit_port}")
+    welcomekit.add_organization(
+        reference=DEMO_WK_ORG, name="Welcome to the Jungle", api_key=DEMO_WK_KEY, size=size
+    )
+    servers = [
+        await start_server(flatchr.app, flatchr_port),
+        await start_server(welcomekit.app, welcomekit_port),
+    ]
     vendors = [
         DemoVendor(
             "flatchr",
             f"http://127.0.0.1:{flatchr_port}",
             {"api_key": DEMO_FLATCHR_KEY, "company_id": DEMO_FLATCHR_COMPANY},
-        )
+        ),
+        DemoVendor(
+            "welcomekit",
+            f"http://127.0.0.1:{welcomekit_port}/api/v1/external",
+            {"api_key": DEMO_WK_KEY, "organization_reference": DEMO_WK_ORG},
+        ),
     ]
     settings = Settings(
         data_dir=data_dir, allow_base_url_override=True, public_base_url=f"http://127.0.0.1:{port}"

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from connectors.flatchr.emulator import FlatchrEmulator
 from connectors.sdk.emulation import EmulatorTransport
 from connectors.sdk.http import RetryPolicy
+from connectors.welcomekit.emulator import WelcomeKitEmulator
 from unified_ats.api.app import create_app
 from unified_ats.services import Services
 from unified_ats.settings import Settings
@@ -24,6 +25,8 @@ PG_URL = os.environ.get(
 )
 FLATCHR_COMPANY = "Wy3EOp2NP3p1KMq8"
 FLATCHR_KEY = "flt_service_test_key_9a8b7c"
+WK_ORG = "Pg4eV6k"
+WK_KEY = "wk_service_test_key_1f2e3d"
 
 
 async def _postgres_ready() -> str | None:
@@ -58,6 +61,17 @@ class Stack:
     client: httpx.AsyncClient
     api_key: str
     tenant: uuid.UUID
+    welcomekit: WelcomeKitEmulator
+
+    async def connect(self, connector: str, settings: dict) -> dict:
+        response = await self.client.post(
+            "/api/ats/v1/connections",
+            json={"connector": connector, "settings": settings},
+            headers={"Authorization": f"Bearer {self.api_key}"},
+        )
+        assert response.status_code == 201, response.text
+        await asyncio.gather(*self.services.background)
+        return response.json()
 
     async def connect_flatchr(
         self, company_id: str = FLATCHR_COMPANY, key: str = FLATCHR_KEY
@@ -78,6 +92,10 @@ class Stack:
 
 @pytest.fixture
 async def stack(database_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
+    welcomekit = WelcomeKitEmulator()
+    welcomekit.add_organization(
+        reference=WK_ORG, name="Welcome to the Jungle", api_key=WK_KEY, size=25, jobs=3
+    )
     flatchr = FlatchrEmulator(cv_min_interval=0.0)
     flatchr.add_company(
         company_id=FLATCHR_COMPANY, api_key=FLATCHR_KEY, name="Hôpital de la Timone", size=30
@@ -85,12 +103,15 @@ async def stack(database_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
     settings = Settings(data_dir=tmp_path, database_url=database_url, max_age_seconds=300)
     services = await Services.start(
         settings,
-        transports={"flatchr": EmulatorTransport(flatchr.app)},
+        transports={
+            "flatchr": EmulatorTransport(flatchr.app),
+            "welcomekit": EmulatorTransport(welcomekit.app),
+        },
         retry=RetryPolicy(max_attempts=2, base_delay=0.001),
     )
     tenant, api_key = await services.accounts.create_tenant("acme")
     app = create_app(services=services)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield Stack(services, flatchr, client, api_key, tenant)
+        yield Stack(services, flatchr, client, api_key, tenant, welcomekit)
     await services.aclose()

@@ -1,6 +1,6 @@
-"""A full sync of N Flatchr applicants from the emulator into SQLite, at 10k and 100k.
+"""A full sync of N records from each vendor emulator into SQLite, at 10k and 100k.
 
-    uv run python -m bench.sync_flatchr [sizes...]
+    uv run python -m bench.sync [flatchr|welcomekit|all] [sizes...]
 
 For each size, in a fresh process: the bare enumeration through the connector (baseline),
 a full sync into a new SQLite store (records/s, peak RSS), and a second full sync with no
@@ -21,33 +21,28 @@ from pathlib import Path
 import httpx
 
 from bench.common import report
-from bench.emulator_server import COMPANY, KEY
+from bench.emulator_server import settings_for
 from unified_ats.demo import free_port
 
 
-async def measure(base_url: str, data_dir: Path) -> dict[str, float]:
-    from connectors.flatchr import FlatchrConnector, FlatchrSettings
+async def measure(vendor: str, base_url: str, data_dir: Path) -> dict[str, float]:
+    from connectors import default_registry
     from unified_ats.onboarding import connect
     from unified_ats.services import Services
     from unified_ats.settings import Settings
 
-    settings = FlatchrSettings(api_key=KEY, company_id=COMPANY, base_url=base_url)
+    raw = settings_for(vendor, base_url)
+    cls = default_registry().get(vendor)
     started = time.perf_counter()
     seen = 0
-    async with FlatchrConnector(settings) as connector:
+    async with cls(cls.settings_model.model_validate(raw)) as connector:
         async for page in connector.iter_candidates():
             seen += len(page.records)
     enumerate_seconds = time.perf_counter() - started
     services = await Services.start(Settings(data_dir=data_dir, allow_base_url_override=True))
     try:
         tenant, _ = await services.accounts.create_tenant("bench")
-        connection, _, _ = await connect(
-            services,
-            tenant,
-            "flatchr",
-            {"api_key": KEY, "company_id": COMPANY, "base_url": base_url},
-            sync_now=False,
-        )
+        connection, _, _ = await connect(services, tenant, vendor, raw, sync_now=False)
         first = await services.sync(connection.id, full=True)
         second = await services.sync(connection.id, full=True)
     finally:
@@ -62,7 +57,7 @@ async def measure(base_url: str, data_dir: Path) -> dict[str, float]:
     }
 
 
-def run_size(size: int) -> dict[str, float]:
+def run_size(vendor: str, size: int) -> dict[str, float]:
     port = free_port()
     emulator = subprocess.Popen(
         [
@@ -76,7 +71,7 @@ def run_size(size: int) -> dict[str, float]:
             "--log-level",
             "warning",
         ],
-        env={**os.environ, "BENCH_SIZE": str(size)},
+        env={**os.environ, "BENCH_SIZE": str(size), "BENCH_VENDOR": vendor},
     )
     try:
         deadline = time.monotonic() + 120
@@ -91,8 +86,9 @@ def run_size(size: int) -> dict[str, float]:
                 [
                     sys.executable,
                     "-m",
-                    "bench.sync_flatchr",
+                    "bench.sync",
                     "--child",
+                    vendor,
                     f"http://127.0.0.1:{port}",
                     tmp,
                 ],
@@ -106,13 +102,13 @@ def run_size(size: int) -> dict[str, float]:
         emulator.wait()
 
 
-def main(sizes: list[int]) -> None:
-    results = {size: run_size(size) for size in sizes}
+def main(vendor: str, sizes: list[int]) -> None:
+    results = {size: run_size(vendor, size) for size in sizes}
     rows = []
     for size, r in results.items():
         rows.append(
             (
-                f"{size:>7,} applicants",
+                f"{size:>7,} records",
                 f"enumerate {r['enumerate_rps']:8,.0f} rec/s | full sync {r['sync_rps']:8,.0f} rec/s "
                 f"({r['sync_rps'] / r['enumerate_rps']:.2f}x of enumeration) | re-sync rows written "
                 f"{r['resync_rows_written']:.0f} | peak RSS {r['peak_rss_mb']:.0f} MB",
@@ -126,13 +122,14 @@ def main(sizes: list[int]) -> None:
                 f"{large['peak_rss_mb'] - small['peak_rss_mb']:+.0f} MB from {sizes[0]:,} to {sizes[-1]:,} (target < 50 MB)",
             )
         )
-    report(
-        "Full sync of Flatchr applicants from the emulator into SQLite (target >= 5k rec/s)", rows
-    )
+    report(f"Full sync of {vendor} from its emulator into SQLite (target >= 5k rec/s)", rows)
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        print(json.dumps(asyncio.run(measure(sys.argv[2], Path(sys.argv[3])))))
+        print(json.dumps(asyncio.run(measure(sys.argv[2], sys.argv[3], Path(sys.argv[4])))))
     else:
-        main([int(a) for a in sys.argv[1:]] or [10_000, 100_000])
+        which = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].isdigit() else "all"
+        sizes = [int(a) for a in sys.argv[1:] if a.isdigit()] or [10_000, 100_000]
+        for name in ("flatchr", "welcomekit") if which == "all" else (which,):
+            main(name, sizes)
