@@ -18,6 +18,7 @@ import httpx
 import uvicorn
 
 from connectors.flatchr.emulator import FlatchrEmulator
+from connectors.viasto.emulator import ViastoEmulator
 from connectors.welcomekit.emulator import WelcomeKitEmulator
 from unified_ats.api.app import create_app
 from unified_ats.services import Services
@@ -27,6 +28,9 @@ DEMO_FLATCHR_COMPANY = "Wy3EOp2NP3p1KMq8"
 DEMO_FLATCHR_KEY = "flt_demo_0b1c2d3e4f5a6b7c8d9e"  # the emulator's key, not a real one
 DEMO_WK_ORG = "Pg4eV6k"
 DEMO_WK_KEY = "wk_demo_6f5e4d3c2b1a0f9e8d7c"  # the emulator's key, not a real one
+DEMO_VIASTO_COMPANY = 4
+DEMO_VIASTO_USER = "recruiter@acme.example"
+DEMO_VIASTO_PASSWORD = "demo-password-not-real"  # noqa: S105 - the emulator's demo login
 
 
 def free_port() -> int:
@@ -96,9 +100,21 @@ async def run_demo(
     welcomekit.add_organization(
         reference=DEMO_WK_ORG, name="Welcome to the Jungle", api_key=DEMO_WK_KEY, size=size
     )
+    viasto_port = free_port()
+    viasto = ViastoEmulator(host=f"http://127.0.0.1:{viasto_port}")
+    viasto.add_company(
+        company_id=DEMO_VIASTO_COMPANY,
+        name="ACME GmbH",
+        username=DEMO_VIASTO_USER,
+        password=DEMO_VIASTO_PASSWORD,
+        identifier="acme-inc",
+        projects=4,
+        candidates_per_project=max(1, size // 4),
+    )
     servers = [
         await start_server(flatchr.app, flatchr_port),
         await start_server(welcomekit.app, welcomekit_port),
+        await start_server(viasto.app, viasto_port),
     ]
     vendors = [
         DemoVendor(
@@ -110,6 +126,16 @@ async def run_demo(
             "welcomekit",
             f"http://127.0.0.1:{welcomekit_port}/api/v1/external",
             {"api_key": DEMO_WK_KEY, "organization_reference": DEMO_WK_ORG},
+        ),
+        DemoVendor(
+            "viasto",
+            f"http://127.0.0.1:{viasto_port}/api/v3",
+            {
+                "company_id": str(DEMO_VIASTO_COMPANY),
+                "username": DEMO_VIASTO_USER,
+                "password": DEMO_VIASTO_PASSWORD,
+                "company_identifier": "acme-inc",
+            },
         ),
     ]
     settings = Settings(

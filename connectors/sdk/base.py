@@ -31,6 +31,7 @@ class Capability(StrEnum):
     GET_CANDIDATE = "get_candidate"
     LIST_ATTACHMENTS = "list_attachments"
     DOWNLOAD_ATTACHMENT = "download_attachment"
+    DOWNLOAD_AVATAR = "download_avatar"
     VERIFY_CREDENTIALS = "verify_credentials"
     WEBHOOKS = "webhooks"
     CREATE_CANDIDATE = "create_candidate"
@@ -243,6 +244,10 @@ class Connector(ABC, Generic[S]):
         self, attachment_remote_id: str
     ) -> AbstractAsyncContextManager[FileDownload]:
         raise UnsupportedOperation(f"{self.display_name} cannot download attachments")
+
+    def download_avatar(self, remote_id: str) -> AbstractAsyncContextManager[FileDownload]:
+        """The candidate's photo, when the vendor's avatar URL needs credentials to open."""
+        raise UnsupportedOperation(f"{self.display_name} avatars are plain URLs")
 
     @abstractmethod
     async def verify_credentials(self) -> None:

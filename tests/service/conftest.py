@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from connectors.flatchr.emulator import FlatchrEmulator
 from connectors.sdk.emulation import EmulatorTransport
 from connectors.sdk.http import RetryPolicy
+from connectors.viasto.emulator import ViastoEmulator
 from connectors.welcomekit.emulator import WelcomeKitEmulator
 from unified_ats.api.app import create_app
 from unified_ats.services import Services
@@ -27,6 +28,7 @@ FLATCHR_COMPANY = "Wy3EOp2NP3p1KMq8"
 FLATCHR_KEY = "flt_service_test_key_9a8b7c"
 WK_ORG = "Pg4eV6k"
 WK_KEY = "wk_service_test_key_1f2e3d"
+VIASTO_TOKEN = "c0ffee" * 6 + "beef"
 
 
 async def _postgres_ready() -> str | None:
@@ -62,6 +64,7 @@ class Stack:
     api_key: str
     tenant: uuid.UUID
     welcomekit: WelcomeKitEmulator
+    viasto: ViastoEmulator
 
     async def connect(self, connector: str, settings: dict) -> dict:
         response = await self.client.post(
@@ -92,6 +95,10 @@ class Stack:
 
 @pytest.fixture
 async def stack(database_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
+    viasto = ViastoEmulator()
+    viasto.add_company(
+        company_id=4, name="ACME GmbH", token=VIASTO_TOKEN, projects=2, candidates_per_project=9
+    )
     welcomekit = WelcomeKitEmulator()
     welcomekit.add_organization(
         reference=WK_ORG, name="Welcome to the Jungle", api_key=WK_KEY, size=25, jobs=3
@@ -106,6 +113,7 @@ async def stack(database_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
         transports={
             "flatchr": EmulatorTransport(flatchr.app),
             "welcomekit": EmulatorTransport(welcomekit.app),
+            "viasto": EmulatorTransport(viasto.app),
         },
         retry=RetryPolicy(max_attempts=2, base_delay=0.001),
     )
@@ -113,5 +121,5 @@ async def stack(database_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
     app = create_app(services=services)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield Stack(services, flatchr, client, api_key, tenant, welcomekit)
+        yield Stack(services, flatchr, client, api_key, tenant, welcomekit, viasto)
     await services.aclose()

@@ -57,3 +57,40 @@ async def test_welcome_kit_candidate_removed_is_deleted_after_full_sync(stack: S
         )
     ).json()
     assert deleted["items"][0]["remote_was_deleted"] is True
+
+
+async def test_viasto_candidates_serve_avatar_and_cv_through_our_routes(stack: Stack) -> None:
+    from tests.service.conftest import VIASTO_TOKEN
+
+    created = await stack.connect("viasto", {"token": VIASTO_TOKEN, "company_id": "4"})
+    h = stack.headers(created["connector_token"])
+    items = (
+        await stack.client.get(
+            f"{API}/candidates", params={"page_size": 200, "include_raw_data": "true"}, headers=h
+        )
+    ).json()["items"]
+    assert len(items) == 18
+    for item in items:
+        assert "interview_key" not in item["raw_data"] and "activation_key" not in item["raw_data"]
+        assert (
+            item["title"] in {"Sales Manager DACH", "Software Engineer (m/w/d)"}
+            and item["company"] == "ACME GmbH"
+        )
+    with_photo = next(i for i in items if i["avatar"])
+    assert with_photo["avatar"] == f"http://testserver{API}/candidates/{with_photo['id']}/avatar"
+    photo = await stack.client.get(with_photo["avatar"], headers=h)
+    assert photo.status_code == 200 and photo.headers["content-type"] == "image/png"
+    with_cv = next(i for i in items if i["attachments"])
+    [cv] = (
+        await stack.client.get(f"{API}/attachments", params={"candidate": with_cv["id"]}, headers=h)
+    ).json()["items"]
+    file = await stack.client.get(cv["file_url"], headers=h)
+    assert file.status_code == 200 and file.content
+    # A second full sync with no vendor change writes nothing, although file tokens rotate.
+    connection = next(
+        c
+        for c in await stack.services.accounts.connections(stack.tenant)
+        if c.connector == "viasto"
+    )
+    report = await stack.services.sync(connection.id, full=True)
+    assert report.rows_written == 0

@@ -1,29 +1,20 @@
 """``/api/ats/v1/attachments``: metadata from the store, files streamed through the connector."""
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from connectors import NotFound
 from schemas import Attachment, Page
 from unified_ats.api.deps import ConnectionDep, ServicesDep
-from unified_ats.api.errors import NotFoundError
 from unified_ats.api.paging import decode_cursor, encode_cursor, reject_unknown_parameters
 from unified_ats.api.responses import VENDOR_ERRORS, errors, shape_attachment
 from unified_ats.api.routes.candidates import json_response
+from unified_ats.api.streaming import stream_file
 from unified_ats.reads import stored_attachment
 
 router = APIRouter(prefix="/api/ats/v1", tags=["attachments"])
-
-
-def content_disposition(file_name: str) -> str:
-    ascii_name = file_name.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(file_name)}"
 
 
 @router.get(
@@ -115,28 +106,7 @@ async def download_attachment(
     reject_unknown_parameters(request, set())
     served = await stored_attachment(services, connection, attachment_id)
     connector = await services.pool.for_connection(connection)
-    stack = AsyncExitStack()
-    try:
-        # Entered before answering: a vendor failure still becomes a mapped status.
-        download = await stack.enter_async_context(
-            connector.download_attachment(served.model.remote_id or "")
-        )
-    except NotFound:
-        await stack.aclose()
-        raise NotFoundError("the vendor no longer has this file") from None
-    except BaseException:
-        await stack.aclose()
-        raise
-
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            async for chunk in download.chunks:
-                yield chunk
-        finally:
-            await stack.aclose()
-
-    file_name = served.model.file_name or download.file_name or f"{attachment_id}"
-    headers = {"Content-Disposition": content_disposition(file_name), "Cache-Control": "private"}
-    if download.size is not None:
-        headers["Content-Length"] = str(download.size)
-    return StreamingResponse(body(), media_type=download.content_type, headers=headers)
+    return await stream_file(
+        connector.download_attachment(served.model.remote_id or ""),
+        file_name=served.model.file_name,
+    )

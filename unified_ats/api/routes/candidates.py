@@ -5,12 +5,15 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
+from connectors import Capability
 from schemas import Candidate, Page, to_utc
 from unified_ats.api.deps import ConnectionDep, ServicesDep
-from unified_ats.api.errors import BadRequest
+from unified_ats.api.errors import BadRequest, NotFoundError
 from unified_ats.api.paging import decode_cursor, encode_cursor, reject_unknown_parameters
 from unified_ats.api.responses import VENDOR_ERRORS, errors, shape_candidate
+from unified_ats.api.streaming import stream_file
 from unified_ats.reads import fetch_by_remote_id, read_candidate
 from unified_ats.services import Services
 from unified_ats.store.accounts import ConnectionInfo
@@ -38,6 +41,33 @@ LIST_PARAMETERS = {
     "include_deleted",
     *FILTER_NEEDS,
 }
+
+
+def avatar_url(
+    services: Services, request: Request, connection: ConnectionInfo, candidate: Candidate
+) -> str | None:
+    """Our own avatar route, for vendors whose photo URL needs credentials (viasto)."""
+    cls = services.pool.connector_class(connection.connector)
+    if candidate.avatar is None or Capability.DOWNLOAD_AVATAR not in cls.capabilities:
+        return candidate.avatar
+    base = services.settings.public_base_url or str(request.base_url)
+    return f"{base.rstrip('/')}/api/ats/v1/candidates/{candidate.id}/avatar"
+
+
+def shaped(
+    services: Services,
+    request: Request,
+    connection: ConnectionInfo,
+    candidate: Candidate,
+    *,
+    raw: bool,
+    custom: bool,
+) -> Candidate:
+    shaped_candidate = shape_candidate(candidate, raw=raw, custom=custom)
+    avatar = avatar_url(services, request, connection, candidate)
+    if avatar == candidate.avatar:
+        return shaped_candidate
+    return shaped_candidate.model_copy(update={"avatar": avatar})
 
 
 def json_response(body: str, *, age: int | None = None) -> Response:
@@ -134,7 +164,10 @@ async def list_candidates(
         cursor=next_cursor,
         page_size=page_size,
         items=[
-            shape_candidate(c, raw=include_raw_data, custom=include_custom_fields) for c in items
+            shaped(
+                services, request, connection, c, raw=include_raw_data, custom=include_custom_fields
+            )
+            for c in items
         ],
     )
     return json_response(page.model_dump_json())
@@ -163,5 +196,35 @@ async def get_candidate(
     reject_unknown_parameters(request, {"include_raw_data", "include_custom_fields"})
     force = cache_control is not None and "no-cache" in cache_control.lower()
     served = await read_candidate(services, connection, candidate_id, force_refresh=force)
-    candidate = shape_candidate(served.model, raw=include_raw_data, custom=include_custom_fields)
+    candidate = shaped(
+        services,
+        request,
+        connection,
+        served.model,
+        raw=include_raw_data,
+        custom=include_custom_fields,
+    )
     return json_response(candidate.model_dump_json(), age=served.age_seconds)
+
+
+@router.get(
+    "/candidates/{candidate_id}/avatar",
+    responses={
+        200: {"content": {"image/*": {}}, "description": "The photo, streamed."},
+        **errors(400, 401, 404, 422, 501, *VENDOR_ERRORS),
+    },
+    response_class=StreamingResponse,
+    summary="Download a candidate's photo (vendors whose photo URL needs credentials)",
+)
+async def get_avatar(
+    request: Request, candidate_id: uuid.UUID, services: ServicesDep, connection: ConnectionDep
+) -> StreamingResponse:
+    reject_unknown_parameters(request, set())
+    served = await read_candidate(services, connection, candidate_id, force_refresh=False)
+    cls = services.pool.connector_class(connection.connector)
+    if served.model.avatar is None or Capability.DOWNLOAD_AVATAR not in cls.capabilities:
+        raise NotFoundError("this candidate has no photo served here")
+    connector = await services.pool.for_connection(connection)
+    return await stream_file(
+        connector.download_avatar(served.model.remote_id or ""), file_name=None, inline=True
+    )

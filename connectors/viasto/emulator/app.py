@@ -1,0 +1,506 @@
+"""The viasto Interview Suite emulator: ``/api/v3`` as documented (DRF-like), deterministic data.
+
+``Authorization: Token <t>`` (401 without or with an unknown/expired token, 403 for another
+company's data), ``POST /api-token-auth/``, ``{meta: {total_count, previous, next}, objects}``
+envelopes with absolute ``next`` links (``page``/``page_size``), ``""`` for missing values, photo
+and CV URLs carrying a per-session token, the status state machine, and ``{"field": [...]}`` /
+``{"detail": "..."}`` error bodies.
+"""
+
+import hashlib
+import json
+import math
+import random
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from connectors.flatchr.emulator.data import FIRST_NAMES, LAST_NAMES, ascii_slug
+from connectors.sdk.emulation import FaultMiddleware, Faults, json_response
+
+STATUSES = [
+    "new",
+    "invited",
+    "confirmed",
+    "interviewing",
+    "interviewed",
+    "expired",
+    "aborted",
+    "skipped",
+]
+EVALUATION = ["pending", "partial", "completed"]
+CV_TYPES = {
+    "application/pdf": b"%PDF-1.4\n",
+    "application/msword": b"\xd0\xcf\x11\xe0",
+    "application/postscript": b"%!PS-Adobe-3.0\n",
+    "application/vnd.ms-powerpoint": b"\xd0\xcf\x11\xe0",
+    "application/x-dvi": b"\xf7\x02",
+    "text/plain": b"",
+    "text/richtext": b"{\\rtf1 ",
+}
+PROJECT_NAMES = [
+    "Sales Manager DACH",
+    "Software Engineer (m/w/d)",
+    "Customer Success",
+    "Werkstudent Marketing",
+    "Data Analyst",
+]
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+def detail(status: int, message: str) -> Response:
+    return json_response({"detail": message}, status=status)
+
+
+@dataclass
+class ViastoCompany:
+    company_id: int
+    name: str
+    projects: dict[int, dict[str, Any]] = field(default_factory=dict)
+    candidates: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    """project id -> candidate id -> stored candidate (with credentials and file contents)."""
+
+
+@dataclass
+class ViastoEmulator:
+    host: str = "https://acme-inc.interview-suite.com"
+    """The company host used in absolute links (the demo sets its loopback address)."""
+    faults: Faults = field(default_factory=Faults)
+    companies: dict[int, ViastoCompany] = field(default_factory=dict)
+    tokens: dict[str, int] = field(default_factory=dict)
+    """token -> company id."""
+    users: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
+    """(username, company identifier) -> (password, company id)."""
+    page_requests: int = 0
+    token_requests: int = 0
+
+    def __post_init__(self) -> None:
+        c = "/api/v3/companies/{company_id:int}"
+        candidate = c + "/projects/{project_id:int}/candidates/{candidate_id:int}"
+        routes = [
+            Route("/api/v3/api-token-auth/", self.token_auth, methods=["POST"]),
+            Route(c + "/", self.company, methods=["GET"]),
+            Route(c + "/projects/", self.list_projects, methods=["GET"]),
+            Route(
+                c + "/projects/{project_id:int}/candidates/", self.list_candidates, methods=["GET"]
+            ),
+            Route(
+                c + "/projects/{project_id:int}/candidates/",
+                self.create_candidate,
+                methods=["POST"],
+            ),
+            Route(candidate + "/", self.get_candidate, methods=["GET"]),
+            Route(candidate + "/", self.delete_candidate, methods=["DELETE"]),
+            Route(candidate + "/deadline/", self.set_deadline, methods=["PATCH"]),
+            Route(candidate + "/status/advance/", self.advance_status, methods=["PATCH"]),
+            Route(candidate + "/cv/{token}/", self.cv, methods=["GET"]),
+            Route(candidate + "/photo/{token}/", self.photo, methods=["GET"]),
+        ]
+        self.app = FaultMiddleware(
+            Starlette(routes=routes), faults=self.faults, error=lambda s, m: detail(s, m)
+        )
+
+    # --- data ----------------------------------------------------------------------------------
+
+    def add_company(
+        self,
+        *,
+        company_id: int,
+        name: str,
+        token: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        identifier: str = "acme-inc",
+        projects: int = 3,
+        candidates_per_project: int = 12,
+        seed: int = 1,
+    ) -> ViastoCompany:
+        rng = random.Random(seed)
+        company = ViastoCompany(company_id=company_id, name=name)
+        next_id = 500
+        for n in range(projects):
+            project_id = 10 + n
+            company.projects[project_id] = {
+                "resource_uri": self._uri(company_id, f"projects/{project_id}/"),
+                "name": PROJECT_NAMES[n % len(PROJECT_NAMES)]
+                + ("" if n < len(PROJECT_NAMES) else f" {n}"),
+                "candidates": self._uri(company_id, f"projects/{project_id}/candidates/"),
+                "language": "de-DE",
+            }
+            company.candidates[project_id] = {}
+            for i in range(candidates_per_project):
+                next_id += 1
+                company.candidates[project_id][next_id] = self._generate(
+                    rng, company_id, project_id, next_id, i
+                )
+        self.companies[company_id] = company
+        if token:
+            self.tokens[token] = company_id
+        if username and password:
+            self.users[(username, identifier)] = (password, company_id)
+        return company
+
+    def _uri(self, company_id: int, rest: str = "") -> str:
+        return f"{self.host}/api/v3/companies/{company_id}/{rest}"
+
+    def _generate(
+        self, rng: random.Random, company_id: int, project_id: int, candidate_id: int, i: int
+    ) -> dict[str, Any]:
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        status = STATUSES[i % len(STATUSES)]  # every status appears
+        invited = datetime(2016, 11, 1, 9, 44, 56, tzinfo=UTC) + timedelta(days=rng.randrange(2000))
+        reached = STATUSES.index(status) if status in STATUSES[:5] else rng.randrange(1, 3)
+        cv_type = rng.choice([*CV_TYPES, None, None])
+        return {
+            "first_name": first,
+            "last_name": last,
+            "gender": rng.choice(["mr", "ms", ""]),
+            "email": f"{ascii_slug(first)}.{ascii_slug(last)}{candidate_id}@example.com"
+            if rng.random() < 0.9
+            else "",
+            "status": status,
+            "username": rng.choice(["", f"{ascii_slug(last)}{candidate_id}"]),
+            "phone": rng.choice(["", "+49 30 1234567", "030 98765432"]),
+            "address": rng.choice(
+                ["", "Friedrichstraße 10, 10117 Berlin", "Marienplatz 1, 80331 München"]
+            ),
+            "evaluation_status": rng.choice(EVALUATION),
+            "my_evaluation_status": rng.choice([None, "pending", "completed"]),
+            "created_by": self._uri(company_id, "customers/3/"),
+            "invitationdate": invited if reached >= 1 else None,
+            "confirmationdate": invited + timedelta(days=1) if reached >= 2 else None,
+            "interviewdate": invited + timedelta(days=2) if reached >= 3 else None,
+            "deadline": invited + timedelta(days=7) if reached >= 1 else None,
+            "partner_data": {},
+            "shares": [],
+            "interview_key": secrets.token_hex(16),
+            "activation_key": secrets.token_hex(16),
+            "cv_type": cv_type,
+            "cv_name": f"Lebenslauf_{ascii_slug(last)}" if cv_type else None,
+            "has_photo": rng.random() < 0.5,
+            "project_id": project_id,
+            "candidate_id": candidate_id,
+        }
+
+    def _file_token(self, session: str, kind: str, candidate_id: int) -> str:
+        # Per session, like the vendor: a new token session gives new file URLs.
+        return hashlib.sha256(f"{session}:{kind}:{candidate_id}".encode()).hexdigest()[:11]
+
+    def render(self, company_id: int, stored: dict[str, Any], session: str) -> dict[str, Any]:
+        project_id, candidate_id = stored["project_id"], stored["candidate_id"]
+        base = self._uri(company_id, f"projects/{project_id}/candidates/{candidate_id}/")
+
+        def when(value: datetime | None) -> str | None:
+            return value.isoformat().replace("+00:00", "Z") if value else None
+
+        return {
+            "resource_uri": base,
+            "photo": f"{base}photo/{self._file_token(session, 'photo', candidate_id)}/"
+            if stored["has_photo"]
+            else "",
+            "first_name": stored["first_name"],
+            "last_name": stored["last_name"],
+            "gender": stored["gender"],
+            "email": stored["email"],
+            "status": stored["status"],
+            "company": self._uri(company_id),
+            "interview_key": stored["interview_key"],
+            "project": self._uri(company_id, f"projects/{project_id}/"),
+            "username": stored["username"],
+            "phone": stored["phone"],
+            "address": stored["address"],
+            "cv": f"{base}cv/{self._file_token(session, 'cv', candidate_id)}/"
+            if stored["cv_type"]
+            else "",
+            "evaluation_status": stored["evaluation_status"],
+            "my_evaluation_status": stored["my_evaluation_status"],
+            "created_by": stored["created_by"],
+            "invitationdate": when(stored["invitationdate"]),
+            "confirmationdate": when(stored["confirmationdate"]),
+            "interviewdate": when(stored["interviewdate"]),
+            "deadline": when(stored["deadline"]),
+            "activation_key": stored["activation_key"],
+            "partner_data": stored["partner_data"],
+            "shares": stored["shares"],
+            "interview_suite_url": f"{self.host}/#/projects/{project_id}/candidates/{candidate_id}",
+        }
+
+    def expire_tokens(self) -> None:
+        """Expiring tokens lapse after inactivity: every current token stops working."""
+        self.tokens.clear()
+
+    def remove(self, company_id: int, project_id: int, candidate_id: int) -> None:
+        del self.companies[company_id].candidates[project_id][candidate_id]
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _authorize(self, request: Request) -> tuple[ViastoCompany, str] | Response:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme != "Token" or not token:
+            return detail(401, "Authentication credentials were not provided.")
+        company_id = self.tokens.get(token.strip())
+        if company_id is None:
+            return detail(401, "Invalid token.")
+        wanted = request.path_params.get("company_id")
+        if wanted is not None and wanted != company_id:
+            return detail(403, "You do not have permission to perform this action.")
+        return self.companies[company_id], token.strip()
+
+    def _stored(self, company: ViastoCompany, request: Request) -> dict[str, Any] | Response:
+        project = company.candidates.get(request.path_params["project_id"])
+        stored = project.get(request.path_params["candidate_id"]) if project is not None else None
+        return stored if stored is not None else detail(404, "Not found.")
+
+    def _envelope(self, request: Request, items: list[Any]) -> Response:
+        self.page_requests += 1
+        try:
+            page = int(request.query_params.get("page", "1"))
+            size = int(request.query_params.get("page_size", str(DEFAULT_PAGE_SIZE)))
+        except ValueError:
+            return detail(404, "Invalid page.")
+        size = max(1, min(size, MAX_PAGE_SIZE))
+        pages = max(1, math.ceil(len(items) / size))
+        if page < 1 or page > pages:
+            return detail(404, "Invalid page.")
+        url = f"{self.host}{request.url.path}"
+
+        def link(number: int) -> str | None:
+            return f"{url}?page={number}&page_size={size}" if 1 <= number <= pages else None
+
+        return json_response(
+            {
+                "meta": {
+                    "total_count": len(items),
+                    "previous": link(page - 1),
+                    "next": link(page + 1),
+                },
+                "objects": items[(page - 1) * size : page * size],
+            }
+        )
+
+    # --- routes --------------------------------------------------------------------------------
+
+    async def token_auth(self, request: Request) -> Response:
+        self.token_requests += 1
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except ValueError as exc:
+            return detail(400, f"JSON parse error - {exc}")
+        if not isinstance(body, dict):
+            return detail(400, "JSON parse error - expected an object")
+        missing = {
+            k: ["This field is required."] for k in ("username", "password") if not body.get(k)
+        }
+        if missing:
+            return json_response(missing, status=400)
+        user = self.users.get((str(body["username"]), str(body.get("company") or "")))
+        if user is None or user[0] != body["password"]:
+            return json_response(
+                {"non_field_errors": ["Unable to log in with provided credentials."]}, status=400
+            )
+        token = secrets.token_hex(20)
+        self.tokens[token] = user[1]
+        return json_response({"token": token})
+
+    async def company(self, request: Request) -> Response:
+        auth = self._authorize(request)
+        if isinstance(auth, Response):
+            return auth
+        company, _ = auth
+        return json_response({"resource_uri": self._uri(company.company_id), "name": company.name})
+
+    async def list_projects(self, request: Request) -> Response:
+        auth = self._authorize(request)
+        if isinstance(auth, Response):
+            return auth
+        company, _ = auth
+        return self._envelope(request, list(company.projects.values()))
+
+    async def list_candidates(self, request: Request) -> Response:
+        auth = self._authorize(request)
+        if isinstance(auth, Response):
+            return auth
+        company, session = auth
+        project = company.candidates.get(request.path_params["project_id"])
+        if project is None:
+            return detail(404, "Not found.")
+        return self._envelope(
+            request, [self.render(company.company_id, c, session) for c in project.values()]
+        )
+
+    async def get_candidate(self, request: Request) -> Response:
+        auth = self._authorize(request)
+        if isinstance(auth, Response):
+            return auth
+        company, session = auth
+        stored = self._stored(company, request)
+        if isinstance(stored, Response):
+            return stored
+        return json_response(self.render(company.company_id, stored, session))
+
+    async def delete_candidate(self, request: Request) -> Response:
+        auth = self._authorize(request)
+        if isinstance(auth, Response):
+            return auth
+        company, _ = auth
+        stored = self._stored(company, request)
+        if isinstance(stored, Response):
+            return stored
+        self.remove(company.company_id, stored["project_id"], stored["candidate_id"])
+        return Response(status_code=204)
+
+    async def create_candidate(self, request: Request) -> Response:
+        auth = self._authorize(request)
+        if isinstance(auth, Response):
+            return auth
+        company, session = auth
+        project_id = request.path_params["project_id"]
+        if project_id not in company.candidates:
+            return detail(404, "Not found.")
+        cv: tuple[str, str] | None = None
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            form = await request.form()
+            fields = {k: v for k, v in form.items() if isinstance(v, str)}
+            upload = form.get("cv")
+            if upload is not None and not isinstance(upload, str):
+                content_type = upload.content_type or ""
+                if content_type not in CV_TYPES:
+                    return json_response(
+                        {"cv": [f"Unsupported file type {content_type}."]}, status=400
+                    )
+                cv = (content_type, upload.filename or "cv")
+        else:
+            try:
+                fields = json.loads(await request.body() or b"{}")
+            except ValueError as exc:
+                return detail(400, f"JSON parse error - {exc}")
+        errors = {
+            k: ["This field is required."] for k in ("first_name", "last_name") if not fields.get(k)
+        }
+        if fields.get("email") and "@" not in str(fields["email"]):
+            errors["email"] = ["Enter a valid email address."]
+        if errors:
+            return json_response(errors, status=400)
+        candidate_id = 1 + max((cid for p in company.candidates.values() for cid in p), default=500)
+        stored = self._generate(
+            random.Random(candidate_id), company.company_id, project_id, candidate_id, 0
+        )
+        stored.update(
+            {
+                "first_name": fields["first_name"],
+                "last_name": fields["last_name"],
+                "email": fields.get("email", ""),
+                "gender": fields.get("gender", ""),
+                "phone": fields.get("phone", ""),
+                "address": fields.get("address", ""),
+                "status": "new",  # status is ignored on POST
+                "invitationdate": None,
+                "confirmationdate": None,
+                "interviewdate": None,
+                "deadline": None,
+                "cv_type": cv[0] if cv else None,
+                "cv_name": cv[1] if cv else None,
+                "has_photo": False,
+            }
+        )
+        company.candidates[project_id][candidate_id] = stored
+        return json_response(self.render(company.company_id, stored, session), status=201)
+
+    async def set_deadline(self, request: Request) -> Response:
+        auth = self._authorize(request)
+        if isinstance(auth, Response):
+            return auth
+        company, _ = auth
+        stored = self._stored(company, request)
+        if isinstance(stored, Response):
+            return stored
+        try:
+            body = json.loads(await request.body() or b"{}")
+            value = datetime.fromisoformat(str(body["deadline"]).replace("Z", "+00:00"))
+        except (ValueError, KeyError, TypeError):
+            return json_response(
+                {"deadline": ["Datetime has wrong format. Use ISO 8601 with a time zone."]},
+                status=400,
+            )
+        if value.tzinfo is None:
+            return json_response({"deadline": ["A time zone designator is required."]}, status=400)
+        stored["deadline"] = value.astimezone(UTC)
+        return json_response(
+            {"deadline": value.astimezone(UTC).isoformat().replace("+00:00", "Z")}, status=202
+        )
+
+    async def advance_status(self, request: Request) -> Response:
+        auth = self._authorize(request)
+        if isinstance(auth, Response):
+            return auth
+        company, _ = auth
+        stored = self._stored(company, request)
+        if isinstance(stored, Response):
+            return stored
+        now = datetime.now(UTC)
+        deadline_ok = stored["deadline"] is not None and stored["deadline"] > now
+        transitions = {"new": "invited", "aborted": "confirmed", "expired": "invited"}
+        target = transitions.get(stored["status"])
+        if target is None:
+            return detail(400, f"No valid transition from status '{stored['status']}'.")
+        if not deadline_ok:
+            return detail(400, "The deadline must be in the future.")
+        if stored["status"] == "new" and not stored["email"]:
+            return detail(400, "The candidate needs an email address to be invited.")
+        stored["status"] = target
+        if target == "invited":
+            stored["invitationdate"] = now
+        return json_response({"status": target}, status=202)
+
+    async def _file(self, request: Request, kind: str) -> Response:
+        auth = self._authorize(request)
+        if isinstance(auth, Response):
+            return auth
+        company, session = auth
+        stored = self._stored(company, request)
+        if isinstance(stored, Response):
+            return stored
+        expected = self._file_token(session, kind, stored["candidate_id"])
+        if request.path_params["token"] != expected:
+            return detail(404, "Not found.")  # an expired or foreign file token
+        if kind == "cv":
+            if not stored["cv_type"]:
+                return detail(404, "Not found.")
+            content = (
+                CV_TYPES[stored["cv_type"]]
+                + f"CV of {stored['first_name']} {stored['last_name']}\n".encode() * 50
+            )
+            extension = {
+                "application/pdf": "pdf",
+                "text/plain": "txt",
+                "application/msword": "doc",
+            }.get(stored["cv_type"])
+            headers = (
+                {"Content-Disposition": f'attachment; filename="{stored["cv_name"]}.{extension}"'}
+                if extension
+                else {}
+            )
+            return Response(content, media_type=stored["cv_type"], headers=headers)
+        if not stored["has_photo"]:
+            return detail(404, "Not found.")
+        png = (
+            b"\x89PNG\r\n\x1a\n" + hashlib.sha256(str(stored["candidate_id"]).encode()).digest() * 8
+        )
+        return Response(png, media_type="image/png")
+
+    async def cv(self, request: Request) -> Response:
+        return await self._file(request, "cv")
+
+    async def photo(self, request: Request) -> Response:
+        return await self._file(request, "photo")
+
+
+__all__ = ["ViastoEmulator"]
