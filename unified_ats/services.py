@@ -23,6 +23,15 @@ from unified_ats.sync import SyncBusy, SyncEngine, SyncProgress, SyncReport
 logger = logging.getLogger("unified_ats")
 
 
+def default_limiter(settings: Settings) -> RateLimiter:
+    """Redis when configured (vendor limits shared by every process), else in-process."""
+    if settings.redis_url:
+        from unified_ats.redis_limiter import RedisRateLimiter
+
+        return RedisRateLimiter.from_url(settings.redis_url)
+    return InMemoryRateLimiter()
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -61,7 +70,7 @@ class Services:
         pool = ConnectorPool(
             accounts,
             registry or default_registry(),
-            limiter=limiter or InMemoryRateLimiter(),
+            limiter=limiter or default_limiter(settings),
             allow_base_url_override=settings.allow_base_url_override,
             transports=transports,
             retry=retry,
@@ -122,4 +131,7 @@ class Services:
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
         await self.pool.aclose()
+        closer = getattr(self.pool.limiter, "aclose", None)
+        if closer is not None:
+            await closer()
         await self.engine.dispose()
