@@ -1,6 +1,7 @@
 """``create_app()``: the FastAPI application."""
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -32,6 +33,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or await (start_services or Services.start)(settings)
+        # Long-lived startup objects leave the GC's generations: shorter, rarer pauses (p99).
+        gc.collect()
+        gc.freeze()
         scheduler = None
         if owned and settings.sync_interval_seconds > 0:
             scheduler = asyncio.create_task(app.state.services.run_scheduler())

@@ -21,9 +21,8 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def get_tenant(
-    services: ServicesDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+async def tenant_of(
+    services: Services, credentials: HTTPAuthorizationCredentials | None
 ) -> uuid.UUID:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("missing API key: send Authorization: Bearer <api key>")
@@ -33,17 +32,28 @@ async def get_tenant(
     return tenant
 
 
+async def get_tenant(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> uuid.UUID:
+    return await tenant_of(get_services(request), credentials)
+
+
 TenantDep = Annotated[uuid.UUID, Depends(get_tenant)]
 
 
 async def get_connection(
-    services: ServicesDep,
-    tenant: TenantDep,
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
     x_connector_token: Annotated[
         str | None,
         Header(description="The connection's token (uats_ct_...), returned when it was created."),
     ] = None,
 ) -> ConnectionInfo:
+    # One flat dependency (not tenant -> services -> ...): every data request resolves it, and
+    # FastAPI's per-dependency cost dominated the read path's profile.
+    services = get_services(request)
+    tenant = await tenant_of(services, credentials)
     if not x_connector_token:
         raise Unauthorized("missing x-connector-token header")
     connection = await services.accounts.connection_for_token(tenant, x_connector_token)

@@ -20,6 +20,7 @@ from unified_ats.security import (
     matches,
     new_secret,
 )
+from unified_ats.store.singleflight import SingleFlight
 from unified_ats.store.tables import ApiKey, Connection, Tenant, utcnow
 
 K = TypeVar("K")
@@ -92,6 +93,7 @@ class Accounts:
         self.cipher = cipher
         self._tenants: TtlCache[str, uuid.UUID] = TtlCache(auth_cache_seconds)
         self._connections: TtlCache[str, ConnectionInfo] = TtlCache(auth_cache_seconds)
+        self._loads: SingleFlight[Any] = SingleFlight()
 
     def forget_credentials(self) -> None:
         self._tenants.clear()
@@ -120,6 +122,12 @@ class Accounts:
         cached = self._tenants.get(digest)
         if cached is not None:
             return cached
+        tenant: uuid.UUID | None = await self._loads.do(
+            ("key", digest), lambda: self._load_tenant(key, digest)
+        )
+        return tenant
+
+    async def _load_tenant(self, key: str, digest: str) -> uuid.UUID | None:
         async with self.sessions() as session:
             row = await session.scalar(
                 select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
@@ -132,17 +140,19 @@ class Accounts:
     async def connection_for_token(self, tenant_id: uuid.UUID, token: str) -> ConnectionInfo | None:
         """The tenant's connection for this token; another tenant's token is like no token."""
         digest = hash_secret(token)
-        info = self._connections.get(digest)
-        if info is None:
-            async with self.sessions() as session:
-                row = await session.scalar(
-                    select(Connection).where(Connection.token_hash == digest)
-                )
-            if row is None or not matches(token, row.token_hash):
-                return None
-            info = ConnectionInfo.of(row)
-            self._connections.put(digest, info)
-        return info if info.tenant_id == tenant_id else None
+        info = self._connections.get(digest) or await self._loads.do(
+            ("token", digest), lambda: self._load_connection(token, digest)
+        )
+        return info if info is not None and info.tenant_id == tenant_id else None
+
+    async def _load_connection(self, token: str, digest: str) -> ConnectionInfo | None:
+        async with self.sessions() as session:
+            row = await session.scalar(select(Connection).where(Connection.token_hash == digest))
+        if row is None or not matches(token, row.token_hash):
+            return None
+        info = ConnectionInfo.of(row)
+        self._connections.put(digest, info)
+        return info
 
     async def connection_for_webhook(self, secret: str) -> ConnectionInfo | None:
         digest = hash_secret(secret)

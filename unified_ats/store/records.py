@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from connectors import CandidateRecord
 from schemas import Attachment, Candidate
 from unified_ats.store.hashing import content_hash, raw_hash
+from unified_ats.store.singleflight import SingleFlight
 from unified_ats.store.tables import AttachmentRow, CandidateRow, Connection
 
 M = TypeVar("M", Candidate, Attachment)
@@ -116,6 +117,7 @@ class RecordStore:
         self.sessions = sessions
         self.read_cache_seconds = read_cache_seconds
         self._hot: dict[uuid.UUID, dict[uuid.UUID, tuple[float, Stored[Candidate]]]] = {}
+        self._loads: SingleFlight[Stored[Candidate] | None] = SingleFlight()
 
     def forget(self, connection_id: uuid.UUID) -> None:
         self._hot.pop(connection_id, None)
@@ -277,6 +279,13 @@ class RecordStore:
         hot = self._hot.get(connection_id, {}).get(candidate_id)
         if hot is not None and hot[0] > time.monotonic():
             return hot[1]
+        return await self._loads.do(
+            (connection_id, candidate_id), lambda: self._load_candidate(connection_id, candidate_id)
+        )
+
+    async def _load_candidate(
+        self, connection_id: uuid.UUID, candidate_id: uuid.UUID
+    ) -> Stored[Candidate] | None:
         c = CandidateRow
         statement = (
             select(

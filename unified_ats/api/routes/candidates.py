@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from connectors import Capability
 from schemas import Candidate, Page, to_utc
-from unified_ats.api.deps import ConnectionDep, ServicesDep
+from unified_ats.api.deps import ConnectionDep, ServicesDep, get_services
 from unified_ats.api.errors import BadRequest, NotFoundError
 from unified_ats.api.paging import decode_cursor, encode_cursor, reject_unknown_parameters
 from unified_ats.api.responses import VENDOR_ERRORS, errors, shape_candidate
@@ -185,7 +185,6 @@ async def list_candidates(
 async def get_candidate(
     request: Request,
     candidate_id: uuid.UUID,
-    services: ServicesDep,
     connection: ConnectionDep,
     include_raw_data: bool = False,
     include_custom_fields: bool = False,
@@ -194,6 +193,7 @@ async def get_candidate(
     ] = None,
 ) -> Response:
     reject_unknown_parameters(request, {"include_raw_data", "include_custom_fields"})
+    services = get_services(request)  # not a dependency: this is the hottest route
     force = cache_control is not None and "no-cache" in cache_control.lower()
     served = await read_candidate(services, connection, candidate_id, force_refresh=force)
     candidate = shaped(
