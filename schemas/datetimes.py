@@ -15,7 +15,9 @@ def to_utc(value: datetime) -> datetime:
 
 def format_utc(value: datetime) -> str:
     """ISO 8601 in UTC with a ``Z`` suffix, the form Bindbee's examples use."""
-    return to_utc(value).isoformat().replace("+00:00", "Z")
+    if value.tzinfo is not UTC:  # validated values are UTC already: skip the conversion
+        value = to_utc(value)
+    return value.isoformat()[:-6] + "Z"
 
 
 UtcDateTime = Annotated[

@@ -13,8 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+class PreSerialized(str):
+    """JSON text rendered already (by pydantic-core from a model): stored as is."""
+
+
 def json_text(value: Any) -> str:
     """JSON columns through pydantic-core's encoder (the stdlib one dominated sync profiles)."""
+    if isinstance(value, PreSerialized):
+        return value
     return to_json(value).decode()
 
 

@@ -3,11 +3,13 @@
 import hashlib
 from typing import Any
 
+from pydantic import BaseModel
 from pydantic_core import to_json
 
 # Set by the platform, or vendor noise (raw payloads differ between a webhook and a search row
 # for the same content): never part of "did the content change".
 VOLATILE = frozenset({"id", "modified_at", "remote_was_deleted", "raw_data", "file_url"})
+_EXCLUDE = set(VOLATILE)
 
 
 def _digest(value: Any) -> str:
@@ -17,9 +19,9 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(to_json(value)).hexdigest()
 
 
-def content_hash(document: dict[str, Any]) -> str:
-    return _digest({k: v for k, v in document.items() if k not in VOLATILE})
+def content_hash(model: BaseModel) -> str:
+    return hashlib.sha256(model.model_dump_json(exclude=_EXCLUDE).encode()).hexdigest()
 
 
-def raw_hash(document: dict[str, Any]) -> str:
-    return _digest(document.get("raw_data"))
+def raw_hash(model: BaseModel) -> str:
+    return _digest(getattr(model, "raw_data", None))

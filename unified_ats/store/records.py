@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors import CandidateRecord
 from schemas import Attachment, Candidate
+from unified_ats.store.database import PreSerialized
 from unified_ats.store.hashing import content_hash, raw_hash
 from unified_ats.store.singleflight import SingleFlight
 from unified_ats.store.tables import AttachmentRow, CandidateRow, Connection
@@ -83,8 +84,9 @@ def _like_item(value: str) -> str:
     return f"%\n{escaped}\n%"
 
 
-def _document(model: Candidate | Attachment) -> dict[str, Any]:
-    return model.model_dump(mode="json", exclude=PLATFORM_FIELDS)
+def _document(model: Candidate | Attachment) -> PreSerialized:
+    # Rendered by pydantic-core straight to JSON text: no intermediate dict, one encoding.
+    return PreSerialized(model.model_dump_json(exclude=PLATFORM_FIELDS))
 
 
 def model_from_row(model: type[M], row: Any) -> M:
@@ -198,7 +200,7 @@ class RecordStore:
         updates: list[dict[str, Any]] = []
         for remote_id, (model, columns) in latest.items():
             document = _document(model)
-            new_content, new_raw = content_hash(document), raw_hash(document)
+            new_content, new_raw = content_hash(model), raw_hash(model)
             found = existing.get(remote_id)
             values = {"data": document, "content_hash": new_content, "raw_hash": new_raw, **columns}
             if found is None:
