@@ -254,10 +254,15 @@ class ViastoEmulator:
             return detail(403, "You do not have permission to perform this action.")
         return self.companies[company_id], token.strip()
 
-    def _stored(self, company: ViastoCompany, request: Request) -> dict[str, Any] | Response:
+    def _candidate(self, request: Request) -> tuple[ViastoCompany, str, dict[str, Any]] | Response:
+        """Auth, then the candidate of the path: what every candidate route starts with."""
+        auth = self._authorize(request)
+        if isinstance(auth, Response):
+            return auth
+        company, session = auth
         project = company.candidates.get(request.path_params["project_id"])
         stored = project.get(request.path_params["candidate_id"]) if project is not None else None
-        return stored if stored is not None else detail(404, "Not found.")
+        return (company, session, stored) if stored is not None else detail(404, "Not found.")
 
     def _envelope(self, request: Request, items: list[Any]) -> Response:
         self.page_requests += 1
@@ -337,23 +342,17 @@ class ViastoEmulator:
         )
 
     async def get_candidate(self, request: Request) -> Response:
-        auth = self._authorize(request)
-        if isinstance(auth, Response):
-            return auth
-        company, session = auth
-        stored = self._stored(company, request)
-        if isinstance(stored, Response):
-            return stored
+        found = self._candidate(request)
+        if isinstance(found, Response):
+            return found
+        company, session, stored = found
         return json_response(self.render(company.company_id, stored, session))
 
     async def delete_candidate(self, request: Request) -> Response:
-        auth = self._authorize(request)
-        if isinstance(auth, Response):
-            return auth
-        company, _ = auth
-        stored = self._stored(company, request)
-        if isinstance(stored, Response):
-            return stored
+        found = self._candidate(request)
+        if isinstance(found, Response):
+            return found
+        company, _, stored = found
         self.remove(company.company_id, stored["project_id"], stored["candidate_id"])
         return Response(status_code=204)
 
@@ -415,13 +414,10 @@ class ViastoEmulator:
         return json_response(self.render(company.company_id, stored, session), status=201)
 
     async def set_deadline(self, request: Request) -> Response:
-        auth = self._authorize(request)
-        if isinstance(auth, Response):
-            return auth
-        company, _ = auth
-        stored = self._stored(company, request)
-        if isinstance(stored, Response):
-            return stored
+        found = self._candidate(request)
+        if isinstance(found, Response):
+            return found
+        _, _, stored = found
         try:
             body = json.loads(await request.body() or b"{}")
             value = datetime.fromisoformat(str(body["deadline"]).replace("Z", "+00:00"))
@@ -438,13 +434,10 @@ class ViastoEmulator:
         )
 
     async def advance_status(self, request: Request) -> Response:
-        auth = self._authorize(request)
-        if isinstance(auth, Response):
-            return auth
-        company, _ = auth
-        stored = self._stored(company, request)
-        if isinstance(stored, Response):
-            return stored
+        found = self._candidate(request)
+        if isinstance(found, Response):
+            return found
+        _, _, stored = found
         now = datetime.now(UTC)
         deadline_ok = stored["deadline"] is not None and stored["deadline"] > now
         transitions = {"new": "invited", "aborted": "confirmed", "expired": "invited"}
@@ -461,13 +454,10 @@ class ViastoEmulator:
         return json_response({"status": target}, status=202)
 
     async def _file(self, request: Request, kind: str) -> Response:
-        auth = self._authorize(request)
-        if isinstance(auth, Response):
-            return auth
-        company, session = auth
-        stored = self._stored(company, request)
-        if isinstance(stored, Response):
-            return stored
+        found = self._candidate(request)
+        if isinstance(found, Response):
+            return found
+        _, session, stored = found
         expected = self._file_token(session, kind, stored["candidate_id"])
         if request.path_params["token"] != expected:
             return detail(404, "Not found.")  # an expired or foreign file token
