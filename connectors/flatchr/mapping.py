@@ -15,7 +15,7 @@ from connectors.flatchr.dates import parse_flatchr_date
 from connectors.sdk.base import CandidateRecord, MappingContext
 from connectors.sdk.files import content_type_for_extension
 from connectors.sdk.normalize import drop_none, email, phone, text, unique
-from schemas import Attachment, AttachmentType, Candidate, Url, UrlType
+from schemas import Attachment, AttachmentType, Candidate, UrlType
 
 WEBHOOK_EVENTS = frozenset({"new_applicant", "drag_applicant"})
 # Presigned S3 URLs are bearer credentials for 24 h: keep the key, hide the value.
@@ -94,17 +94,19 @@ def redact_raw(value: Any) -> Any:
     return value
 
 
-def map_urls(urls: Any) -> list[Url]:
-    """``{facebook, linkedin, twitter, other}`` -> typed urls; empty strings skipped."""
+def map_urls(urls: Any) -> list[dict[str, str]]:
+    """``{facebook, linkedin, twitter, other}`` -> typed urls; empty strings skipped.
+
+    Plain dicts, validated once inside the Candidate (not a model each: this is the hot path).
+    """
     if not isinstance(urls, dict):
         return []
-    mapped: list[Url] = []
+    mapped: list[dict[str, str]] = []
     for network, value in urls.items():
         cleaned = text(value)
         if cleaned:
-            mapped.append(
-                Url(type=URL_TYPES.get(str(network).lower(), UrlType.OTHER), value=cleaned)
-            )
+            kind = URL_TYPES.get(str(network).lower(), UrlType.OTHER)
+            mapped.append({"type": kind, "value": cleaned})
     return mapped
 
 
