@@ -40,7 +40,7 @@ class Services:
     records: RecordStore
     pool: ConnectorPool
     runs: SyncRuns
-    engine_: SyncEngine
+    sync_engine: SyncEngine
     background: set[asyncio.Task[object]] = field(default_factory=set)
 
     @classmethod
@@ -93,7 +93,7 @@ class Services:
         if connection is None:
             raise LookupError("no such connection")
         connector = await self.pool.for_connection(connection)
-        return await self.engine_.run(connection, connector, full=full, progress=progress)
+        return await self.sync_engine.run(connection, connector, full=full, progress=progress)
 
     async def sync_quietly(self, connection_id: uuid.UUID, *, full: bool | None = None) -> None:
         """For background runs: failures are kept in the sync status, not raised."""
