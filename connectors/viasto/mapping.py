@@ -46,21 +46,22 @@ def split_remote_id(remote_id: str) -> tuple[str, str]:
     return project, candidate
 
 
+def file_reference(url: Any) -> tuple[str | None, Any]:
+    """(the URL without its time-limited token, the URL as raw_data may show it).
+
+    ``""`` or null means no file: (None, the value as given).
+    """
+    cleaned = text(url)
+    if cleaned is None:
+        return None, url
+    match = FILE_URI.match(cleaned)
+    if match is None:
+        return cleaned, url
+    return match["base"], f"{match['base']}{REDACTED}/"
+
+
 def stable_file_reference(url: Any) -> str | None:
-    """A photo/CV URL without its time-limited token (None for ``""``: no file)."""
-    cleaned = text(url)
-    if cleaned is None:
-        return None
-    match = FILE_URI.match(cleaned)
-    return match["base"] if match else cleaned
-
-
-def _without_token(url: Any) -> Any:
-    cleaned = text(url)
-    if cleaned is None:
-        return url
-    match = FILE_URI.match(cleaned)
-    return f"{match['base']}{REDACTED}/" if match else url
+    return file_reference(url)[0]
 
 
 def safe_raw(payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,7 +69,7 @@ def safe_raw(payload: Mapping[str, Any]) -> dict[str, Any]:
     raw = {k: v for k, v in payload.items() if k not in CREDENTIAL_KEYS}
     for key in ("cv", "photo"):
         if key in raw:
-            raw[key] = _without_token(raw[key])
+            raw[key] = file_reference(raw[key])[1]
     return raw
 
 
@@ -83,9 +84,14 @@ def map_candidate(
     project_id, candidate_id = candidate_key(payload.get("resource_uri"))
     remote_id = f"{project_id}/{candidate_id}"
     unified_id = ctx.ids.candidate_id(remote_id)
-    raw = safe_raw(payload)
+    raw = {k: v for k, v in payload.items() if k not in CREDENTIAL_KEYS}
+    cv, raw_cv = file_reference(payload.get("cv"))
+    avatar, raw_photo = file_reference(payload.get("photo"))
+    if "cv" in raw:
+        raw["cv"] = raw_cv
+    if "photo" in raw:
+        raw["photo"] = raw_photo
     workflow = {name: iso_datetime(payload.get(name)) for name in WORKFLOW_DATES}
-    cv = stable_file_reference(payload.get("cv"))
     attachments: list[Attachment] = []
     if cv is not None:
         cv_id = f"{remote_id}:cv"
@@ -113,12 +119,20 @@ def map_candidate(
                 "status": text(payload.get("status")),
                 "evaluation_status": text(payload.get("evaluation_status")),
                 "my_evaluation_status": text(payload.get("my_evaluation_status")),
-                "deadline": _iso(iso_datetime(payload.get("deadline"))),
+                "deadline": _utc_text(
+                    payload.get("deadline"), iso_datetime(payload.get("deadline"))
+                ),
                 "gender": text(payload.get("gender")),
                 "username": text(payload.get("username")),
-                "invitation_date": _iso(workflow["invitationdate"]),
-                "confirmation_date": _iso(workflow["confirmationdate"]),
-                "interview_date": _iso(workflow["interviewdate"]),
+                "invitation_date": _utc_text(
+                    payload.get("invitationdate"), workflow["invitationdate"]
+                ),
+                "confirmation_date": _utc_text(
+                    payload.get("confirmationdate"), workflow["confirmationdate"]
+                ),
+                "interview_date": _utc_text(
+                    payload.get("interviewdate"), workflow["interviewdate"]
+                ),
                 "interview_suite_url": suite_url,
                 "project_id": project_id,
             }
@@ -142,13 +156,19 @@ def map_candidate(
         attachments=[a.id for a in attachments],
         remote_created_at=None,
         remote_updated_at=None,
-        avatar=stable_file_reference(payload.get("photo")),
+        avatar=avatar,
     )
     return CandidateRecord(candidate=candidate, attachments=tuple(attachments))
 
 
-def _iso(moment: Any) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+def _utc_text(given: Any, moment: Any) -> str | None:
+    """The date as UTC ISO text: the vendor's own text when it is that already (no re-format)."""
+    if moment is None:
+        return None
+    if type(given) is str and len(given) == 20 and given.endswith("Z"):
+        return given
+    text_form: str = moment.isoformat().replace("+00:00", "Z")
+    return text_form
 
 
 def field_errors(body: Any) -> tuple[str | None, dict[str, list[str]]]:

@@ -53,3 +53,16 @@ def test_file_names_get_an_extension_from_the_content_type() -> None:
     assert with_extension("cv.docx", "application/pdf") == "cv.docx"
     assert disposition_file_name("attachment; filename*=UTF-8''C%C3%A9line.pdf") == "Céline.pdf"
     assert disposition_file_name('attachment; filename="cv.pdf"') == "cv.pdf"
+
+
+@given(st.uuids(), st.text(max_size=40))
+def test_id_scope_gives_exactly_uuid5(namespace, remote_id: str) -> None:
+    import uuid
+
+    from connectors.sdk.base import IdScope
+
+    ids = IdScope(namespace)
+    assert ids.candidate_id(remote_id) == uuid.uuid5(namespace, f"candidate:{remote_id}")
+    assert ids.attachment_id(remote_id) == uuid.uuid5(namespace, f"attachment:{remote_id}")
+    assert ids.candidate_id(remote_id).version == 5
+    assert str(ids.candidate_id(remote_id)) == str(uuid.uuid5(namespace, f"candidate:{remote_id}"))
