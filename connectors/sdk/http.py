@@ -318,12 +318,13 @@ class VendorHttp:
                 retry_after if retry_after is not None else self.retry.backoff(attempt, self._rng)
             )
             if delay > self.retry.max_delay:
-                # The vendor wants a longer pause than we will hold a caller for: say so.
-                raise RateLimited(
-                    f"{self.vendor} asked to retry {target} after {delay:.0f}s",
-                    retry_after=delay,
-                    vendor_status=failure.vendor_status,
-                )
+                # The vendor wants a longer pause than we will hold a caller for: say so, as the
+                # error it is (a 429 stays RateLimited, a 503 stays VendorUnavailable).
+                failure.message = f"{failure.message} (asked to retry after {delay:.0f}s)"
+                failure.args = (failure.message,)
+                if isinstance(failure, RateLimited):
+                    failure.retry_after = delay
+                raise failure
             logger.info(
                 "retrying %s after %s (attempt %d/%d, waiting %.2fs)",
                 target,

@@ -182,3 +182,13 @@ async def test_rate_limiter_spaces_calls_per_key_and_serializes_them() -> None:
         gaps = [b - a for a, b in zip(starts[key], starts[key][1:], strict=False)]
         assert all(gap >= 1.0 for gap in gaps)
         assert peak[key] == 1
+
+
+async def test_long_retry_after_on_503_stays_vendor_unavailable() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, headers={"Retry-After": "7200"})
+
+    clock = VirtualClock()
+    with pytest.raises(VendorUnavailable, match="asked to retry after 7200s"):
+        await vendor_http(handler, clock=clock).get_json("/x")
+    assert clock.slept == []
