@@ -60,6 +60,9 @@ async def test_invalid_settings_are_422_without_echoing_values(stack: Stack) -> 
     )
     assert response.status_code == 422
     assert "flt_leak_me_please" not in response.text
+    locations = {tuple(e["loc"]) for e in response.json()["detail"]}
+    assert ("body", "settings", "company_id") in locations  # missing
+    assert ("body", "settings", "unexpected") in locations  # not a setting
     body = await stack.client.post(
         f"{API}/connections",
         json={"connector": 3, "settings": "flt_leak_me_please"},

@@ -24,7 +24,7 @@ logger = logging.getLogger("unified_ats.api")
 class ApiError(Exception):
     status_code: ClassVar[int] = 400
 
-    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, detail: str | list[Any], *, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.headers = headers or {}

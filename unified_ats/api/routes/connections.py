@@ -68,7 +68,10 @@ async def create_connection(
         connection, token, secret = await connect(services, tenant, body.connector, body.settings)
     except SettingsRejected as exc:
         if exc.errors:
-            raise InvalidSettings(str(exc)) from None
+            # FastAPI's 422 list form, located under the body's `settings`, without values.
+            raise InvalidSettings(
+                [{**e, "loc": ["body", "settings", *e["loc"]]} for e in exc.errors]
+            ) from None
         raise BadRequest(str(exc)) from None
     except CredentialsRejected as exc:
         raise BadRequest(str(exc)) from None
