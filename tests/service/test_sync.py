@@ -202,3 +202,24 @@ async def test_resync_request_is_accepted_and_runs(stack: Stack) -> None:
         and status["last_run_kind"] == "full"
         and status["seen"] == 30
     )
+
+
+async def test_ids_survive_a_store_rebuild(stack: Stack) -> None:
+    created, connection, connector, engine = await setup(stack)
+    h = stack.headers(created["connector_token"])
+    before = {
+        c["remote_id"]: c["id"]
+        for c in (
+            await stack.client.get(f"{API}/candidates", params={"page_size": 200}, headers=h)
+        ).json()["items"]
+    }
+    await stack.services.records.purge(connection.id)
+    assert (await stack.client.get(f"{API}/candidates", headers=h)).json()["items"] == []
+    await engine.run(connection, connector, full=True)
+    after = {
+        c["remote_id"]: c["id"]
+        for c in (
+            await stack.client.get(f"{API}/candidates", params={"page_size": 200}, headers=h)
+        ).json()["items"]
+    }
+    assert after == before
