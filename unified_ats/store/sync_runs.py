@@ -5,12 +5,21 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from unified_ats.store.tables import AttachmentRow, CandidateRow, SyncLease, SyncRun, SyncSeen
 
 RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "running", "succeeded", "failed", "interrupted"
+
+
+def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` into sync_seen, in the store's own dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(SyncSeen).on_conflict_do_nothing()
+    return sqlite_insert(SyncSeen).on_conflict_do_nothing()
 
 
 class SyncRuns:
@@ -129,22 +138,9 @@ class SyncRuns:
     ) -> None:
         async with self.sessions.begin() as session:
             if run.full and remote_ids:
-                known = set(
-                    (
-                        await session.scalars(
-                            select(SyncSeen.remote_id).where(
-                                SyncSeen.run_id == run.id, SyncSeen.remote_id.in_(list(remote_ids))
-                            )
-                        )
-                    ).all()
-                )
-                fresh = [
-                    {"run_id": run.id, "remote_id": r}
-                    for r in dict.fromkeys(remote_ids)
-                    if r not in known
-                ]
-                if fresh:
-                    await session.execute(insert(SyncSeen), fresh)
+                # A resumed run sees ids again: ignore them rather than look them up first.
+                rows = [{"run_id": run.id, "remote_id": r} for r in dict.fromkeys(remote_ids)]
+                await session.execute(_insert_ignoring_duplicates(session), rows)
             await session.execute(
                 update(SyncRun)
                 .where(SyncRun.id == run.id)
