@@ -292,6 +292,21 @@ def connections_rotate(tenant: Annotated[uuid.UUID, typer.Option()], connection:
     console.print(f"connector token (shown once): {token}")
 
 
+@connections.command("rotate-webhook-secret")
+def connections_rotate_webhook(
+    tenant: Annotated[uuid.UUID, typer.Option()], connection: uuid.UUID
+) -> None:
+    """Issue a new webhook secret; the old webhook URL answers 404 at once."""
+
+    async def work(services: Services) -> str | None:
+        return await services.accounts.rotate_webhook_secret(tenant, connection)
+
+    secret = with_services(work)
+    if secret is None:
+        raise typer.BadParameter("no such connection for this tenant")
+    console.print(f"webhook path (shown once): /webhooks/{secret}")
+
+
 def main() -> None:
     app()
 

@@ -42,10 +42,3 @@ def parse_flatchr_date(value: Any) -> datetime | None:
 def search_filter_date(day: date) -> str:
     """The ``MM/DD/YY`` form the search filters (``start_update``...) expect."""
     return day.strftime("%m/%d/%y")
-
-
-def parse_search_filter_date(value: str) -> date | None:
-    try:
-        return datetime.strptime(value.strip(), "%m/%d/%y").date()
-    except ValueError:
-        return None

@@ -5,13 +5,13 @@ Emulators are Starlette apps (extra ``emulators``); importing this module needs 
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
 import httpx
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 ErrorResponder = Callable[[int, str], Response]
@@ -130,12 +130,10 @@ def bearer_token(request: Request, *query_names: str) -> str | None:
     return None
 
 
-Handler = Callable[[Request], Awaitable[Response]]
 __all__ = [
     "EmulatorTransport",
     "FaultMiddleware",
     "Faults",
-    "JSONResponse",
     "bearer_token",
     "json_response",
     "read_json",

@@ -36,7 +36,6 @@ from connectors.sdk.http import json_body
 from connectors.sdk.secrets import Redactor
 from connectors.viasto.mapping import (
     MappingError,
-    candidate_key,
     field_errors,
     map_candidate,
     split_remote_id,
@@ -463,4 +462,4 @@ def _json_or_none(response: httpx.Response) -> Any:
         return None
 
 
-__all__ = ["ViastoCandidateCreate", "ViastoConnector", "ViastoSettings", "candidate_key"]
+__all__ = ["ViastoCandidateCreate", "ViastoConnector", "ViastoSettings"]

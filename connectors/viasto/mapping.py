@@ -60,17 +60,16 @@ def file_reference(url: Any) -> tuple[str | None, Any]:
     return match["base"], f"{match['base']}{REDACTED}/"
 
 
-def stable_file_reference(url: Any) -> str | None:
-    return file_reference(url)[0]
-
-
-def safe_raw(payload: Mapping[str, Any]) -> dict[str, Any]:
-    """The payload without candidate credentials and with file tokens hidden."""
+def safe_raw(payload: Mapping[str, Any]) -> tuple[dict[str, Any], str | None, str | None]:
+    """(the payload without candidate credentials and with file tokens hidden,
+    the CV reference, the photo reference): each file URL is matched once."""
     raw = {k: v for k, v in payload.items() if k not in CREDENTIAL_KEYS}
+    cv, raw["cv"] = file_reference(payload.get("cv"))
+    photo, raw["photo"] = file_reference(payload.get("photo"))
     for key in ("cv", "photo"):
-        if key in raw:
-            raw[key] = file_reference(raw[key])[1]
-    return raw
+        if key not in payload:
+            del raw[key]
+    return raw, cv, photo
 
 
 def map_candidate(
@@ -84,13 +83,7 @@ def map_candidate(
     project_id, candidate_id = candidate_key(payload.get("resource_uri"))
     remote_id = f"{project_id}/{candidate_id}"
     unified_id = ctx.ids.candidate_id(remote_id)
-    raw = {k: v for k, v in payload.items() if k not in CREDENTIAL_KEYS}
-    cv, raw_cv = file_reference(payload.get("cv"))
-    avatar, raw_photo = file_reference(payload.get("photo"))
-    if "cv" in raw:
-        raw["cv"] = raw_cv
-    if "photo" in raw:
-        raw["photo"] = raw_photo
+    raw, cv, avatar = safe_raw(payload)
     workflow = {name: iso_datetime(payload.get(name)) for name in WORKFLOW_DATES}
     attachments: list[Attachment] = []
     if cv is not None:

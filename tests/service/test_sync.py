@@ -223,3 +223,16 @@ async def test_ids_survive_a_store_rebuild(stack: Stack) -> None:
         ).json()["items"]
     }
     assert after == before
+
+
+async def test_rotating_the_webhook_secret_retires_the_old_url(stack: Stack) -> None:
+    created = await stack.connect_flatchr()
+    rotated = await stack.client.post(
+        f"{API}/connections/{created['id']}/rotate-webhook-secret",
+        headers={"Authorization": f"Bearer {stack.api_key}"},
+    )
+    new_url = rotated.json()["webhook_url"]
+    assert new_url != created["webhook_url"]
+    payload = stack.flatchr.webhook_payload(FLATCHR_COMPANY, vendor_ids(stack)[0])
+    assert (await stack.client.post(created["webhook_url"], json=payload)).status_code == 404
+    assert (await stack.client.post(new_url, json=payload)).status_code == 200

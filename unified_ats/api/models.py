@@ -38,6 +38,10 @@ class TokenRotated(BaseModel):
     connector_token: str = Field(description="Shown once; the previous token stops working now.")
 
 
+class WebhookSecretRotated(BaseModel):
+    webhook_url: str = Field(description="Shown once; the previous webhook URL answers 404 now.")
+
+
 class ConnectorOut(BaseModel):
     name: str
     display_name: str

@@ -12,6 +12,7 @@ from unified_ats.api.models import (
     ConnectionOut,
     ConnectorOut,
     TokenRotated,
+    WebhookSecretRotated,
 )
 from unified_ats.api.responses import VENDOR_ERRORS, errors
 from unified_ats.onboarding import CredentialsRejected, SettingsRejected, connect
@@ -114,3 +115,18 @@ async def rotate_token(
     if token is None:
         raise NotFoundError("no such connection")
     return TokenRotated(connector_token=token)
+
+
+@router.post(
+    "/connections/{connection_id}/rotate-webhook-secret",
+    response_model=WebhookSecretRotated,
+    responses=errors(401, 404, 422),
+)
+async def rotate_webhook_secret(
+    connection_id: uuid.UUID, request: Request, services: ServicesDep, tenant: TenantDep
+) -> WebhookSecretRotated:
+    """A new webhook URL (e.g. after the old one leaked); give it to the vendor."""
+    secret = await services.accounts.rotate_webhook_secret(tenant, connection_id)
+    if secret is None:
+        raise NotFoundError("no such connection")
+    return WebhookSecretRotated(webhook_url=webhook_url(services, request, secret))
