@@ -2,6 +2,7 @@
 
 import asyncio
 import hashlib
+import re
 import time
 import uuid
 from abc import ABC, abstractmethod
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from connectors.sdk.errors import UnsupportedOperation
 from connectors.sdk.http import DEFAULT_TIMEOUT, RetryPolicy, VendorHttp
+from connectors.sdk.logs import protect_http_logs
 from connectors.sdk.ratelimit import Clock, InMemoryRateLimiter, RateLimiter, Sleep
 from connectors.sdk.secrets import Redactor
 from schemas import Attachment, Candidate
@@ -142,6 +144,8 @@ class Connector(ABC, Generic[S]):
     candidate_fields: ClassVar[frozenset[str]]
     """Unified Candidate fields this connector fills (drives docs/coverage.md)."""
     attachment_fields: ClassVar[frozenset[str]]
+    log_redactions: ClassVar[tuple[re.Pattern[str], ...]] = ()
+    """URL path patterns (with a ``secret`` group) to mask in httpx's log lines."""
 
     def __init__(
         self,
@@ -157,6 +161,7 @@ class Connector(ABC, Generic[S]):
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.settings = settings
+        protect_http_logs(self.log_redactions)
         self.ids = id_scope or IdScope.for_account(self.name, settings.account_key())
         self.redact = Redactor(settings.secret_values())
         self.clock = clock

@@ -8,6 +8,7 @@ followed until null.
 
 import asyncio
 import math
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -198,6 +199,7 @@ class ViastoConnector(Connector[ViastoSettings]):
         }
     )
     attachment_fields = frozenset({"remote_id", "raw_data", "attachment_type", "candidate"})
+    log_redactions = (re.compile(r"/(?:cv|photo)/(?P<secret>[^/?#]+)/"),)
 
     _company_name: str | None = None
     _projects: dict[str, str | None] | None = None
