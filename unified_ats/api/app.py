@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from unified_ats.api.errors import NeverFiveHundred, install_error_handlers
 from unified_ats.api.routes import attachments, candidates, connections, health, sync, webhooks
+from unified_ats.log_redaction import protect_service_logs
 from unified_ats.services import Services
 from unified_ats.settings import Settings
 
@@ -28,6 +29,7 @@ def create_app(
 ) -> FastAPI:
     """The app. Pass ``services`` to share already-started parts (tests, the demo)."""
     settings = settings or (services.settings if services else Settings())
+    protect_service_logs()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
