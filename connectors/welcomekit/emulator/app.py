@@ -281,9 +281,24 @@ class WelcomeKitEmulator:
         if token is None or token not in self.keys:
             return wk_error(401, "unauthorized", "The access token is invalid")
         org_reference, scopes = self.keys[token]
-        if scope not in scopes and scope.replace("_r", "_rw") not in scopes:
+        # A read scope (`candidates_r`) is also granted by its read-write one (`candidates_rw`).
+        granted = scope in scopes or (scope.endswith("_r") and f"{scope}w" in scopes)
+        if not granted:
             return wk_error(403, "invalid_scope", f"{scope} scope is required")
         return self.organizations[org_reference], scopes
+
+    async def _authorized_body(
+        self, request: Request, scope: str
+    ) -> tuple[Organization, Any] | Response:
+        """What every write route starts with: the scope, then a JSON body."""
+        auth = self._authorize(request, scope)
+        if isinstance(auth, Response):
+            return auth
+        try:
+            body = await read_json(request)
+        except ValueError:
+            return wk_error(400, "validation_failed", "body is not JSON")
+        return auth[0], body
 
     def _page(self, request: Request, items: list[Any]) -> Response:
         try:
@@ -379,16 +394,10 @@ class WelcomeKitEmulator:
         return self._page(request, org.documents.get(reference, []))
 
     async def attach_documents(self, request: Request) -> Response:
-        auth = self._authorize(request, "documents_rw")
-        if isinstance(auth, Response):
-            return auth
-        org, scopes = auth
-        if "documents_rw" not in scopes:
-            return wk_error(403, "invalid_scope", "documents_rw scope is required")
-        try:
-            body = await read_json(request)
-        except ValueError:
-            return wk_error(400, "validation_failed", "body is not JSON")
+        found = await self._authorized_body(request, "documents_rw")
+        if isinstance(found, Response):
+            return found
+        org, body = found
         reference = body.get("candidate_reference") if isinstance(body, dict) else None
         files = body.get("remote_file_urls") if isinstance(body, dict) else None
         if not reference or not isinstance(files, list) or not files:
@@ -417,16 +426,10 @@ class WelcomeKitEmulator:
         return json_response(created, status=201)
 
     async def create_candidate(self, request: Request) -> Response:
-        auth = self._authorize(request, "candidates_rw")
-        if isinstance(auth, Response):
-            return auth
-        org, scopes = auth
-        if "candidates_rw" not in scopes:
-            return wk_error(403, "invalid_scope", "candidates_rw scope is required")
-        try:
-            body = await read_json(request)
-        except ValueError:
-            return wk_error(400, "validation_failed", "body is not JSON")
+        found = await self._authorized_body(request, "candidates_rw")
+        if isinstance(found, Response):
+            return found
+        org, body = found
         missing = [
             k
             for k in ("organization_reference", "job_reference", "email", "firstname", "lastname")

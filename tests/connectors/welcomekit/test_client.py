@@ -146,3 +146,18 @@ async def test_vendor_error_bodies_become_clear_errors(emulator: WelcomeKitEmula
             await records_of(connector)
     assert denied.value.vendor_code == "invalid_scope"
     assert API_KEY not in str(denied.value)
+
+
+async def test_read_only_scopes_cannot_write(emulator: WelcomeKitEmulator) -> None:
+    emulator.keys[API_KEY] = (
+        ORG,
+        frozenset({"candidates_r", "documents_r", "jobs_r", "organizations_r"}),
+    )
+    job = emulator.organizations[ORG].jobs[0]["reference"]
+    async with make_connector(emulator) as connector:
+        assert await records_of(connector)  # reading is allowed
+        with pytest.raises(AuthFailed) as denied:
+            await connector.create_candidate(
+                CandidateCreate(job_reference=job, email="a@b.c", firstname="A", lastname="B")
+            )
+    assert denied.value.vendor_code == "invalid_scope"
