@@ -1,7 +1,5 @@
 """Connections: credentials checked with the vendor, never returned; rotate; delete purges."""
 
-import asyncio
-
 from sqlalchemy import func, select
 
 from tests.service.conftest import FLATCHR_COMPANY, FLATCHR_KEY, Stack
@@ -165,4 +163,3 @@ async def test_connectors_are_listed_with_their_settings_schema(stack: Stack) ->
 async def test_health(stack: Stack) -> None:
     response = await stack.client.get("/health")
     assert response.json() == {"status": "ok", "database": "ok"}
-    await asyncio.sleep(0)

@@ -128,7 +128,8 @@ async def test_one_sync_per_connection_at_a_time_and_expired_leases_are_taken(st
     assert await runs.acquire_lease(connection.id, "third", now=later, ttl=60)
     await runs.release_lease(connection.id, "third")
     report = await engine.run(connection, connector)
-    assert report.seen >= 0
+    latest = await runs.latest(connection.id)
+    assert latest is not None and latest.id == report.run_id and latest.state == "succeeded"
 
 
 async def test_webhook_upserts_and_replay_is_idempotent(stack: Stack) -> None:
