@@ -71,7 +71,8 @@ async def fetch_by_remote_id(
         connection.id, CandidateQuery(remote_id=remote_id, include_deleted=True), after=0, limit=1
     )
     if stored:
-        return [s.model for s in stored]
+        # Only a copy marked deleted gets here (the list query hides those): it stays hidden.
+        return []
     connector = await services.pool.for_connection(connection)
     try:
         record = await connector.get_candidate(remote_id)

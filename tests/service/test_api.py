@@ -315,6 +315,10 @@ async def test_vendor_says_gone_marks_deleted_and_404s(stack: Stack) -> None:
     assert (await stack.client.get(f"{API}/candidates/{item['id']}", headers=h)).status_code == 404
     visible = {i["id"] for i in await all_candidates(stack, token)}
     assert item["id"] not in visible
+    by_remote = await stack.client.get(
+        f"{API}/candidates", params={"remote_id": item["remote_id"]}, headers=stack.headers(token)
+    )
+    assert by_remote.json()["items"] == []  # still hidden without include_deleted
     deleted = [
         i
         for i in await all_candidates(stack, token, include_deleted="true")
