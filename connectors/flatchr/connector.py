@@ -34,9 +34,7 @@ from connectors.sdk.base import (
 )
 from connectors.sdk.errors import InvalidVendorResponse, NotFound
 from connectors.sdk.files import (
-    bare_content_type,
     content_type_for_extension,
-    disposition_file_name,
 )
 from connectors.sdk.http import json_body
 from connectors.sdk.ratelimit import RateRule
@@ -260,15 +258,10 @@ class FlatchrConnector(Connector[FlatchrSettings]):
 
     @staticmethod
     def _file(response: httpx.Response, key: str, extension: str) -> FileDownload:
-        length = response.headers.get("Content-Length")
-        return FileDownload(
-            file_name=disposition_file_name(response.headers.get("Content-Disposition"))
-            or f"{posixpath.basename(key)}.{extension}",
-            content_type=bare_content_type(response.headers.get("Content-Type"))
-            or content_type_for_extension(extension)
-            or "application/octet-stream",
-            size=int(length) if length and length.isdigit() else None,
-            chunks=response.aiter_bytes(),
+        return FileDownload.from_response(
+            response,
+            name=f"{posixpath.basename(key)}.{extension}",
+            content_type=content_type_for_extension(extension),
         )
 
     async def verify_credentials(self) -> None:

@@ -18,6 +18,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from connectors.sdk.errors import UnsupportedOperation
+from connectors.sdk.files import bare_content_type, disposition_file_name, with_extension
 from connectors.sdk.http import DEFAULT_TIMEOUT, RetryPolicy, VendorHttp
 from connectors.sdk.logs import protect_http_logs
 from connectors.sdk.ratelimit import Clock, InMemoryRateLimiter, RateLimiter, Sleep
@@ -126,6 +127,26 @@ class FileDownload:
     content_type: str
     size: int | None
     chunks: AsyncIterator[bytes]
+
+    @classmethod
+    def from_response(
+        cls, response: httpx.Response, *, name: str, content_type: str | None = None
+    ) -> "FileDownload":
+        """The vendor's headers win; else ``name`` (given an extension from the content type)
+        and ``content_type``."""
+        kind = (
+            bare_content_type(response.headers.get("Content-Type"))
+            or content_type
+            or "application/octet-stream"
+        )
+        length = response.headers.get("Content-Length")
+        return cls(
+            file_name=disposition_file_name(response.headers.get("Content-Disposition"))
+            or with_extension(name, content_type or kind),
+            content_type=kind,
+            size=int(length) if length and length.isdigit() else None,
+            chunks=response.aiter_bytes(),
+        )
 
 
 S = TypeVar("S", bound=ConnectorSettings)

@@ -28,11 +28,6 @@ from connectors.sdk.base import (
     MappingContext,
 )
 from connectors.sdk.errors import InvalidVendorResponse, NotFound, UnsupportedOperation
-from connectors.sdk.files import (
-    bare_content_type,
-    disposition_file_name,
-    extension_for_content_type,
-)
 from connectors.sdk.http import json_body
 from connectors.sdk.secrets import Redactor
 from connectors.viasto.mapping import (
@@ -381,19 +376,7 @@ class ViastoConnector(Connector[ViastoSettings]):
             raise NotFound(f"this viasto candidate has no {field}")
         # The URL carries a fresh time-limited token; the API still wants our Token header.
         async with self.http.stream("GET", url) as response:
-            content_type = (
-                bare_content_type(response.headers.get("Content-Type"))
-                or "application/octet-stream"
-            )
-            extension = extension_for_content_type(content_type)
-            length = response.headers.get("Content-Length")
-            yield FileDownload(
-                file_name=disposition_file_name(response.headers.get("Content-Disposition"))
-                or (f"{default_name}.{extension}" if extension else default_name),
-                content_type=content_type,
-                size=int(length) if length and length.isdigit() else None,
-                chunks=response.aiter_bytes(),
-            )
+            yield FileDownload.from_response(response, name=default_name)
 
     def download_attachment(self, attachment_remote_id: str) -> Any:
         remote_id, _, kind = attachment_remote_id.rpartition(":")

@@ -28,7 +28,6 @@ from connectors.sdk.base import (
     MappingContext,
 )
 from connectors.sdk.errors import InvalidVendorResponse, NotFound
-from connectors.sdk.files import bare_content_type, disposition_file_name, with_extension
 from connectors.sdk.http import json_body
 from connectors.welcomekit.mapping import (
     JobInfo,
@@ -284,19 +283,8 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
         # Files live on a CDN: our API key only goes to the API's own host.
         same_host = urlsplit(url).netloc in ("", urlsplit(self.http.base_url).netloc)
         async with self.http.stream("GET", url, auth=same_host) as response:
-            length = response.headers.get("Content-Length")
-            content_type = (
-                bare_content_type(response.headers.get("Content-Type"))
-                or hinted
-                or "application/octet-stream"
-            )
-            fallback = with_extension(name or url_file_name(url) or kind, hinted or content_type)
-            yield FileDownload(
-                file_name=disposition_file_name(response.headers.get("Content-Disposition"))
-                or fallback,
-                content_type=content_type,
-                size=int(length) if length and length.isdigit() else None,
-                chunks=response.aiter_bytes(),
+            yield FileDownload.from_response(
+                response, name=name or url_file_name(url) or kind, content_type=hinted or None
             )
 
     async def verify_credentials(self) -> None:
