@@ -21,3 +21,13 @@ class VirtualClock:
 
 async def no_sleep(seconds: float) -> None:
     await asyncio.sleep(0)
+
+
+def over_emulator(connector_class, settings, emulator, **kwargs):  # type: ignore[no-untyped-def]
+    """A connector wired to an emulator in-process, with instant retries (the tests' default)."""
+    from connectors.sdk.emulation import EmulatorTransport
+    from connectors.sdk.http import RetryPolicy
+
+    kwargs.setdefault("sleep", no_sleep)
+    kwargs.setdefault("retry", RetryPolicy(max_attempts=3, base_delay=0.01))
+    return connector_class(settings, transport=EmulatorTransport(emulator.app), **kwargs)

@@ -2,9 +2,7 @@ import pytest
 
 from connectors.flatchr import FlatchrConnector, FlatchrSettings
 from connectors.flatchr.emulator import FlatchrEmulator
-from connectors.sdk.emulation import EmulatorTransport
-from connectors.sdk.http import RetryPolicy
-from tests.helpers import VirtualClock, no_sleep
+from tests.helpers import VirtualClock, over_emulator
 
 COMPANY_ID = "Wy3EOp2NP3p1KMq8"
 API_KEY = "flt_test_4f9d2c0b8e1a7d3c"
@@ -22,9 +20,7 @@ def make_connector(emulator: FlatchrEmulator, **kwargs: object) -> FlatchrConnec
     settings = FlatchrSettings(
         api_key=API_KEY, company_id=COMPANY_ID, base_url="https://api.flatchr.test"
     )
-    kwargs.setdefault("sleep", no_sleep)
-    kwargs.setdefault("retry", RetryPolicy(max_attempts=3, base_delay=0.01))
-    return FlatchrConnector(settings, transport=EmulatorTransport(emulator.app), **kwargs)  # type: ignore[arg-type]
+    return over_emulator(FlatchrConnector, settings, emulator, **kwargs)
 
 
 @pytest.fixture

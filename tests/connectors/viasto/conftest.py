@@ -1,10 +1,8 @@
 import pytest
 
-from connectors.sdk.emulation import EmulatorTransport
-from connectors.sdk.http import RetryPolicy
 from connectors.viasto import ViastoConnector, ViastoSettings
 from connectors.viasto.emulator import ViastoEmulator
-from tests.helpers import no_sleep
+from tests.helpers import over_emulator
 
 BASE = "https://acme-inc.interview-suite.com/api/v3"
 USER, PASSWORD, TOKEN = (
@@ -42,9 +40,7 @@ def make_connector(
     settings = ViastoSettings(
         base_url=BASE, company_id="4", page_size=int(kwargs.pop("page_size", 5)), **credentials
     )  # type: ignore[arg-type]
-    kwargs.setdefault("sleep", no_sleep)
-    kwargs.setdefault("retry", RetryPolicy(max_attempts=3, base_delay=0.01))
-    return ViastoConnector(settings, transport=EmulatorTransport(emulator.app), **kwargs)  # type: ignore[arg-type]
+    return over_emulator(ViastoConnector, settings, emulator, **kwargs)
 
 
 @pytest.fixture

@@ -1,10 +1,8 @@
 import pytest
 
-from connectors.sdk.emulation import EmulatorTransport
-from connectors.sdk.http import RetryPolicy
 from connectors.welcomekit import WelcomeKitConnector, WelcomeKitSettings
 from connectors.welcomekit.emulator import WelcomeKitEmulator
-from tests.helpers import no_sleep
+from tests.helpers import over_emulator
 
 ORG = "Pg4eV6k"
 API_KEY = "wk_test_5e0c8a1f9b2d"
@@ -24,9 +22,7 @@ def make_connector(emulator: WelcomeKitEmulator, **kwargs: object) -> WelcomeKit
         organization_reference=ORG,
         per_page=kwargs.pop("per_page", 7),  # type: ignore[arg-type]
     )
-    kwargs.setdefault("sleep", no_sleep)
-    kwargs.setdefault("retry", RetryPolicy(max_attempts=3, base_delay=0.01))
-    return WelcomeKitConnector(settings, transport=EmulatorTransport(emulator.app), **kwargs)  # type: ignore[arg-type]
+    return over_emulator(WelcomeKitConnector, settings, emulator, **kwargs)
 
 
 @pytest.fixture
