@@ -13,6 +13,7 @@ from connectors.sdk.base import (
     FileDownload,
     IdScope,
     MappingContext,
+    Quarantined,
 )
 from connectors.sdk.errors import (
     AuthFailed,
@@ -45,6 +46,7 @@ __all__ = [
     "InvalidVendorResponse",
     "MappingContext",
     "NotFound",
+    "Quarantined",
     "RateLimited",
     "RateLimiter",
     "RateRule",

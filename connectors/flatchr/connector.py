@@ -31,6 +31,8 @@ from connectors.sdk.base import (
     ConnectorSettings,
     FileDownload,
     MappingContext,
+    Quarantined,
+    map_each,
 )
 from connectors.sdk.errors import InvalidVendorResponse, NotFound
 from connectors.sdk.files import (
@@ -168,18 +170,15 @@ class FlatchrConnector(Connector[FlatchrSettings]):
             )
         return rows
 
+    @staticmethod
     def _map_rows(
-        self, rows: list[Mapping[str, Any]], ctx: MappingContext
-    ) -> tuple[list[CandidateRecord], int]:
-        records: list[CandidateRecord] = []
-        skipped = 0
-        for position, row in enumerate(rows):
-            try:
-                records.append(map_applicant_row(row, ctx))
-            except (MappingError, ValueError) as exc:
-                skipped += 1
-                logger.warning("skipped Flatchr row %d: %s", position, type(exc).__name__)
-        return records, skipped
+        rows: list[Mapping[str, Any]], ctx: MappingContext
+    ) -> tuple[list[CandidateRecord], list[Quarantined]]:
+        return map_each(
+            rows,
+            lambda row: map_applicant_row(row, ctx),
+            remote_id_of=lambda row: row.get("id") if isinstance(row, Mapping) else None,
+        )
 
     async def iter_candidates(
         self, *, updated_since: datetime | None = None, page_size: int = 500
@@ -193,12 +192,12 @@ class FlatchrConnector(Connector[FlatchrSettings]):
         async for row in self.stream_search(filters):
             batch.append(row)
             if len(batch) >= page_size:
-                records, skipped = self._map_rows(batch, ctx)
-                yield CandidatePage(records=tuple(records), skipped=skipped)
+                records, quarantined = self._map_rows(batch, ctx)
+                yield CandidatePage(records=tuple(records), quarantined=tuple(quarantined))
                 batch = []
         if batch:
-            records, skipped = self._map_rows(batch, ctx)
-            yield CandidatePage(records=tuple(records), skipped=skipped)
+            records, quarantined = self._map_rows(batch, ctx)
+            yield CandidatePage(records=tuple(records), quarantined=tuple(quarantined))
 
     async def stream_search(self, filters: Mapping[str, Any]) -> AsyncIterator[Mapping[str, Any]]:
         """The search's rows one by one, parsed as they arrive (no whole-array copy in memory)."""

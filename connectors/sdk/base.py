@@ -2,11 +2,12 @@
 
 import asyncio
 import hashlib
+import logging
 import re
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +26,8 @@ from connectors.sdk.ratelimit import Clock, InMemoryRateLimiter, RateLimiter, Sl
 from connectors.sdk.secrets import Redactor
 from schemas import Attachment, Candidate
 
+logger = logging.getLogger("connectors")
+T_in = TypeVar("T_in")
 UNIFIED_NAMESPACE = uuid.UUID("5b0b2d6e-8f3e-4b8a-9d0e-2a6f1c3e7d41")
 
 
@@ -111,12 +114,64 @@ class CandidateRecord:
 
 
 @dataclass(frozen=True)
+class Quarantined:
+    """A vendor record that could not be mapped: reported, never a reason to stop or delete.
+
+    ``reason`` names what went wrong (an exception class, a rule), never the record's content.
+    ``remote_id`` is None when the record carried no usable id: then nothing proves which stored
+    record it is, so the run that met it cannot mark deletions.
+    """
+
+    kind: str
+    remote_id: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
 class CandidatePage:
     records: tuple[CandidateRecord, ...]
     total: int | None = None
     """How many records the whole enumeration holds, when the vendor says (for progress)."""
-    skipped: int = 0
+    quarantined: tuple[Quarantined, ...] = ()
     """Vendor records on this page that could not be mapped (logged without their content)."""
+
+    @property
+    def skipped(self) -> int:
+        return len(self.quarantined)
+
+
+def usable_remote_id(value: object) -> str | None:
+    """A vendor id as we store it: a non-empty string or an integer (never a bool or a dict)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value
+    return None
+
+
+def map_each(
+    items: Iterable[T_in],
+    map_one: Callable[[T_in], CandidateRecord],
+    *,
+    remote_id_of: Callable[[T_in], object],
+    kind: str = "candidate",
+) -> tuple[list[CandidateRecord], list[Quarantined]]:
+    """Map vendor items one by one; an item that fails is quarantined, and the rest go on."""
+    records: list[CandidateRecord] = []
+    quarantined: list[Quarantined] = []
+    for item in items:
+        try:
+            records.append(map_one(item))
+        except (ValueError, TypeError, KeyError) as exc:  # a vendor's MappingError is a ValueError
+            try:
+                remote_id = usable_remote_id(remote_id_of(item))
+            except Exception:  # an id we cannot even read is no id
+                remote_id = None
+            logger.warning("quarantined a vendor %s: %s", kind, type(exc).__name__)
+            quarantined.append(Quarantined(kind, remote_id, type(exc).__name__))
+    return records, quarantined
 
 
 @dataclass

@@ -7,6 +7,7 @@ followed until null.
 """
 
 import asyncio
+import functools
 import math
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
@@ -26,12 +27,14 @@ from connectors.sdk.base import (
     ConnectorSettings,
     FileDownload,
     MappingContext,
+    map_each,
 )
 from connectors.sdk.errors import InvalidVendorResponse, NotFound, UnsupportedOperation
 from connectors.sdk.http import json_body
 from connectors.sdk.secrets import Redactor
 from connectors.viasto.mapping import (
     MappingError,
+    candidate_key,
     field_errors,
     map_candidate,
     split_remote_id,
@@ -158,6 +161,10 @@ class ViastoCandidateCreate:
     address: str | None = None
     cv: tuple[str, bytes, str] | None = None
     """(file name, content, content type): sent as multipart/form-data."""
+
+
+def candidate_remote_id(payload: Any) -> str:
+    return "/".join(candidate_key(payload.get("resource_uri")))
 
 
 class ViastoConnector(Connector[ViastoSettings]):
@@ -327,17 +334,16 @@ class ViastoConnector(Connector[ViastoSettings]):
         for project_id, project_name in (await self.projects()).items():
             project_total = 0
             async for objects, total in self._project_pages(project_id):
-                records, skipped = [], 0
-                for payload in objects:
-                    try:
-                        records.append(map_candidate(payload, ctx, project_name=project_name))
-                    except (MappingError, ValueError):
-                        skipped += 1
+                records, quarantined = map_each(
+                    objects,
+                    functools.partial(map_candidate, ctx=ctx, project_name=project_name),
+                    remote_id_of=candidate_remote_id,
+                )
                 project_total = total or project_total
                 yield CandidatePage(
                     records=tuple(records),
                     total=done_before + project_total if total is not None else None,
-                    skipped=skipped,
+                    quarantined=tuple(quarantined),
                 )
             done_before += project_total
 

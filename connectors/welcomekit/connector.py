@@ -26,6 +26,9 @@ from connectors.sdk.base import (
     ConnectorSettings,
     FileDownload,
     MappingContext,
+    Quarantined,
+    map_each,
+    usable_remote_id,
 )
 from connectors.sdk.errors import InvalidVendorResponse, NotFound
 from connectors.sdk.http import json_body
@@ -206,24 +209,24 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
 
     async def _records(
         self, items: list[Mapping[str, Any]], job: JobInfo | None, ctx: MappingContext
-    ) -> tuple[list[CandidateRecord], int]:
+    ) -> tuple[list[CandidateRecord], list[Quarantined]]:
         limit = asyncio.Semaphore(self.settings.document_concurrency)
 
-        async def one(item: Mapping[str, Any]) -> CandidateRecord | None:
+        async def documents_of(item: Any) -> list[Mapping[str, Any]]:
             reference = item.get("reference") if isinstance(item, Mapping) else None
-            documents: list[Mapping[str, Any]] = []
-            if self.settings.fetch_documents and reference:
-                async with limit:
-                    documents = await self.documents(str(reference))
-            try:
-                return map_candidate(item, ctx, job=job, documents=documents)
-            except (MappingError, ValueError) as exc:
-                logger.warning("skipped a Welcome Kit candidate: %s", type(exc).__name__)
-                return None
+            if not (self.settings.fetch_documents and usable_remote_id(reference)):
+                return []
+            async with limit:
+                return await self.documents(str(reference))
 
-        mapped = await asyncio.gather(*(one(item) for item in items))
-        records = [r for r in mapped if r is not None]
-        return records, len(mapped) - len(records)
+        documents = await asyncio.gather(*(documents_of(item) for item in items))
+        return map_each(
+            zip(items, documents, strict=True),
+            lambda pair: map_candidate(pair[0], ctx, job=job, documents=pair[1]),
+            remote_id_of=lambda pair: (
+                pair[0].get("reference") if isinstance(pair[0], Mapping) else None
+            ),
+        )
 
     async def iter_candidates(
         self, *, updated_since: datetime | None = None, page_size: int = 500
@@ -237,9 +240,9 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
             async for items, _ in self._pages(
                 "/candidates", {**params, "job_reference": job.reference}
             ):
-                records, skipped = await self._records(items, job, ctx)
-                if records or skipped:
-                    yield CandidatePage(records=tuple(records), skipped=skipped)
+                records, quarantined = await self._records(items, job, ctx)
+                if records or quarantined:
+                    yield CandidatePage(records=tuple(records), quarantined=tuple(quarantined))
 
     async def _candidate_payload(self, reference: str) -> Mapping[str, Any]:
         payload = await self.http.get_json(
