@@ -44,7 +44,7 @@ async def connect(
         settings=settings.to_storage(),
     )
     if sync_now:
-        services.sync_in_background(connection.id)
+        await services.trigger_sync(connection.id)
     return connection, token, webhook_secret
 
 

@@ -1,93 +1,192 @@
 """Reading one record: serve the stored copy, refresh it through the connector when it is too old.
 
 - Stored copy younger than ``max_age`` (counting the last full sync): served as is.
-- Older, or ``Cache-Control: no-cache``: refreshed from the vendor and upserted.
-- Vendor says gone: marked ``remote_was_deleted``, 404.
-- Vendor fails: the stored copy is served, with its age in an ``Age`` header.
+- Older, or ``Cache-Control: no-cache``: refreshed from the vendor and upserted. A refresh that
+  finds the same content still records that it was checked, so the next reads are served from
+  the store again. Concurrent reads of one record in one process share one vendor call.
+- Every vendor call of a read has an overall deadline (``read_deadline_seconds``), retries
+  included. Past it, or when the vendor fails: the stored copy, with its age and why it is
+  stale; without a stored copy, a mapped error (a 504 at the deadline).
+- Vendor says gone: marked ``remote_was_deleted``, and RecordNotFound.
+
+This module is the domain: it raises its own errors, and the API maps them to statuses.
 """
 
+import asyncio
+import contextlib
 import logging
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Generic, TypeVar
 
-from connectors import ConnectorError, NotFound
+from connectors import CandidateRecord, ConnectorError, FileDownload, NotFound
 from schemas import Attachment, Candidate
-from unified_ats.api.errors import NotFoundError
-from unified_ats.services import Services
+from unified_ats.connector_pool import ConnectorPool
+from unified_ats.settings import Settings
 from unified_ats.store.accounts import ConnectionInfo
-from unified_ats.store.records import CandidateQuery
+from unified_ats.store.records import CandidateQuery, RecordRejected, RecordStore, Stored
+from unified_ats.store.singleflight import SingleFlight
 
 logger = logging.getLogger("unified_ats.reads")
 T = TypeVar("T", Candidate, Attachment)
+
+
+class RecordNotFound(LookupError):
+    """No such record on this connection (or the vendor says it is gone)."""
+
+
+class VendorDeadlineExceeded(TimeoutError):
+    """The vendor did not answer within the read deadline, and no stored copy can stand in."""
+
+
+class Staleness(StrEnum):
+    """Why a stored copy was served instead of a fresh one (the ``X-Stale-Reason`` header)."""
+
+    VENDOR_TIMEOUT = "vendor-timeout"
+    VENDOR_ERROR = "vendor-error"
 
 
 @dataclass(frozen=True)
 class Served(Generic[T]):
     model: T
     age_seconds: int | None
-    """Seconds since the copy was fetched from the vendor; None when fetched just now."""
+    """Seconds since the copy was confirmed by the vendor; None when fetched just now."""
+    stale: Staleness | None = None
 
 
 def _age(fresh_as_of: datetime, now: datetime) -> float:
     return max(0.0, (now - fresh_as_of).total_seconds())
 
 
-async def read_candidate(
-    services: Services,
-    connection: ConnectionInfo,
-    candidate_id: uuid.UUID,
-    *,
-    force_refresh: bool,
-) -> Served[Candidate]:
-    stored = await services.records.candidate(connection.id, candidate_id)
-    if stored is None or stored.model.remote_was_deleted:
-        raise NotFoundError("no candidate with this id on this connection")
-    now = datetime.now(UTC)
-    age = _age(stored.fresh_as_of, now)
-    if not force_refresh and age <= services.settings.max_age_seconds:
-        return Served(stored.model, int(age))
-    connector = await services.pool.for_connection(connection)
-    try:
-        record = await connector.get_candidate(stored.model.remote_id or "", known=stored.model)
-    except NotFound:
-        await services.records.mark_candidate_deleted(connection.id, candidate_id, now=now)
-        raise NotFoundError("this candidate no longer exists at the vendor") from None
-    except ConnectorError as exc:
-        logger.warning("serving stored candidate %s: vendor failed: %s", candidate_id, exc.message)
-        return Served(stored.model, int(age))
-    await services.records.upsert(connection.id, [record], now=now)
-    refreshed = await services.records.candidate(connection.id, candidate_id)
-    assert refreshed is not None
-    return Served(refreshed.model, None)
+class Reads:
+    """Single reads for the API, with freshness, a deadline and one vendor call per record."""
+
+    def __init__(self, records: RecordStore, pool: ConnectorPool, settings: Settings) -> None:
+        self.records = records
+        self.pool = pool
+        self.settings = settings
+        self._refreshes: SingleFlight[CandidateRecord | None] = SingleFlight()
+
+    @property
+    def deadline(self) -> float:
+        return self.settings.read_deadline_seconds
+
+    async def candidate(
+        self, connection: ConnectionInfo, candidate_id: uuid.UUID, *, force_refresh: bool
+    ) -> Served[Candidate]:
+        stored = await self.records.candidate(connection.id, candidate_id)
+        if stored is None or stored.model.remote_was_deleted:
+            raise RecordNotFound("no candidate with this id on this connection")
+        now = datetime.now(UTC)
+        age = _age(stored.fresh_as_of, now)
+        if not force_refresh and age <= self.settings.max_age_seconds:
+            return Served(stored.model, int(age))
+        try:
+            record = await self._refreshes.do(
+                (connection.id, candidate_id), lambda: self._refresh(connection, stored)
+            )
+        except TimeoutError:
+            logger.warning("serving stored candidate %s: vendor past the deadline", candidate_id)
+            return Served(stored.model, int(age), Staleness.VENDOR_TIMEOUT)
+        except ConnectorError as exc:
+            logger.warning("serving stored candidate %s: vendor failed: %s", candidate_id, exc)
+            return Served(stored.model, int(age), Staleness.VENDOR_ERROR)
+        if record is None:
+            raise RecordNotFound("this candidate no longer exists at the vendor")
+        refreshed = await self.records.candidate(connection.id, candidate_id)
+        if refreshed is None:  # the connection was deleted meanwhile
+            raise RecordNotFound("no candidate with this id on this connection")
+        return Served(refreshed.model, None)
+
+    async def _refresh(
+        self, connection: ConnectionInfo, stored: Stored[Candidate]
+    ) -> CandidateRecord | None:
+        """One vendor call within the deadline, then the store; None when the vendor says gone."""
+        connector = await self.pool.for_connection(connection)
+        now = datetime.now(UTC)
+        try:
+            async with asyncio.timeout(self.deadline):
+                record = await connector.get_candidate(
+                    stored.model.remote_id or "", known=stored.model
+                )
+        except NotFound:
+            await self.records.mark_candidate_deleted(connection.id, stored.model.id, now=now)
+            return None
+        try:
+            await self.records.upsert(connection.id, [record], now=now, touch_unchanged=True)
+        except RecordRejected as exc:
+            # What the vendor sent cannot be kept: the stored copy stands, flagged as stale.
+            logger.warning("refresh of %s not stored: %s", stored.model.id, exc.reason)
+            raise _Unstorable(exc.reason) from None
+        return record
+
+    async def by_remote_id(self, connection: ConnectionInfo, remote_id: str) -> list[Candidate]:
+        """``?remote_id=`` with no stored copy: ask the vendor within the deadline (its failure
+        is raised, mapped; VendorDeadlineExceeded past the deadline)."""
+        stored = await self.records.candidates(
+            connection.id,
+            CandidateQuery(remote_id=remote_id, include_deleted=True),
+            after=0,
+            limit=1,
+        )
+        if stored:
+            # Only a copy marked deleted gets here (the list query hides those): it stays hidden.
+            return []
+        connector = await self.pool.for_connection(connection)
+        try:
+            async with asyncio.timeout(self.deadline):
+                record = await connector.get_candidate(remote_id)
+        except NotFound:
+            return []
+        except TimeoutError:
+            raise VendorDeadlineExceeded(
+                f"the vendor did not answer within {self.deadline:g} s"
+            ) from None
+        # Served as the vendor gave it even when the store cannot keep it (a sync quarantines it).
+        with contextlib.suppress(RecordRejected):
+            await self.records.upsert(
+                connection.id, [record], now=datetime.now(UTC), touch_unchanged=True
+            )
+        return [record.candidate]
+
+    async def attachment(
+        self, connection: ConnectionInfo, attachment_id: uuid.UUID
+    ) -> Served[Attachment]:
+        stored = await self.records.attachment(connection.id, attachment_id)
+        if stored is None:
+            raise RecordNotFound("no attachment with this id on this connection")
+        last_full_sync = await self.records.last_full_sync(connection.id)
+        fresh_as_of = (
+            max(stored.fetched_at, last_full_sync) if last_full_sync else stored.fetched_at
+        )
+        return Served(stored.model, int(_age(fresh_as_of, datetime.now(UTC))))
+
+    @asynccontextmanager
+    async def opened(
+        self, opening: AbstractAsyncContextManager[FileDownload]
+    ) -> AsyncIterator[FileDownload]:
+        """Open a vendor download within the deadline (the body then streams at its own pace)."""
+        try:
+            async with asyncio.timeout(self.deadline):
+                download = await opening.__aenter__()
+        except TimeoutError:
+            raise VendorDeadlineExceeded(
+                f"the vendor did not start sending the file within {self.deadline:g} s"
+            ) from None
+        except NotFound:
+            raise RecordNotFound("the vendor no longer has this file") from None
+        try:
+            yield download
+        except BaseException as exc:
+            if not await opening.__aexit__(type(exc), exc, exc.__traceback__):
+                raise
+        else:
+            await opening.__aexit__(None, None, None)
 
 
-async def fetch_by_remote_id(
-    services: Services, connection: ConnectionInfo, remote_id: str
-) -> list[Candidate]:
-    """``?remote_id=`` with no stored copy: ask the vendor (its failure is mapped, not hidden)."""
-    stored = await services.records.candidates(
-        connection.id, CandidateQuery(remote_id=remote_id, include_deleted=True), after=0, limit=1
-    )
-    if stored:
-        # Only a copy marked deleted gets here (the list query hides those): it stays hidden.
-        return []
-    connector = await services.pool.for_connection(connection)
-    try:
-        record = await connector.get_candidate(remote_id)
-    except NotFound:
-        return []
-    await services.records.upsert(connection.id, [record], now=datetime.now(UTC))
-    return [record.candidate]
-
-
-async def stored_attachment(
-    services: Services, connection: ConnectionInfo, attachment_id: uuid.UUID
-) -> Served[Attachment]:
-    stored = await services.records.attachment(connection.id, attachment_id)
-    if stored is None:
-        raise NotFoundError("no attachment with this id on this connection")
-    last_full_sync = await services.records.last_full_sync(connection.id)
-    fresh_as_of = max(stored.fetched_at, last_full_sync) if last_full_sync else stored.fetched_at
-    return Served(stored.model, int(_age(fresh_as_of, datetime.now(UTC))))
+class _Unstorable(ConnectorError):
+    """A refresh whose vendor answer the store cannot keep: the stored copy is served."""

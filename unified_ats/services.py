@@ -3,8 +3,10 @@
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -12,15 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from connectors import ConnectorRegistry, InMemoryRateLimiter, RateLimiter, default_registry
 from connectors.sdk.http import RetryPolicy
 from unified_ats.connector_pool import ConnectorPool
+from unified_ats.reads import Reads
 from unified_ats.security import CredentialCipher, load_or_create_key
 from unified_ats.settings import Settings
 from unified_ats.store.accounts import Accounts
 from unified_ats.store.database import make_engine, make_sessionmaker, migrate
 from unified_ats.store.records import RecordStore
-from unified_ats.store.sync_runs import SyncRuns
-from unified_ats.sync import SyncBusy, SyncEngine, SyncProgress, SyncReport
+from unified_ats.store.sync_runs import Acquired, SyncRuns
+from unified_ats.sync import SyncEngine, SyncProgress, SyncQueued, SyncReport, describe_failure
 
 logger = logging.getLogger("unified_ats")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def default_limiter(settings: Settings) -> RateLimiter:
@@ -41,7 +48,9 @@ class Services:
     pool: ConnectorPool
     runs: SyncRuns
     sync_engine: SyncEngine
+    reads: Reads
     background: set[asyncio.Task[object]] = field(default_factory=set)
+    watchers: dict[uuid.UUID, asyncio.Task[None]] = field(default_factory=dict)
 
     @classmethod
     async def start(
@@ -77,9 +86,9 @@ class Services:
         )
         records = RecordStore(sessions, read_cache_seconds=settings.read_cache_seconds)
         runs = SyncRuns(sessions)
-        return cls(
-            settings, engine, accounts, records, pool, runs, SyncEngine(records, accounts, runs)
-        )
+        sync_engine = SyncEngine(records, accounts, runs, lease_seconds=settings.sync_lease_seconds)
+        reads = Reads(records, pool, settings)
+        return cls(settings, engine, accounts, records, pool, runs, sync_engine, reads)
 
     async def sync(
         self,
@@ -88,21 +97,84 @@ class Services:
         full: bool | None = None,
         progress: Callable[[SyncProgress], None] | None = None,
     ) -> SyncReport:
-        """Sync one connection: incremental when the vendor allows, unless ``full``."""
+        """Sync one connection now (incremental when the vendor allows, unless ``full``).
+
+        Raises SyncQueued when a run is going: the request becomes that run's follow-up.
+        """
         connection = await self.accounts.connection(connection_id)
         if connection is None:
             raise LookupError("no such connection")
         connector = await self.pool.for_connection(connection)
-        return await self.sync_engine.run(connection, connector, full=full, progress=progress)
+        try:
+            return await self.sync_engine.run(connection, connector, full=full, progress=progress)
+        except SyncQueued:
+            self._watch_queued(connection_id)
+            raise
+
+    async def trigger_sync(self, connection_id: uuid.UUID, *, full: bool | None = None) -> bool:
+        """Start a sync in the background, or queue it behind the running one (False)."""
+        claim = await self.sync_engine.claim(connection_id, full=full)
+        if claim is None:
+            self._watch_queued(connection_id)
+            return False
+        self._spawn(self._run_claimed(connection_id, claim, full=full))
+        return True
+
+    async def _run_claimed(
+        self, connection_id: uuid.UUID, claim: Acquired, *, full: bool | None
+    ) -> None:
+        """A background run: failures are kept in the sync status (mapped), not raised."""
+        try:
+            connection = await self.accounts.connection(connection_id)
+            if connection is None:
+                await self.sync_engine.runs.release(
+                    connection_id, claim.run_id, now=utcnow(), ttl=0, successor=None
+                )
+                return
+            connector = await self.pool.for_connection(connection)
+            await self.sync_engine.run_claimed(connection, connector, claim, full=full)
+        except Exception as exc:  # recorded in sync_runs (mapped, without secrets)
+            logger.warning("sync of %s failed: %s", connection_id, describe_failure(exc))
 
     async def sync_quietly(self, connection_id: uuid.UUID, *, full: bool | None = None) -> None:
-        """For background runs: failures are kept in the sync status, not raised."""
+        """For the scheduler: run and wait; failures are kept in the sync status, not raised."""
         try:
             await self.sync(connection_id, full=full)
-        except SyncBusy:
-            logger.info("sync of %s skipped: already running elsewhere", connection_id)
+        except SyncQueued:
+            logger.info("sync of %s queued behind the running one", connection_id)
         except Exception as exc:  # recorded in sync_runs (mapped, without secrets)
-            logger.warning("sync of %s failed: %s", connection_id, exc)
+            logger.warning("sync of %s failed: %s", connection_id, describe_failure(exc))
+
+    def _watch_queued(self, connection_id: uuid.UUID) -> None:
+        """A queued request must not die with a crashed holder: watch its lease until the
+        holder serves the follow-up, or take the lease over when it expires and serve it."""
+        if connection_id in self.watchers:
+            return
+
+        async def watch() -> None:
+            try:
+                while True:
+                    await asyncio.sleep(self.sync_engine.heartbeat_seconds)
+                    lease = await self.runs.lease(connection_id)
+                    if lease is None or lease.follow_up is None:
+                        return  # served (or dropped with the connection)
+                    if lease.expires_at >= utcnow():
+                        continue
+                    claim = await self.sync_engine.claim(connection_id, full=None)
+                    if claim is not None:
+                        await self._run_claimed(connection_id, claim, full=None)
+                        return
+            finally:
+                self.watchers.pop(connection_id, None)
+
+        # Not in `background`: waiting for background work must not wait on a live holder.
+        self.watchers[connection_id] = asyncio.get_running_loop().create_task(watch())
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[object]:
+        task: asyncio.Task[object] = asyncio.get_running_loop().create_task(work)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        return task
 
     async def run_scheduler(self) -> None:
         """Periodic syncs of every connection, at most ``max_concurrent_syncs`` at a time."""
@@ -118,18 +190,16 @@ class Services:
             connections = await self.accounts.all_connections()
             await asyncio.gather(*(one(c.id) for c in connections))
 
-    def sync_in_background(self, connection_id: uuid.UUID, *, full: bool | None = None) -> None:
-        async def run() -> None:
-            await self.sync_quietly(connection_id, full=full)
-
-        task: asyncio.Task[object] = asyncio.get_running_loop().create_task(run())
-        self.background.add(task)
-        task.add_done_callback(self.background.discard)
+    async def wait_for_background(self) -> None:
+        """Until every background sync (and what it queued) has finished: demo, tests, CLI."""
+        while self.background:
+            await asyncio.gather(*list(self.background), return_exceptions=True)
 
     async def aclose(self) -> None:
-        for task in list(self.background):
+        tasks = [*self.background, *self.watchers.values()]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self.background, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self.pool.aclose()
         closer = getattr(self.pool.limiter, "aclose", None)
         if closer is not None:

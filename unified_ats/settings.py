@@ -44,6 +44,18 @@ class Settings(BaseSettings):
         "reads. Writes in this process drop it at once; 0 turns the cache off.",
     )
     sync_interval_seconds: float = Field(default=3600.0, ge=0)
+    sync_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A sync run renews its lease every third of this; a process that dies "
+        "mid-sync is detected (its run `abandoned`, the connection free) within this bound.",
+    )
+    read_deadline_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Overall deadline of a read that goes to the vendor (refresh, ?remote_id=, "
+        "download opening), retries included. Past it: the stored copy, else a 504.",
+    )
     max_concurrent_syncs: int = Field(default=2, ge=1)
     redis_url: str | None = Field(
         default=None, description="Shares vendor rate limits across server processes."

@@ -9,7 +9,8 @@ import pytest
 from connectors import VendorUnavailable
 from connectors.flatchr.emulator.data import generate_applicants
 from tests.service.conftest import FLATCHR_COMPANY, Stack
-from unified_ats.sync import SyncBusy, SyncEngine
+from unified_ats.store.sync_runs import FollowUp
+from unified_ats.sync import SyncEngine, SyncQueued
 
 API = "/api/ats/v1"
 
@@ -120,13 +121,19 @@ async def test_one_sync_per_connection_at_a_time_and_expired_leases_are_taken(st
     _, connection, connector, engine = await setup(stack)
     runs = stack.services.runs
     now = datetime.now(UTC)
-    assert await runs.acquire_lease(connection.id, "other-process", now=now, ttl=60)
-    with pytest.raises(SyncBusy):
+    other = uuid.uuid4()
+    assert await runs.acquire_or_queue(connection.id, other, now=now, ttl=60, want=FollowUp.AUTO)
+    with pytest.raises(SyncQueued):
         await engine.run(connection, connector)
-    # The other process crashed: once its lease expires, the sync goes ahead.
+    assert (await runs.lease(connection.id)).follow_up == "auto"
+    # The other holder died: once its lease expires, the next claim takes it over, with the
+    # request that was queued on it.
     later = now + timedelta(seconds=61)
-    assert await runs.acquire_lease(connection.id, "third", now=later, ttl=60)
-    await runs.release_lease(connection.id, "third")
+    third = await runs.acquire_or_queue(
+        connection.id, uuid.uuid4(), now=later, ttl=60, want=FollowUp.AUTO
+    )
+    assert third is not None and third.follow_up is FollowUp.AUTO
+    await runs.release(connection.id, third.run_id, now=later, ttl=60, successor=None)
     report = await engine.run(connection, connector)
     latest = await runs.latest(connection.id)
     assert latest is not None and latest.id == report.run_id and latest.state == "succeeded"

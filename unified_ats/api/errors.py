@@ -17,6 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connectors import ConnectorError, RateLimited
 from schemas import ErrorBody
+from unified_ats.reads import RecordNotFound, VendorDeadlineExceeded
+from unified_ats.store.records import RecordRejected
 
 logger = logging.getLogger("unified_ats.api")
 
@@ -43,6 +45,14 @@ class Unauthorized(ApiError):
 
 class NotFoundError(ApiError):
     status_code = 404
+
+
+# The domain raises its own errors (it never imports this layer); each has one status here.
+DOMAIN_STATUSES: dict[type[Exception], int] = {
+    RecordNotFound: 404,
+    VendorDeadlineExceeded: 504,
+    RecordRejected: 422,
+}
 
 
 def error_response(status: int, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -79,6 +89,14 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         return error_response(exc.status_code, str(exc.detail), dict(exc.headers or {}))
 
+    async def domain_error(request: Request, exc: Exception) -> JSONResponse:
+        for kind, status in DOMAIN_STATUSES.items():
+            if isinstance(exc, kind):
+                return error_response(status, str(exc))
+        raise exc  # pragma: no cover - only registered for the kinds above
+
+    for kind in DOMAIN_STATUSES:
+        app.add_exception_handler(kind, domain_error)
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(ConnectorError, connector_error)
     app.add_exception_handler(RequestValidationError, validation_error)

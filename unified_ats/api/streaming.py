@@ -6,8 +6,7 @@ from urllib.parse import quote
 
 from fastapi.responses import StreamingResponse
 
-from connectors import FileDownload, NotFound
-from unified_ats.api.errors import NotFoundError
+from connectors import FileDownload
 
 
 def content_disposition(file_name: str, *, inline: bool = False) -> str:
@@ -26,9 +25,6 @@ async def stream_file(
     stack = AsyncExitStack()
     try:
         download = await stack.enter_async_context(opening)
-    except NotFound:
-        await stack.aclose()
-        raise NotFoundError("the vendor no longer has this file") from None
     except BaseException:
         await stack.aclose()
         raise

@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from connectors import CandidateRecord
+from connectors import CandidateRecord, Quarantined
 from schemas import Attachment, Candidate
 from unified_ats.store.database import PreSerialized
 from unified_ats.store.hashing import content_hash, raw_hash
@@ -19,6 +20,37 @@ from unified_ats.store.tables import AttachmentRow, CandidateRow, Connection
 
 M = TypeVar("M", Candidate, Attachment)
 PLATFORM_FIELDS = {"id", "modified_at", "remote_was_deleted"}
+MAX_REMOTE_ID_BYTES = 1024
+"""Ids go into unique B-tree indexes, whose entries PostgreSQL caps (~2.7 kB); ids beyond this
+bound are quarantined instead of failing a whole page. Every other vendor value is unbounded."""
+
+
+class RecordRejected(ValueError):
+    """The store cannot keep this record; ``reason`` names why, without its content."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def indexable(remote_id: str) -> bool:
+    """Fits a unique index on every backend (PostgreSQL text holds no NUL)."""
+    return len(remote_id.encode()) <= MAX_REMOTE_ID_BYTES and "\x00" not in remote_id
+
+
+def unstorable(record: CandidateRecord) -> str | None:
+    """Why the store would refuse this record, checked before it reaches the database."""
+    ids = [record.candidate.remote_id or "", *(a.remote_id or "" for a in record.attachments)]
+    if not all(indexable(i) for i in ids):
+        return f"remote id longer than {MAX_REMOTE_ID_BYTES} bytes or holding a NUL character"
+    return None
+
+
+def _refused_by_store(exc: Exception) -> bool:
+    """A value the database refuses (not an outage: that must fail the run, not quarantine)."""
+    if isinstance(exc, DBAPIError):
+        return isinstance(exc, DataError | IntegrityError)
+    return isinstance(exc, StatementError)
 
 
 @dataclass
@@ -132,12 +164,20 @@ class RecordStore:
         records: Sequence[CandidateRecord],
         *,
         now: datetime,
+        touch_unchanged: bool = False,
     ) -> tuple[UpsertCounts, UpsertCounts]:
-        """Write a page of records; only changed content gets a new ``modified_at``.
+        """Write records; only changed content gets a new ``modified_at``.
 
         Returns the counts for candidates and for attachments. A record that reappears after
-        being marked deleted counts as changed.
+        being marked deleted counts as changed. ``touch_unchanged`` records that the vendor
+        confirmed unchanged content now (a single refresh or a webhook); syncs leave it off, so
+        a no-change re-sync writes nothing (the connection's last full sync covers them).
+        Raises RecordRejected for a record the store cannot keep.
         """
+        for record in records:
+            reason = unstorable(record)
+            if reason is not None:
+                raise RecordRejected(reason)
         self.forget(connection_id)
         async with self.sessions.begin() as session:
             candidates = await self._upsert_rows(
@@ -146,6 +186,7 @@ class RecordStore:
                 connection_id,
                 [(r.candidate, self._candidate_columns(r.candidate)) for r in records],
                 now,
+                touch_unchanged,
             )
             attachments = await self._upsert_rows(
                 session,
@@ -153,8 +194,45 @@ class RecordStore:
                 connection_id,
                 [(a, {"candidate_id": a.candidate}) for r in records for a in r.attachments],
                 now,
+                touch_unchanged,
             )
         return candidates, attachments
+
+    async def upsert_page(
+        self, connection_id: uuid.UUID, records: Sequence[CandidateRecord], *, now: datetime
+    ) -> tuple[UpsertCounts, UpsertCounts, list[Quarantined]]:
+        """A sync's page: records the store cannot keep are quarantined, the rest are written.
+
+        The page goes in one transaction; only when the database refuses a value does it fall
+        back to one record at a time, to find which.
+        """
+        quarantined: list[Quarantined] = []
+        storable: list[CandidateRecord] = []
+        for record in records:
+            reason = unstorable(record)
+            if reason is None:
+                storable.append(record)
+            else:
+                quarantined.append(Quarantined("candidate", record.candidate.remote_id, reason))
+        try:
+            candidates, attachments = await self.upsert(connection_id, storable, now=now)
+            return candidates, attachments, quarantined
+        except Exception as exc:
+            if not _refused_by_store(exc):
+                raise
+        candidates, attachments = UpsertCounts(), UpsertCounts()
+        for record in storable:
+            try:
+                one_candidate, its_attachments = await self.upsert(connection_id, [record], now=now)
+            except Exception as exc:
+                if not _refused_by_store(exc):
+                    raise
+                reason = f"the store refused a value ({type(exc).__name__})"
+                quarantined.append(Quarantined("candidate", record.candidate.remote_id, reason))
+                continue
+            candidates += one_candidate
+            attachments += its_attachments
+        return candidates, attachments, quarantined
 
     @staticmethod
     def _candidate_columns(candidate: Candidate) -> dict[str, Any]:
@@ -175,6 +253,7 @@ class RecordStore:
         connection_id: uuid.UUID,
         items: Sequence[tuple[Candidate | Attachment, dict[str, Any]]],
         now: datetime,
+        touch_unchanged: bool = False,
     ) -> UpsertCounts:
         counts = UpsertCounts()
         latest: dict[str, tuple[Candidate | Attachment, dict[str, Any]]] = {}
@@ -198,6 +277,7 @@ class RecordStore:
         }
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
+        touched: list[dict[str, Any]] = []
         for remote_id, (model, columns) in latest.items():
             document = _document(model)
             new_content, new_raw = content_hash(model), raw_hash(model)
@@ -232,6 +312,10 @@ class RecordStore:
                 updates.append({"seq": found.seq, "fetched_at": now, **values})
             else:
                 counts.unchanged += 1
+                if touch_unchanged:
+                    touched.append({"seq": found.seq, "fetched_at": now})
+        if touched:
+            await session.execute(update(table), touched)
         if inserts:
             await session.execute(insert(table), inserts)
         if updates:

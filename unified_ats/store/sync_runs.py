@@ -1,80 +1,235 @@
-"""Sync bookkeeping in the store: runs and their status, ids seen by full runs, leases."""
+"""Sync bookkeeping in the store: leases held by runs, runs and their status, seen ids, quarantine.
 
+The rules that keep data safe live here, each in one transaction:
+
+- A lease belongs to one run (its id is the holder), never to a process: a second task of the
+  same process is refused like any other. A request that finds the lease taken is coalesced
+  into the lease's single ``follow_up``, which the holder hands over to its successor.
+- A run's seen ids are keyed by the run. Only the lease holder may record pages or mark
+  deletions, and the deletion statement runs in the transaction that proves it still holds it.
+- A holder renews its lease (and its run's heartbeat) every few seconds; a run whose heartbeat
+  is older than the lease's lifetime is ``abandoned`` and the next run resumes its seen ids.
+"""
+
+import hashlib
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from unified_ats.store.tables import AttachmentRow, CandidateRow, SyncLease, SyncRun, SyncSeen
+from connectors import Quarantined
+from unified_ats.store.tables import (
+    AttachmentRow,
+    CandidateRow,
+    QuarantinedRecord,
+    SyncLease,
+    SyncRun,
+    SyncSeen,
+)
 
-RUNNING, SUCCEEDED, FAILED, INTERRUPTED = "running", "succeeded", "failed", "interrupted"
+
+class RunState(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"
+    """Reached the end of the enumeration but cannot prove it complete: nothing marked deleted."""
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    ABANDONED = "abandoned"
+    """Its process stopped renewing the lease (killed, frozen, cut off from the store)."""
 
 
-def _insert_ignoring_duplicates(session: AsyncSession) -> Any:
+RUNNING, SUCCEEDED, PARTIAL, FAILED, INTERRUPTED, ABANDONED = (
+    RunState.RUNNING,
+    RunState.SUCCEEDED,
+    RunState.PARTIAL,
+    RunState.FAILED,
+    RunState.INTERRUPTED,
+    RunState.ABANDONED,
+)
+RESUMABLE = (FAILED, INTERRUPTED, ABANDONED)
+RESUME_WITHIN = timedelta(hours=24)
+"""Seen ids older than this are not carried over: a fresh enumeration is cheaper than doubt."""
+
+
+class FollowUp(StrEnum):
+    """What a coalesced request asks for; ``full`` wins over ``auto`` when both were asked."""
+
+    AUTO = "auto"
+    FULL = "full"
+
+
+class LeaseLost(Exception):
+    """This run no longer holds its connection's lease: it must stop without deleting anything."""
+
+
+@dataclass(frozen=True)
+class Acquired:
+    run_id: uuid.UUID
+    follow_up: FollowUp | None
+    """A request that was waiting on an abandoned lease, now carried by this run."""
+
+
+def _seen_insert(session: AsyncSession) -> Any:
     """``INSERT … ON CONFLICT DO NOTHING`` into sync_seen, in the store's own dialect."""
     if session.get_bind().dialect.name == "postgresql":
         return postgresql_insert(SyncSeen).on_conflict_do_nothing()
     return sqlite_insert(SyncSeen).on_conflict_do_nothing()
 
 
+def _stronger(a: str | None, b: FollowUp) -> FollowUp:
+    return FollowUp.FULL if FollowUp.FULL in (a, b) else FollowUp.AUTO
+
+
+def quarantine_key(item: Quarantined) -> str:
+    name = item.remote_id if item.remote_id is not None else f"?{item.reason}"
+    return hashlib.sha256(f"{item.kind}\0{name}".encode()).hexdigest()
+
+
 class SyncRuns:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
 
-    # --- leases: one sync of a connection at a time, across processes ---------------------------
+    # --- leases --------------------------------------------------------------------------------
 
-    async def acquire_lease(
-        self, connection_id: uuid.UUID, holder: str, *, now: datetime, ttl: float
-    ) -> bool:
-        expires = now + timedelta(seconds=ttl)
-        async with self.sessions.begin() as session:
-            taken = await session.execute(
-                update(SyncLease)
-                .where(
-                    SyncLease.connection_id == connection_id,
-                    or_(SyncLease.expires_at < now, SyncLease.holder == holder),
-                )
-                .values(holder=holder, expires_at=expires)
-            )
-            if taken.rowcount:  # type: ignore[attr-defined]
-                return True
-            exists = await session.scalar(
-                select(SyncLease.holder).where(SyncLease.connection_id == connection_id)
-            )
-            if exists is not None:
-                return False
-        try:
+    async def acquire_or_queue(
+        self,
+        connection_id: uuid.UUID,
+        run_id: uuid.UUID,
+        *,
+        now: datetime,
+        ttl: float,
+        want: FollowUp,
+    ) -> Acquired | None:
+        """Take the lease for ``run_id``, or leave ``want`` as the holder's follow-up (None).
+
+        Every transaction here starts with a write, so SQLite takes its write lock first and two
+        callers can never both read "free" and both take it.
+        """
+        holder, expires = str(run_id), now + timedelta(seconds=ttl)
+        for _ in range(3):  # the holder may release between our statements: look again
             async with self.sessions.begin() as session:
-                session.add(
-                    SyncLease(connection_id=connection_id, holder=holder, expires_at=expires)
+                taken = await session.execute(
+                    update(SyncLease)
+                    .where(SyncLease.connection_id == connection_id, SyncLease.expires_at < now)
+                    .values(holder=holder, expires_at=expires)
+                    .returning(SyncLease.follow_up)
                 )
-            return True
-        except Exception:  # another process inserted it first (unique key)
-            return False
+                row = taken.first()
+                if row is not None:
+                    # Took over from a dead holder: the request it had queued is ours now.
+                    if row.follow_up is None:
+                        return Acquired(run_id, None)
+                    await session.execute(
+                        update(SyncLease)
+                        .where(SyncLease.connection_id == connection_id)
+                        .values(follow_up=None)
+                    )
+                    return Acquired(run_id, FollowUp(row.follow_up))
+                queued = await session.execute(
+                    update(SyncLease)
+                    .where(SyncLease.connection_id == connection_id)
+                    .values(
+                        follow_up=func.coalesce(
+                            # full wins: an 'auto' never downgrades a queued 'full'
+                            SyncLease.follow_up if want is FollowUp.AUTO else None,
+                            want.value,
+                        )
+                    )
+                )
+                if queued.rowcount:  # type: ignore[attr-defined]
+                    return None
+            try:
+                async with self.sessions.begin() as session:
+                    session.add(
+                        SyncLease(connection_id=connection_id, holder=holder, expires_at=expires)
+                    )
+                return Acquired(run_id, None)
+            except IntegrityError:
+                continue  # another caller inserted it first: queue behind it
+        return None
 
-    async def renew_lease(
-        self, connection_id: uuid.UUID, holder: str, *, now: datetime, ttl: float
-    ) -> bool:
+    async def heartbeat(
+        self, connection_id: uuid.UUID, run_id: uuid.UUID, *, now: datetime, ttl: float
+    ) -> None:
+        """Renew the lease and the run's heartbeat; raises LeaseLost when another run has it."""
         async with self.sessions.begin() as session:
-            result = await session.execute(
-                update(SyncLease)
-                .where(SyncLease.connection_id == connection_id, SyncLease.holder == holder)
-                .values(expires_at=now + timedelta(seconds=ttl))
-            )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    async def release_lease(self, connection_id: uuid.UUID, holder: str) -> None:
-        async with self.sessions.begin() as session:
+            await self._hold(session, connection_id, run_id, now=now, ttl=ttl)
             await session.execute(
-                delete(SyncLease).where(
-                    SyncLease.connection_id == connection_id, SyncLease.holder == holder
-                )
+                update(SyncRun).where(SyncRun.id == run_id).values(heartbeat_at=now)
             )
+
+    @staticmethod
+    async def _hold(
+        session: AsyncSession,
+        connection_id: uuid.UUID,
+        run_id: uuid.UUID,
+        *,
+        now: datetime,
+        ttl: float,
+    ) -> None:
+        """First statement of a holder's transaction: proves (and locks) the lease, or raises."""
+        renewed = await session.execute(
+            update(SyncLease)
+            .where(SyncLease.connection_id == connection_id, SyncLease.holder == str(run_id))
+            .values(expires_at=now + timedelta(seconds=ttl))
+        )
+        if not renewed.rowcount:  # type: ignore[attr-defined]
+            raise LeaseLost(f"run {run_id} lost the lease of connection {connection_id}")
+
+    async def release(
+        self,
+        connection_id: uuid.UUID,
+        run_id: uuid.UUID,
+        *,
+        now: datetime,
+        ttl: float,
+        successor: uuid.UUID | None,
+    ) -> FollowUp | None:
+        """Give the lease up, or hand it to ``successor`` when a request is waiting (returned).
+
+        Without a successor (shutting down) the lease is dropped with its follow-up: the next
+        trigger or scheduler tick starts afresh.
+        """
+        if successor is None:
+            async with self.sessions.begin() as session:
+                await session.execute(
+                    delete(SyncLease).where(
+                        SyncLease.connection_id == connection_id, SyncLease.holder == str(run_id)
+                    )
+                )
+            return None
+        async with self.sessions.begin() as session:
+            held = await session.execute(
+                update(SyncLease)
+                .where(SyncLease.connection_id == connection_id, SyncLease.holder == str(run_id))
+                .values(holder=str(successor), expires_at=now + timedelta(seconds=ttl))
+                .returning(SyncLease.follow_up)
+            )
+            row = held.first()
+            if row is None:
+                return None  # lost it already; whoever holds it now serves the follow-up
+            if row.follow_up:
+                await session.execute(
+                    update(SyncLease)
+                    .where(SyncLease.connection_id == connection_id)
+                    .values(follow_up=None)
+                )
+                return FollowUp(row.follow_up)
+            await session.execute(delete(SyncLease).where(SyncLease.connection_id == connection_id))
+            return None
+
+    async def lease(self, connection_id: uuid.UUID) -> SyncLease | None:
+        async with self.sessions() as session:
+            return await session.get(SyncLease, connection_id)
 
     # --- runs ----------------------------------------------------------------------------------
 
@@ -98,34 +253,62 @@ class SyncRuns:
         async with self.sessions() as session:
             return await session.scalar(statement.order_by(SyncRun.started_at.desc()).limit(1))
 
-    async def unfinished_full_run(self, connection_id: uuid.UUID) -> SyncRun | None:
-        """The latest full run if it did not finish: a resume continues it (its seen ids too)."""
-        latest = await self.latest(connection_id)
-        if latest is not None and latest.full and latest.state in (RUNNING, INTERRUPTED, FAILED):
-            return latest
-        return None
-
     async def start(
-        self, connection_id: uuid.UUID, *, full: bool, updated_since: datetime | None, now: datetime
+        self,
+        connection_id: uuid.UUID,
+        run_id: uuid.UUID,
+        *,
+        full: bool,
+        updated_since: datetime | None,
+        now: datetime,
+        ttl: float,
     ) -> SyncRun:
+        """Open the run that holds the lease. Runs left ``running`` by a dead holder become
+        ``abandoned``; a full run takes over the seen ids of the latest unfinished full run."""
         run = SyncRun(
+            id=run_id,
             connection_id=connection_id,
             full=full,
             state=RUNNING,
             started_at=now,
+            heartbeat_at=now,
             updated_since=updated_since,
         )
         async with self.sessions.begin() as session:
-            session.add(run)
-        return run
-
-    async def resume(self, run: SyncRun) -> None:
-        async with self.sessions.begin() as session:
+            await self._hold(session, connection_id, run_id, now=now, ttl=ttl)
             await session.execute(
                 update(SyncRun)
-                .where(SyncRun.id == run.id)
-                .values(state=RUNNING, error=None, finished_at=None)
+                .where(SyncRun.connection_id == connection_id, SyncRun.state == RUNNING)
+                .values(
+                    state=ABANDONED,
+                    finished_at=now,
+                    error="the process running this sync stopped renewing its lease",
+                )
             )
+            previous = await session.scalar(
+                select(SyncRun)
+                .where(SyncRun.connection_id == connection_id)
+                .order_by(SyncRun.started_at.desc())
+                .limit(1)
+            )
+            if (
+                full
+                and previous is not None
+                and previous.full
+                and previous.state in RESUMABLE
+                and now - previous.started_at < RESUME_WITHIN
+            ):
+                run.resumed_from = previous.id
+                run.seen, run.pages = previous.seen, previous.pages
+            session.add(run)
+            await session.flush()
+            if run.resumed_from is not None:
+                await session.execute(
+                    update(SyncSeen)
+                    .where(SyncSeen.run_id == run.resumed_from)
+                    .values(run_id=run_id)
+                )
+        return run
 
     async def record_page(
         self,
@@ -135,12 +318,16 @@ class SyncRuns:
         seen: int,
         changed: int,
         total: int | None,
+        now: datetime,
+        ttl: float,
     ) -> None:
+        """Count a page and keep its ids (full runs); only while the run holds the lease."""
         async with self.sessions.begin() as session:
+            await self._hold(session, run.connection_id, run.id, now=now, ttl=ttl)
             if run.full and remote_ids:
                 # A resumed run sees ids again: ignore them rather than look them up first.
                 rows = [{"run_id": run.id, "remote_id": r} for r in dict.fromkeys(remote_ids)]
-                await session.execute(_insert_ignoring_duplicates(session), rows)
+                await session.execute(_seen_insert(session), rows)
             await session.execute(
                 update(SyncRun)
                 .where(SyncRun.id == run.id)
@@ -149,40 +336,119 @@ class SyncRuns:
                     seen=SyncRun.seen + seen,
                     changed=SyncRun.changed + changed,
                     total=total,
+                    heartbeat_at=now,
                 )
+            )
+
+    async def quarantine(
+        self, run: SyncRun, items: Sequence[Quarantined], *, now: datetime
+    ) -> None:
+        """Keep what could not be mapped or stored (no content), one row per record."""
+        if not items:
+            return
+        merged: dict[str, tuple[Quarantined, int]] = {}
+        for item in items:
+            key = quarantine_key(item)
+            merged[key] = (item, merged.get(key, (item, 0))[1] + 1)
+        async with self.sessions.begin() as session:
+            existing = set(
+                (
+                    await session.scalars(
+                        select(QuarantinedRecord.key).where(
+                            QuarantinedRecord.connection_id == run.connection_id,
+                            QuarantinedRecord.key.in_(list(merged)),
+                        )
+                    )
+                ).all()
+            )
+            fresh = [
+                {
+                    "id": uuid.uuid4(),
+                    "connection_id": run.connection_id,
+                    "key": key,
+                    "kind": item.kind,
+                    "remote_id": item.remote_id,
+                    "reason": item.reason,
+                    "count": count,
+                    "run_id": run.id,
+                    "first_seen_at": now,
+                    "last_seen_at": now,
+                }
+                for key, (item, count) in merged.items()
+                if key not in existing
+            ]
+            if fresh:
+                await session.execute(insert(QuarantinedRecord), fresh)
+            for key, (item, count) in merged.items():
+                if key in existing:
+                    await session.execute(
+                        update(QuarantinedRecord)
+                        .where(
+                            QuarantinedRecord.connection_id == run.connection_id,
+                            QuarantinedRecord.key == key,
+                        )
+                        .values(
+                            reason=item.reason,
+                            run_id=run.id,
+                            last_seen_at=now,
+                            count=QuarantinedRecord.count + count,
+                        )
+                    )
+            await session.execute(
+                update(SyncRun)
+                .where(SyncRun.id == run.id)
+                .values(quarantined=SyncRun.quarantined + len(items))
+            )
+
+    async def quarantined(
+        self, connection_id: uuid.UUID, *, limit: int = 100
+    ) -> list[QuarantinedRecord]:
+        async with self.sessions() as session:
+            return list(
+                (
+                    await session.scalars(
+                        select(QuarantinedRecord)
+                        .where(QuarantinedRecord.connection_id == connection_id)
+                        .order_by(QuarantinedRecord.last_seen_at.desc())
+                        .limit(limit)
+                    )
+                ).all()
             )
 
     async def finish(
         self,
         run: SyncRun,
         *,
-        state: str,
+        state: RunState,
         now: datetime,
         duration: float,
         error: str | None = None,
+        incomplete_reason: str | None = None,
         deleted: int = 0,
     ) -> None:
         async with self.sessions.begin() as session:
             await session.execute(
                 update(SyncRun)
-                .where(SyncRun.id == run.id)
+                .where(SyncRun.id == run.id, SyncRun.state == RUNNING)
                 .values(
                     state=state,
                     finished_at=now,
                     duration_seconds=duration,
                     error=error,
+                    incomplete_reason=incomplete_reason,
                     deleted=deleted,
                 )
             )
-            if state == SUCCEEDED:
+            if state in (SUCCEEDED, PARTIAL):
                 await session.execute(delete(SyncSeen).where(SyncSeen.run_id == run.id))
 
-    async def mark_unseen_deleted(
-        self, connection_id: uuid.UUID, run: SyncRun, *, now: datetime
-    ) -> int:
+    async def mark_unseen_deleted(self, run: SyncRun, *, now: datetime, ttl: float) -> int:
         """After a complete full run: whatever it did not see is gone at the vendor.
 
-        Seen ids are stored as ``c:<candidate remote id>`` and ``a:<attachment remote id>``.
+        Runs in the transaction that proves the lease is still this run's. Seen ids are stored
+        as ``c:<candidate>``, ``a:<attachment>`` and ``q:<quarantined candidate>`` (whose
+        attachments are kept too). A row the vendor confirmed after this run started (a
+        webhook, a refresh) is live whatever the enumeration saw.
         """
 
         def seen(kind: str) -> Any:
@@ -190,17 +456,39 @@ class SyncRuns:
                 SyncSeen.run_id == run.id, SyncSeen.remote_id.like(f"{kind}:%")
             )
 
+        kept_by_quarantine = select(CandidateRow.id).where(
+            CandidateRow.connection_id == run.connection_id,
+            CandidateRow.remote_id.in_(seen("q")),
+        )
         deleted: dict[str, int] = {}
         async with self.sessions.begin() as session:
+            await self._hold(session, run.connection_id, run.id, now=now, ttl=ttl)
             for kind, table in (("c", CandidateRow), ("a", AttachmentRow)):
-                result = await session.execute(
-                    update(table)
-                    .where(
-                        table.connection_id == connection_id,
-                        table.remote_was_deleted.is_(False),
-                        table.remote_id.not_in(seen(kind)),
+                statement = update(table).where(
+                    table.connection_id == run.connection_id,
+                    table.remote_was_deleted.is_(False),
+                    table.fetched_at < run.started_at,
+                    table.remote_id.not_in(seen(kind)),
+                )
+                if table is CandidateRow:
+                    statement = statement.where(CandidateRow.remote_id.not_in(seen("q")))
+                else:
+                    statement = statement.where(
+                        or_(
+                            AttachmentRow.candidate_id.is_(None),
+                            AttachmentRow.candidate_id.not_in(kept_by_quarantine),
+                        )
                     )
-                    .values(remote_was_deleted=True, modified_at=now)
+                result = await session.execute(
+                    statement.values(remote_was_deleted=True, modified_at=now),
+                    execution_options={"synchronize_session": False},
                 )
                 deleted[kind] = int(result.rowcount)  # type: ignore[attr-defined]
+            # Records that map again leave the quarantine once a complete run has seen them.
+            await session.execute(
+                delete(QuarantinedRecord).where(
+                    QuarantinedRecord.connection_id == run.connection_id,
+                    QuarantinedRecord.run_id != run.id,
+                )
+            )
         return deleted["c"]

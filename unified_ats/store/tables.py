@@ -99,15 +99,18 @@ class CandidateRow(Base):
     connection_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("connections.id", ondelete="CASCADE")
     )
-    remote_id: Mapped[str] = mapped_column(String(512))
+    # Text, not String(n): no vendor value may hit a column limit (ids are bounded in bytes by
+    # the store before they reach an index, see records.MAX_REMOTE_ID_BYTES).
+    remote_id: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
     raw_hash: Mapped[str] = mapped_column(String(64))
     modified_at: Mapped[datetime]
     fetched_at: Mapped[datetime]
+    """When the vendor last confirmed this content (a sync write, a refresh, a webhook)."""
     remote_was_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     remote_created_at: Mapped[datetime | None]
-    first_name: Mapped[str | None] = mapped_column(String(200))
-    last_name: Mapped[str | None] = mapped_column(String(200))
+    first_name: Mapped[str | None] = mapped_column(Text)
+    last_name: Mapped[str | None] = mapped_column(Text)
     emails: Mapped[str] = mapped_column(Text, default="")
     """Space-delimited, lower-cased: ``" a@x.fr b@y.fr "`` (filter by exact address)."""
     tags: Mapped[str] = mapped_column(Text, default="")
@@ -128,7 +131,7 @@ class AttachmentRow(Base):
         ForeignKey("connections.id", ondelete="CASCADE")
     )
     candidate_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    remote_id: Mapped[str] = mapped_column(String(1024))
+    remote_id: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
     raw_hash: Mapped[str] = mapped_column(String(64))
     modified_at: Mapped[datetime]
@@ -149,7 +152,7 @@ class SyncRun(Base):
     )
     full: Mapped[bool] = mapped_column(Boolean)
     state: Mapped[str] = mapped_column(String(16))
-    """running, succeeded, failed, interrupted."""
+    """running, succeeded, partial, failed, interrupted, abandoned (see sync_runs.RunState)."""
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_since: Mapped[datetime | None] = mapped_column(default=None)
@@ -160,6 +163,12 @@ class SyncRun(Base):
     total: Mapped[int | None] = mapped_column(Integer, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     duration_seconds: Mapped[float | None] = mapped_column(default=None)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
+    """Renewed while the run's process is alive; a stale one means the run was abandoned."""
+    quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    incomplete_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    """Why a run that reached the end of the enumeration still could not mark deletions."""
+    resumed_from: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
 
 
 class SyncSeen(Base):
@@ -170,11 +179,15 @@ class SyncSeen(Base):
     run_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("sync_runs.id", ondelete="CASCADE"), primary_key=True
     )
-    remote_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    remote_id: Mapped[str] = mapped_column(Text, primary_key=True)
 
 
 class SyncLease(Base):
-    """Who syncs a connection now. A crashed holder's lease simply expires."""
+    """Which run syncs a connection now. A crashed holder stops renewing and its lease expires.
+
+    The holder is a run id, never a process: two tasks of one process are two holders.
+    ``follow_up`` is the one coalesced request that came in while the run was going.
+    """
 
     __tablename__ = "sync_leases"
 
@@ -183,3 +196,27 @@ class SyncLease(Base):
     )
     holder: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime]
+    follow_up: Mapped[str | None] = mapped_column(String(16), default=None)
+
+
+class QuarantinedRecord(Base):
+    """A vendor record a sync could not map or store: kind, remote id and reason, no content."""
+
+    __tablename__ = "sync_quarantine"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "key", name="uq_sync_quarantine_connection_key"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    connection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE")
+    )
+    key: Mapped[str] = mapped_column(String(64))
+    """sha256 of kind and remote id (or of kind and reason when the record had no id)."""
+    kind: Mapped[str] = mapped_column(String(32))
+    remote_id: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    run_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]

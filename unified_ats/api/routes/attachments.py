@@ -12,7 +12,6 @@ from unified_ats.api.paging import decode_cursor, encode_cursor, reject_unknown_
 from unified_ats.api.responses import VENDOR_ERRORS, errors, shape_attachment
 from unified_ats.api.routes.candidates import json_response
 from unified_ats.api.streaming import stream_file
-from unified_ats.reads import stored_attachment
 
 router = APIRouter(prefix="/api/ats/v1", tags=["attachments"])
 
@@ -81,11 +80,11 @@ async def get_attachment(
     include_custom_fields: bool = False,
 ) -> Response:
     reject_unknown_parameters(request, {"include_raw_data", "include_custom_fields"})
-    served = await stored_attachment(services, connection, attachment_id)
+    served = await services.reads.attachment(connection, attachment_id)
     attachment = shape_attachment(
         services, request, served.model, raw=include_raw_data, custom=include_custom_fields
     )
-    return json_response(attachment.model_dump_json(), age=served.age_seconds)
+    return json_response(attachment.model_dump_json(), served=served)
 
 
 @router.get(
@@ -104,9 +103,9 @@ async def download_attachment(
     connection: ConnectionDep,
 ) -> StreamingResponse:
     reject_unknown_parameters(request, set())
-    served = await stored_attachment(services, connection, attachment_id)
+    served = await services.reads.attachment(connection, attachment_id)
     connector = await services.pool.for_connection(connection)
     return await stream_file(
-        connector.download_attachment(served.model.remote_id or ""),
+        services.reads.opened(connector.download_attachment(served.model.remote_id or "")),
         file_name=served.model.file_name,
     )

@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -14,7 +14,7 @@ from unified_ats.api.errors import BadRequest, NotFoundError
 from unified_ats.api.paging import decode_cursor, encode_cursor, reject_unknown_parameters
 from unified_ats.api.responses import VENDOR_ERRORS, errors, shape_candidate
 from unified_ats.api.streaming import stream_file
-from unified_ats.reads import fetch_by_remote_id, read_candidate
+from unified_ats.reads import Served
 from unified_ats.services import Services
 from unified_ats.store.accounts import ConnectionInfo
 from unified_ats.store.records import CandidateQuery
@@ -70,9 +70,26 @@ def shaped(
     return shaped_candidate.model_copy(update={"avatar": avatar})
 
 
-def json_response(body: str, *, age: int | None = None) -> Response:
-    headers = {"Age": str(age)} if age is not None else None
+def json_response(body: str, *, served: Served[Any] | None = None) -> Response:
+    headers: dict[str, str] = {}
+    if served is not None and served.age_seconds is not None:
+        headers["Age"] = str(served.age_seconds)
+    if served is not None and served.stale is not None:
+        headers["X-Stale-Reason"] = served.stale.value
     return Response(body, media_type="application/json", headers=headers)
+
+
+FRESHNESS_HEADERS = {
+    "Age": {
+        "description": "Seconds since the vendor last confirmed this copy (absent: fetched now).",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "X-Stale-Reason": {
+        "description": "Present when a refresh was due but the stored copy was served instead: "
+        "`vendor-timeout` (no answer within the read deadline) or `vendor-error`.",
+        "schema": {"type": "string", "enum": ["vendor-timeout", "vendor-error"]},
+    },
+}
 
 
 def check_honoured(
@@ -155,7 +172,7 @@ async def list_candidates(
         connection.id, query, after=after, limit=page_size + 1
     )
     if remote_id is not None and not stored and after == 0:
-        items = await fetch_by_remote_id(services, connection, remote_id)
+        items = await services.reads.by_remote_id(connection, remote_id)
         next_cursor = None
     else:
         items = [s.model for s in stored[:page_size]]
@@ -178,7 +195,7 @@ async def list_candidates(
     response_model=Candidate,
     responses={
         **errors(400, 401, 404, 422, *VENDOR_ERRORS),
-        200: {"description": "The candidate. `Age` tells how old a stored copy is, in seconds."},
+        200: {"description": "The candidate.", "headers": FRESHNESS_HEADERS},
     },
     summary="Retrieve a candidate",
 )
@@ -195,7 +212,7 @@ async def get_candidate(
     reject_unknown_parameters(request, {"include_raw_data", "include_custom_fields"})
     services = get_services(request)  # not a dependency: this is the hottest route
     force = cache_control is not None and "no-cache" in cache_control.lower()
-    served = await read_candidate(services, connection, candidate_id, force_refresh=force)
+    served = await services.reads.candidate(connection, candidate_id, force_refresh=force)
     candidate = shaped(
         services,
         request,
@@ -204,7 +221,7 @@ async def get_candidate(
         raw=include_raw_data,
         custom=include_custom_fields,
     )
-    return json_response(candidate.model_dump_json(), age=served.age_seconds)
+    return json_response(candidate.model_dump_json(), served=served)
 
 
 @router.get(
@@ -220,11 +237,13 @@ async def get_avatar(
     request: Request, candidate_id: uuid.UUID, services: ServicesDep, connection: ConnectionDep
 ) -> StreamingResponse:
     reject_unknown_parameters(request, set())
-    served = await read_candidate(services, connection, candidate_id, force_refresh=False)
+    served = await services.reads.candidate(connection, candidate_id, force_refresh=False)
     cls = services.pool.connector_class(connection.connector)
     if served.model.avatar is None or Capability.DOWNLOAD_AVATAR not in cls.capabilities:
         raise NotFoundError("this candidate has no photo served here")
     connector = await services.pool.for_connection(connection)
     return await stream_file(
-        connector.download_avatar(served.model.remote_id or ""), file_name=None, inline=True
+        services.reads.opened(connector.download_avatar(served.model.remote_id or "")),
+        file_name=None,
+        inline=True,
     )

@@ -96,10 +96,12 @@ async def list_connections(services: ServicesDep, tenant: TenantDep) -> list[Con
 async def delete_connection(
     connection_id: uuid.UUID, services: ServicesDep, tenant: TenantDep
 ) -> Response:
-    """Delete the connection and purge everything stored for it."""
-    await services.pool.evict(connection_id)
+    """Delete the connection and purge everything stored for it (a running sync stops)."""
+    # Ownership first: the delete is scoped to the tenant, and only then is memory touched.
     if not await services.accounts.delete_connection(tenant, connection_id):
         raise NotFoundError("no such connection")
+    await services.pool.evict(connection_id)
+    services.records.forget(connection_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
