@@ -1,25 +1,42 @@
-"""What every vendor emulator shares: injectable faults and an in-process transport.
+"""What every vendor emulator shares: injectable faults, the ``/_emulator/`` control API, paging
+switches and an in-process transport.
 
 Emulators are Starlette apps (extra ``emulators``); importing this module needs Starlette.
+
+An emulator is served as an :class:`EmulatorApp`: requests under ``/_emulator/`` go to the
+control routes (never faulted, no vendor auth) and everything else goes through
+:class:`FaultMiddleware` to the vendor routes. The control routes are written once here; an
+emulator supplies only its vendor-specific bits through :class:`EmulatorControl`.
 """
 
 import asyncio
 import json
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Literal, Protocol, TypeVar, get_args
 
 import httpx
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 ErrorResponder = Callable[[int, str], Response]
+ChangeAction = Literal["create", "update", "delete"]
+CONTROL_PREFIX = "/_emulator"
+HANG_SECONDS = 3600.0
+HANG_POLL_SECONDS = 0.05
+"""How often a hanging request looks whether ``hang`` was switched off (then it is served)."""
+MAX_LATENCY_SECONDS = 3600.0
+MAX_CHANGE_COUNT = 1000
+T = TypeVar("T")
 
 
 @dataclass
 class Faults:
-    """Switches a test, benchmark or the demo flips to make the vendor misbehave."""
+    """Switches a test, the demo or the control API flips to make the vendor misbehave."""
 
     latency: float = 0.0
     """Seconds added before every answer."""
@@ -34,9 +51,17 @@ class Faults:
     retry_after: str | None = "1"
     """``Retry-After`` sent with injected 429/503s (seconds or an HTTP date)."""
     hang: bool = False
-    """Never answer (the client's timeout must fire)."""
+    """Never answer (the client's timeout must fire) until switched off."""
     only_paths: tuple[str, ...] = ()
     """Limit faults to paths starting with one of these prefixes; empty: every path."""
+    page_size_cap: int | None = None
+    """Serve at most this many items per page whatever the client asked, as a server with a
+    maximum page size does; the paging metadata follows the capped size."""
+    relative_next: bool = False
+    """Paging links are relative references (``/api/...?page=2`` or ``?page=2``), not URLs."""
+    uneven_pages: bool = False
+    """Every second page holds half the page size while more pages follow (the total and the
+    page count stay true), as a server that filters rows after paging does."""
 
     def reset(self) -> None:
         for field in fields(self):
@@ -44,6 +69,120 @@ class Faults:
 
     def applies_to(self, path: str) -> bool:
         return not self.only_paths or path.startswith(self.only_paths)
+
+    def capped(self, size: int) -> int:
+        """The page size actually served for a (vendor-clamped) requested ``size``."""
+        return size if self.page_size_cap is None else min(size, self.page_size_cap)
+
+    def to_json(self) -> dict[str, Any]:
+        """The switches as the control API shows them (``only_paths`` is ``paths`` there)."""
+        shown = {SWITCH_FOR_FIELD.get(f.name, f.name): getattr(self, f.name) for f in fields(self)}
+        shown["paths"] = list(self.only_paths)
+        return shown
+
+    def update(self, body: object) -> None:
+        """Apply a control-API body: every switch is checked first, so a rejected body changes
+        nothing. Raises :class:`Rejected` naming the unknown keys and the wrong values."""
+        if not isinstance(body, dict):
+            raise Rejected("the body must be a JSON object of fault switches")
+        unknown = sorted(str(k) for k in body if k not in SWITCHES)
+        wrong: list[str] = []
+        accepted: dict[str, Any] = {}
+        for key, value in body.items():
+            if key not in SWITCHES:
+                continue
+            field_name, check, expected = SWITCHES[key]
+            converted = check(value)
+            if converted is INVALID:
+                wrong.append(f"{key} ({expected})")
+            else:
+                accepted[field_name] = converted
+        problems = []
+        if unknown:
+            problems.append(
+                f"unknown switches: {', '.join(unknown)} (known: {', '.join(SWITCHES)})"
+            )
+        if wrong:
+            problems.append(f"wrong values: {', '.join(wrong)}")
+        if problems:
+            raise Rejected("; ".join(problems))
+        for name, value in accepted.items():
+            setattr(self, name, value)
+
+
+class Rejected(ValueError):
+    """A control-API request the emulator refuses (answered 422 with this message as detail)."""
+
+
+INVALID = object()
+"""What a switch check returns for a value of the wrong type or range."""
+
+
+def _bool(value: object) -> object:
+    return value if isinstance(value, bool) else INVALID
+
+
+def _int(value: object, low: int, high: int, *, nullable: bool) -> object:
+    if value is None:
+        return None if nullable else INVALID
+    # bool is an int in Python; `true` is not a status code.
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        return INVALID
+    return value
+
+
+def _latency(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return INVALID
+    if not math.isfinite(value) or not 0 <= value <= MAX_LATENCY_SECONDS:
+        return INVALID
+    return float(value)
+
+
+def _retry_after(value: object) -> object:
+    if value is None:
+        return None
+    # It becomes a header: printable ASCII only (no CR/LF, nothing latin-1 cannot encode).
+    if not isinstance(value, str) or not value or len(value) > 64:
+        return INVALID
+    return value if all(" " <= ch <= "~" for ch in value) else INVALID
+
+
+def _paths(value: object) -> object:
+    if not isinstance(value, list) or len(value) > 100:
+        return INVALID
+    if not all(isinstance(p, str) and p.startswith("/") for p in value):
+        return INVALID
+    return tuple(value)
+
+
+SWITCHES: dict[str, tuple[str, Callable[[object], object], str]] = {
+    # control-API key: (Faults field, check/convert, what is expected)
+    "latency": ("latency", _latency, f"seconds, a number from 0 to {MAX_LATENCY_SECONDS:g}"),
+    "hang": ("hang", _bool, "true or false"),
+    "fail_status": (
+        "fail_status",
+        lambda v: _int(v, 400, 599, nullable=True),
+        "an HTTP error status from 400 to 599, or null",
+    ),
+    "fail_count": (
+        "fail_count",
+        lambda v: _int(v, 0, 10**9, nullable=True),
+        "a count of failing requests >= 0, or null for until reset",
+    ),
+    "rate_limit_storm": ("rate_limit_storm", _bool, "true or false"),
+    "malformed_json": ("malformed_json", _bool, "true or false"),
+    "retry_after": ("retry_after", _retry_after, "a short printable ASCII string, or null"),
+    "paths": ("only_paths", _paths, "a list of path prefixes starting with /"),
+    "page_size_cap": (
+        "page_size_cap",
+        lambda v: _int(v, 1, 10**6, nullable=True),
+        "a page size >= 1, or null",
+    ),
+    "relative_next": ("relative_next", _bool, "true or false"),
+    "uneven_pages": ("uneven_pages", _bool, "true or false"),
+}
+SWITCH_FOR_FIELD = {field_name: key for key, (field_name, _, _) in SWITCHES.items()}
 
 
 class FaultMiddleware:
@@ -54,17 +193,26 @@ class FaultMiddleware:
         self.faults = faults
         self.error = error
         self.requests_seen = 0
+        """Vendor requests received (faulted or not; control requests are not counted)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.faults.applies_to(scope["path"]):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         self.requests_seen += 1
+        if not self.faults.applies_to(scope["path"]):
+            await self.app(scope, receive, send)
+            return
         faults = self.faults
         if faults.latency:
             await asyncio.sleep(faults.latency)
         if faults.hang:
-            await asyncio.sleep(3600)
+            # Polled rather than one long sleep, so switching `hang` off releases the requests
+            # already hanging; an Event would miss a plain `faults.hang = False` from a test.
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + HANG_SECONDS
+            while faults.hang and loop.time() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(HANG_POLL_SECONDS)
         response: Response | None = None
         if faults.rate_limit_storm:
             response = self.error(429, "Too Many Requests")
@@ -82,6 +230,167 @@ class FaultMiddleware:
         if response.status_code in (429, 503) and faults.retry_after is not None:
             response.headers["Retry-After"] = faults.retry_after
         await response(scope, receive, send)
+
+
+class EmulatorControl(Protocol):
+    """The vendor-specific part of the control API; :class:`EmulatorApp` does the rest."""
+
+    faults: Faults
+
+    def change(self, action: ChangeAction, count: int, account: str | None = None) -> list[str]:
+        """Make ``count`` vendor-side changes as a recruiter would, in ``account`` (default: the
+        first); answer the affected remote ids as the unified API shows ``remote_id``. Raises
+        :class:`Rejected` when the change is impossible (unknown account, too few candidates)."""
+        ...
+
+    def state(self) -> dict[str, Any]:
+        """``{"vendor", "accounts": [account_state(...)], "ignored_switches": {switch: why}}``."""
+        ...
+
+
+def account_state(account: str, remote_ids: list[str]) -> dict[str, Any]:
+    return {"account": account, "remote_ids": remote_ids, "count": len(remote_ids)}
+
+
+def pick_account(accounts: Mapping[str, T], account: str | None) -> tuple[str, T]:
+    """The named account, or the first one; :class:`Rejected` when there is no such account."""
+    if account is None:
+        for name, value in accounts.items():
+            return name, value
+        raise Rejected("this emulator has no account")
+    if account not in accounts:
+        raise Rejected(f"unknown account {account!r} (known: {', '.join(accounts)})")
+    return account, accounts[account]
+
+
+def rotate(ids: list[T], cursor: int, count: int) -> list[T]:
+    """``count`` distinct ids starting at ``cursor`` (wrapping), so successive updates spread
+    over the records instead of changing the same ones again."""
+    if count > len(ids):
+        raise Rejected(f"only {len(ids)} candidates to change, asked for {count}")
+    return [ids[(cursor + n) % len(ids)] for n in range(count)]
+
+
+class EmulatorApp:
+    """An emulator's ASGI app: ``/_emulator/`` control routes, then the faulted vendor routes."""
+
+    def __init__(self, vendor_app: ASGIApp, *, control: EmulatorControl, error: ErrorResponder):
+        self.control = control
+        self.vendor = FaultMiddleware(vendor_app, faults=control.faults, error=error)
+        base = CONTROL_PREFIX
+        self.control_app = Starlette(
+            routes=[
+                Route(f"{base}/faults", self.get_faults, methods=["GET"]),
+                Route(f"{base}/faults", self.set_faults, methods=["POST"]),
+                Route(f"{base}/faults", self.reset_faults, methods=["DELETE"]),
+                Route(f"{base}/change", self.change, methods=["POST"]),
+                Route(f"{base}/state", self.state, methods=["GET"]),
+            ]
+        )
+
+    @property
+    def requests_seen(self) -> int:
+        return self.vendor.requests_seen
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] == "http" and (
+            path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
+        ):
+            # Before the fault middleware: a hanging or failing emulator still obeys control.
+            await self.control_app(scope, receive, send)
+        else:
+            await self.vendor(scope, receive, send)
+
+    async def get_faults(self, request: Request) -> Response:
+        return json_response(self.control.faults.to_json())
+
+    async def set_faults(self, request: Request) -> Response:
+        try:
+            self.control.faults.update(await _control_body(request))
+        except Rejected as exc:
+            return json_response({"detail": str(exc)}, status=422)
+        return json_response(self.control.faults.to_json())
+
+    async def reset_faults(self, request: Request) -> Response:
+        self.control.faults.reset()
+        return json_response(self.control.faults.to_json())
+
+    async def change(self, request: Request) -> Response:
+        try:
+            action, count, account = _change_request(await _control_body(request))
+            ids = self.control.change(action, count, account)
+        except Rejected as exc:
+            return json_response({"detail": str(exc)}, status=422)
+        return json_response({"action": action, "ids": ids})
+
+    async def state(self, request: Request) -> Response:
+        return json_response(
+            {
+                **self.control.state(),
+                "faults": self.control.faults.to_json(),
+                "requests_seen": self.requests_seen,
+            }
+        )
+
+
+async def _control_body(request: Request) -> object:
+    try:
+        return json.loads(await request.body())
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        raise Rejected("the body must be JSON") from None
+
+
+def _change_request(body: object) -> tuple[ChangeAction, int, str | None]:
+    if not isinstance(body, dict):
+        raise Rejected('the body must be a JSON object: {"action": ..., "count": n}')
+    problems = []
+    unknown = sorted(str(k) for k in body if k not in ("action", "count", "account"))
+    if unknown:
+        problems.append(f"unknown keys: {', '.join(unknown)}")
+    action = body.get("action")
+    actions: tuple[ChangeAction, ...] = get_args(ChangeAction)
+    if action not in actions:
+        problems.append(f"action must be one of {', '.join(actions)}")
+    count = _int(body.get("count", 1), 1, MAX_CHANGE_COUNT, nullable=False)
+    if count is INVALID:
+        problems.append(f"count must be an integer from 1 to {MAX_CHANGE_COUNT}")
+    account = body.get("account")
+    if account is not None and (isinstance(account, bool) or not isinstance(account, str | int)):
+        problems.append("account must be a string naming the company or organization")
+    if problems:
+        raise Rejected("; ".join(problems))
+    assert isinstance(count, int)
+    return next(a for a in actions if a == action), count, None if account is None else str(account)
+
+
+@dataclass(frozen=True)
+class PageWindow:
+    """Which slice of a list one page serves, and how many pages the list has."""
+
+    start: int
+    end: int
+    pages: int
+
+
+def page_window(total: int, size: int, page: int, *, uneven: bool = False) -> PageWindow:
+    """Page ``page`` (from 1) of ``total`` items at ``size`` per page.
+
+    ``uneven``: every second page holds ``size // 2`` (at least 1); a page past the end is empty.
+    """
+    if not uneven:
+        start = (page - 1) * size
+        return PageWindow(start, start + size, max(1, math.ceil(total / size)))
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    while start < total:
+        length = size if len(bounds) % 2 == 0 else max(1, size // 2)
+        bounds.append((start, min(total, start + length)))
+        start += length
+    if not bounds:
+        bounds.append((0, 0))
+    first, last = bounds[page - 1] if 1 <= page <= len(bounds) else (total, total)
+    return PageWindow(first, last, len(bounds))
 
 
 class EmulatorTransport(httpx.AsyncBaseTransport):
@@ -131,10 +440,20 @@ def bearer_token(request: Request, *query_names: str) -> str | None:
 
 
 __all__ = [
+    "CONTROL_PREFIX",
+    "ChangeAction",
+    "EmulatorApp",
+    "EmulatorControl",
     "EmulatorTransport",
     "FaultMiddleware",
     "Faults",
+    "PageWindow",
+    "Rejected",
+    "account_state",
     "bearer_token",
     "json_response",
+    "page_window",
+    "pick_account",
     "read_json",
+    "rotate",
 ]

@@ -6,6 +6,7 @@ and answers either the bytes or a redirect to presigned storage (``cv_mode``).
 """
 
 import hashlib
+import random
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,8 +26,19 @@ from connectors.flatchr.emulator.data import (
     cv_bytes,
     filter_date,
     generate_applicants,
+    new_applicant,
 )
-from connectors.sdk.emulation import FaultMiddleware, Faults, bearer_token, json_response, read_json
+from connectors.sdk.emulation import (
+    ChangeAction,
+    EmulatorApp,
+    Faults,
+    account_state,
+    bearer_token,
+    json_response,
+    pick_account,
+    read_json,
+    rotate,
+)
 from connectors.sdk.files import content_type_for_extension
 from connectors.sdk.ratelimit import Clock
 
@@ -49,6 +61,8 @@ class FlatchrEmulator:
     cv_served: int = 0
     cv_rejected: int = 0
     search_calls: int = 0
+    changes: int = 0
+    """Changes made through the control API (numbers new data, spreads updates)."""
 
     def __post_init__(self) -> None:
         routes = [
@@ -59,7 +73,7 @@ class FlatchrEmulator:
             Route("/_storage/{path:path}", self.storage, methods=["GET"]),
         ]
         self.router = Starlette(routes=routes)
-        self.app = FaultMiddleware(self.router, faults=self.faults, error=flatchr_error)
+        self.app = EmulatorApp(self.router, control=self, error=flatchr_error)
 
     # --- data management (used by tests, benchmarks and the demo) -----------------------------
 
@@ -84,6 +98,57 @@ class FlatchrEmulator:
 
     def remove(self, company_id: str, applicant_id: str) -> None:
         del self.companies[company_id].applicants[applicant_id]
+
+    # --- control API (connectors.sdk.emulation.EmulatorControl) --------------------------------
+
+    def change(self, action: ChangeAction, count: int, account: str | None = None) -> list[str]:
+        """Recruiter-side changes; ids are applicant ids, the connector's ``remote_id``."""
+        company_id, company = pick_account(self.companies, account)
+        if action == "create":
+            return [self._create(company).applicant_id for _ in range(count)]
+        ids = list(company.applicants)
+        if action == "delete":
+            # The oldest first, as a retention purge would; rotate() checks there are enough.
+            chosen = rotate(ids, 0, count)
+            for applicant_id in chosen:
+                self.remove(company_id, applicant_id)
+            return chosen
+        chosen = rotate(ids, self.changes, count)
+        for applicant_id in chosen:
+            self.changes += 1
+            digits = f"{self.changes * 7919 % 10**8:08d}"
+            self.touch(
+                company_id,
+                applicant_id,
+                phone=f"+33 6 {digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}",
+            )
+        return chosen
+
+    def _create(self, company: Company) -> Applicant:
+        while True:
+            self.changes += 1
+            applicant = new_applicant(
+                random.Random(f"{company.company_id}:{self.changes}"),
+                100_000 + self.changes,
+                at=datetime.now(UTC),
+                with_cv=True,
+            )
+            if applicant.applicant_id not in company.applicants:
+                company.applicants[applicant.applicant_id] = applicant
+                return applicant
+
+    def state(self) -> dict[str, Any]:
+        no_paging = "Flatchr's search answers the whole array at once: there is no paging"
+        return {
+            "vendor": "flatchr",
+            "accounts": [
+                account_state(company_id, list(company.applicants))
+                for company_id, company in self.companies.items()
+            ],
+            "ignored_switches": dict.fromkeys(
+                ("page_size_cap", "relative_next", "uneven_pages"), no_paging
+            ),
+        }
 
     def webhook_payload(
         self, company_id: str, applicant_id: str, event: str = "new_applicant"

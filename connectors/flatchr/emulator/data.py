@@ -190,52 +190,68 @@ def generate_applicants(company: Company, *, size: int, seed: int) -> None:
     rng = random.Random(seed)
     previous: Applicant | None = None
     for n in range(size):
-        created = EPOCH + timedelta(days=rng.randrange(0, 1400), seconds=rng.randrange(86400))
-        updated = created + timedelta(days=rng.randrange(0, 60), seconds=rng.randrange(86400))
-        if previous is not None and rng.random() < 0.05:
-            # The same person applying to another vacancy: a second applicant, same candidate.
-            first, last = previous.firstname, previous.lastname
-            candidate_id, mail, phone = previous.candidate_id, previous.email, previous.phone
-            urls = dict(previous.urls)
-        else:
-            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            candidate_id = 1000 + n
-            mail, phone = email_variant(rng, first, last, n), phone_variant(rng)
-            urls = {}
-            if rng.random() < 0.5:
-                urls["linkedin"] = f"https://www.linkedin.com/in/{ascii_slug(first)}-{n}"
-            if rng.random() < 0.2:
-                urls["twitter"] = ""
-            if rng.random() < 0.2:
-                urls["other"] = f"https://{ascii_slug(last)}.example.fr"
-        has_cv = rng.random() < 0.8
-        cv_key = (
-            f"candidates/{created:%Y/%m}/{uuid_like(rng)}/{ascii_slug(first)}-{ascii_slug(last)}"
-            if has_cv
-            else None
-        )
-        applicant = Applicant(
-            applicant_id=encoded_id(rng),
-            candidate_id=candidate_id,
-            firstname=first,
-            lastname=last,
-            email=mail,
-            phone=phone,
-            vacancy=rng.randrange(len(VACANCIES)),
-            column=rng.randrange(len(COLUMNS)),
-            status=0 if rng.random() < 0.1 else 1,
-            score=rng.randrange(6),
-            external_id=rng.choice(["", "", f"EXT-{n}"]),
-            source=rng.choice(SOURCES),
-            created=created,
-            updated=updated,
-            urls=urls,
-            cv_key=cv_key,
-            cv_extension=rng.choice(["pdf", "pdf", "pdf", "docx", "doc"]) if has_cv else None,
-            updated_as_epoch=rng.random() < 0.1,
-        )
+        applicant = new_applicant(rng, n, previous)
         company.applicants[applicant.applicant_id] = applicant
         previous = applicant
+
+
+def new_applicant(
+    rng: random.Random,
+    n: int,
+    previous: Applicant | None = None,
+    *,
+    at: datetime | None = None,
+    with_cv: bool = False,
+) -> Applicant:
+    """Applicant number ``n``; ``previous`` may be applying again. ``at`` (created and updated
+    then) and ``with_cv`` override what was drawn, after drawing, so a seed gives the same data
+    whether or not they are used."""
+    created = EPOCH + timedelta(days=rng.randrange(0, 1400), seconds=rng.randrange(86400))
+    updated = created + timedelta(days=rng.randrange(0, 60), seconds=rng.randrange(86400))
+    if previous is not None and rng.random() < 0.05:
+        # The same person applying to another vacancy: a second applicant, same candidate.
+        first, last = previous.firstname, previous.lastname
+        candidate_id, mail, phone = previous.candidate_id, previous.email, previous.phone
+        urls = dict(previous.urls)
+    else:
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        candidate_id = 1000 + n
+        mail, phone = email_variant(rng, first, last, n), phone_variant(rng)
+        urls = {}
+        if rng.random() < 0.5:
+            urls["linkedin"] = f"https://www.linkedin.com/in/{ascii_slug(first)}-{n}"
+        if rng.random() < 0.2:
+            urls["twitter"] = ""
+        if rng.random() < 0.2:
+            urls["other"] = f"https://{ascii_slug(last)}.example.fr"
+    if at is not None:
+        created = updated = at
+    has_cv = rng.random() < 0.8 or with_cv
+    cv_key = (
+        f"candidates/{created:%Y/%m}/{uuid_like(rng)}/{ascii_slug(first)}-{ascii_slug(last)}"
+        if has_cv
+        else None
+    )
+    return Applicant(
+        applicant_id=encoded_id(rng),
+        candidate_id=candidate_id,
+        firstname=first,
+        lastname=last,
+        email=mail,
+        phone=phone,
+        vacancy=rng.randrange(len(VACANCIES)),
+        column=rng.randrange(len(COLUMNS)),
+        status=0 if rng.random() < 0.1 else 1,
+        score=rng.randrange(6),
+        external_id=rng.choice(["", "", f"EXT-{n}"]),
+        source=rng.choice(SOURCES),
+        created=created,
+        updated=updated,
+        urls=urls,
+        cv_key=cv_key,
+        cv_extension=rng.choice(["pdf", "pdf", "pdf", "docx", "doc"]) if has_cv else None,
+        updated_as_epoch=rng.random() < 0.1,
+    )
 
 
 def uuid_like(rng: random.Random) -> str:

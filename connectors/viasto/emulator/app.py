@@ -2,14 +2,16 @@
 
 ``Authorization: Token <t>`` (401 without or with an unknown/expired token, 403 for another
 company's data), ``POST /api-token-auth/``, ``{meta: {total_count, previous, next}, objects}``
-envelopes with absolute ``next`` links (``page``/``page_size``), ``""`` for missing values, photo
+envelopes with absolute ``next`` links (``page``/``page_size``; ``limit`` is not a paging
+parameter and is ignored, as by a DRF page-number paginator; the ``page_size_cap``,
+``relative_next`` and ``uneven_pages`` switches change paging as other servers do), ``""`` for
+missing values, photo
 and CV URLs carrying a per-session token, the status state machine, and ``{"field": [...]}`` /
 ``{"detail": "..."}`` error bodies.
 """
 
 import hashlib
 import json
-import math
 import random
 import secrets
 from dataclasses import dataclass, field
@@ -22,7 +24,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.flatchr.emulator.data import FIRST_NAMES, LAST_NAMES, ascii_slug
-from connectors.sdk.emulation import FaultMiddleware, Faults, json_response
+from connectors.sdk.emulation import (
+    ChangeAction,
+    EmulatorApp,
+    Faults,
+    account_state,
+    json_response,
+    page_window,
+    pick_account,
+    rotate,
+)
 
 STATUSES = [
     "new",
@@ -80,6 +91,8 @@ class ViastoEmulator:
     """(username, company identifier) -> (password, company id)."""
     page_requests: int = 0
     token_requests: int = 0
+    changes: int = 0
+    """Changes made through the control API (numbers new data, spreads updates)."""
 
     def __post_init__(self) -> None:
         c = "/api/v3/companies/{company_id:int}"
@@ -103,9 +116,7 @@ class ViastoEmulator:
             Route(candidate + "/cv/{token}/", self.cv, methods=["GET"]),
             Route(candidate + "/photo/{token}/", self.photo, methods=["GET"]),
         ]
-        self.app = FaultMiddleware(
-            Starlette(routes=routes), faults=self.faults, error=lambda s, m: detail(s, m)
-        )
+        self.app = EmulatorApp(Starlette(routes=routes), control=self, error=detail)
 
     # --- data ----------------------------------------------------------------------------------
 
@@ -121,11 +132,16 @@ class ViastoEmulator:
         projects: int = 3,
         candidates_per_project: int = 12,
         seed: int = 1,
+        candidates: int | None = None,
     ) -> ViastoCompany:
+        """``candidates``: that many in all, spread over the projects (the first ones get one
+        more), instead of ``candidates_per_project`` each."""
         rng = random.Random(seed)
         company = ViastoCompany(company_id=company_id, name=name)
         next_id = 500
         for n in range(projects):
+            if candidates is not None:
+                candidates_per_project = candidates // projects + int(n < candidates % projects)
             project_id = 10 + n
             company.projects[project_id] = {
                 "resource_uri": self._uri(company_id, f"projects/{project_id}/"),
@@ -239,6 +255,53 @@ class ViastoEmulator:
     def remove(self, company_id: int, project_id: int, candidate_id: int) -> None:
         del self.companies[company_id].candidates[project_id][candidate_id]
 
+    # --- control API (connectors.sdk.emulation.EmulatorControl) --------------------------------
+
+    def change(self, action: ChangeAction, count: int, account: str | None = None) -> list[str]:
+        """Recruiter-side changes; ids are ``<project>/<candidate>``, the connector's
+        ``remote_id``. viasto has no updated timestamp: an update changes the phone only."""
+        _, company = pick_account({str(c): v for c, v in self.companies.items()}, account)
+        if action == "create":
+            return [self._create(company) for _ in range(count)]
+        keys = [(p, c) for p, project in company.candidates.items() for c in project]
+        if action == "delete":
+            chosen = rotate(keys, 0, count)  # the oldest first, as a retention purge
+            for project_id, candidate_id in chosen:
+                self.remove(company.company_id, project_id, candidate_id)
+            return [f"{p}/{c}" for p, c in chosen]
+        chosen = rotate(keys, self.changes, count)
+        for project_id, candidate_id in chosen:
+            self.changes += 1
+            stored = company.candidates[project_id][candidate_id]
+            stored["phone"] = f"+49 30 {self.changes * 7919 % 10**7:07d}"
+        return [f"{p}/{c}" for p, c in chosen]
+
+    def _create(self, company: ViastoCompany) -> str:
+        self.changes += 1
+        projects = list(company.candidates)
+        project_id = projects[self.changes % len(projects)]
+        candidate_id = 1 + max((c for p in company.candidates.values() for c in p), default=500)
+        rng = random.Random(f"{company.company_id}:{self.changes}")
+        # i=0: a new candidate is in status "new", with no workflow dates yet.
+        stored = self._generate(rng, company.company_id, project_id, candidate_id, 0)
+        stored["cv_type"] = "application/pdf"
+        stored["cv_name"] = f"Lebenslauf_{ascii_slug(stored['last_name'])}"
+        company.candidates[project_id][candidate_id] = stored
+        return f"{project_id}/{candidate_id}"
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "vendor": "viasto",
+            "accounts": [
+                account_state(
+                    str(company_id),
+                    [f"{p}/{c}" for p, project in company.candidates.items() for c in project],
+                )
+                for company_id, company in self.companies.items()
+            ],
+            "ignored_switches": {},
+        }
+
     # --- helpers -------------------------------------------------------------------------------
 
     def _authorize(self, request: Request) -> tuple[ViastoCompany, str] | Response:
@@ -271,14 +334,21 @@ class ViastoEmulator:
             size = int(request.query_params.get("page_size", str(DEFAULT_PAGE_SIZE)))
         except ValueError:
             return detail(404, "Invalid page.")
-        size = max(1, min(size, MAX_PAGE_SIZE))
-        pages = max(1, math.ceil(len(items) / size))
-        if page < 1 or page > pages:
+        # A DRF paginator's max_page_size: links and pages follow the capped size.
+        size = self.faults.capped(max(1, min(size, MAX_PAGE_SIZE)))
+        window = page_window(len(items), size, page, uneven=self.faults.uneven_pages)
+        if page < 1 or page > window.pages:
             return detail(404, "Invalid page.")
         url = f"{self.host}{request.url.path}"
 
         def link(number: int) -> str | None:
-            return f"{url}?page={number}&page_size={size}" if 1 <= number <= pages else None
+            if not 1 <= number <= window.pages:
+                return None
+            query = f"?page={number}&page_size={size}"
+            if not self.faults.relative_next:
+                return f"{url}{query}"
+            # Both relative forms a server may send, so a client must resolve either.
+            return query if number % 2 else f"{request.url.path}{query}"
 
         return json_response(
             {
@@ -287,7 +357,7 @@ class ViastoEmulator:
                     "previous": link(page - 1),
                     "next": link(page + 1),
                 },
-                "objects": items[(page - 1) * size : page * size],
+                "objects": items[window.start : window.end],
             }
         )
 

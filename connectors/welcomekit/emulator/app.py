@@ -2,12 +2,12 @@
 
 Bearer auth (or ``?access_token=``) with scopes; 400 ``validation_failed`` without the required
 ``job_reference``/``candidate_reference``; ``page``/``per_page`` paging with ``X-Total``,
-``X-Total-Pages``, ``X-Per-Page`` and ``X-Page`` headers; ``stage``/``tags`` only when asked;
+``X-Total-Pages``, ``X-Per-Page`` and ``X-Page`` headers (``page_size_cap`` and ``uneven_pages``
+change it as a Rails server with a maximum ``per_page`` or post-paging filters would); ``stage``/``tags`` only when asked;
 ``updated_after`` (a date); the vendor's ``{error, error_description}`` bodies; files on a CDN path.
 """
 
 import hashlib
-import math
 import random
 import string
 from dataclasses import dataclass, field
@@ -20,7 +20,18 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.flatchr.emulator.data import FIRST_NAMES, LAST_NAMES, ascii_slug
-from connectors.sdk.emulation import FaultMiddleware, Faults, bearer_token, json_response, read_json
+from connectors.sdk.emulation import (
+    ChangeAction,
+    EmulatorApp,
+    Faults,
+    account_state,
+    bearer_token,
+    json_response,
+    page_window,
+    pick_account,
+    read_json,
+    rotate,
+)
 
 PARIS = timezone(timedelta(hours=1))
 EPOCH = datetime(2020, 1, 1, tzinfo=PARIS)
@@ -82,6 +93,8 @@ class WelcomeKitEmulator:
     keys: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
     """api key -> (organization reference, scopes)."""
     requests: int = 0
+    changes: int = 0
+    """Changes made through the control API (numbers new data, spreads updates)."""
 
     def __post_init__(self) -> None:
         routes = [
@@ -94,7 +107,7 @@ class WelcomeKitEmulator:
             Route("/api/v1/external/documents", self.attach_documents, methods=["POST"]),
             Route("/uploads/{path:path}", self.cdn, methods=["GET"]),
         ]
-        self.app = FaultMiddleware(Starlette(routes=routes), faults=self.faults, error=fault_error)
+        self.app = EmulatorApp(Starlette(routes=routes), control=self, error=fault_error)
 
     # --- data ----------------------------------------------------------------------------------
 
@@ -144,10 +157,17 @@ class WelcomeKitEmulator:
         n: int,
         job: dict[str, Any],
         profile: dict[str, Any] | None,
+        *,
+        at: datetime | None = None,
+        with_resume: bool = False,
     ) -> None:
+        """Candidate number ``n``. ``at`` (created and updated then) and ``with_resume`` override
+        what was drawn, after drawing, so a seed gives the same data whether or not they are used."""
         reference = "wttj-" + hashlib.sha256(f"{org.reference}:{n}".encode()).hexdigest()[:24]
         created = EPOCH + timedelta(days=rng.randrange(1500), seconds=rng.randrange(86400))
         updated = created + timedelta(days=rng.randrange(30), seconds=rng.randrange(86400))
+        if at is not None:
+            created = updated = at
         if profile is None:
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
             has_address = rng.random() < 0.5
@@ -173,7 +193,7 @@ class WelcomeKitEmulator:
                 "zip_code": f"750{rng.randrange(10, 20)}" if has_address else None,
             }
         stage = rng.choice(STAGES)
-        has_resume = rng.random() < 0.85
+        has_resume = rng.random() < 0.85 or with_resume
         resume_type = rng.choice(["application/pdf", "application/pdf", "application/msword"])
         slug = ascii_slug(f"{profile['firstname']}-{profile['lastname']}")
         resume_url = f"{self.cdn_base}/uploads/resume/{n}/cv-{slug}.{'pdf' if resume_type == 'application/pdf' else 'doc'}"
@@ -271,6 +291,52 @@ class WelcomeKitEmulator:
         del org.candidates[reference]
         org.documents.pop(reference, None)
 
+    # --- control API (connectors.sdk.emulation.EmulatorControl) --------------------------------
+
+    def change(self, action: ChangeAction, count: int, account: str | None = None) -> list[str]:
+        """Recruiter-side changes; ids are candidate references, the connector's ``remote_id``."""
+        org_reference, org = pick_account(self.organizations, account)
+        if action == "create":
+            created = []
+            for _ in range(count):
+                self.changes += 1
+                self._add_candidate(
+                    org,
+                    random.Random(f"{org_reference}:{self.changes}"),
+                    1_000_000 + self.changes,  # past any seeded or API-created number
+                    org.jobs[self.changes % len(org.jobs)],
+                    None,
+                    at=datetime.now(UTC).astimezone(PARIS),
+                    with_resume=True,
+                )
+                created.append(next(reversed(org.candidates)))
+            return created
+        references = list(org.candidates)
+        if action == "delete":
+            chosen = rotate(references, 0, count)  # the oldest first, as a retention purge
+            for reference in chosen:
+                self.remove(org_reference, reference)
+            return chosen
+        chosen = rotate(references, self.changes, count)
+        for reference in chosen:
+            self.changes += 1
+            digits = f"{self.changes * 7919 % 10**8:08d}"
+            self.touch(org_reference, reference, phone=f"+336{digits}")
+        return chosen
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "vendor": "welcomekit",
+            "accounts": [
+                account_state(reference, list(org.candidates))
+                for reference, org in self.organizations.items()
+            ],
+            "ignored_switches": {
+                "relative_next": "Welcome Kit pages with page/per_page and X-Total-Pages "
+                "headers: there are no next links"
+            },
+        }
+
     # --- routes --------------------------------------------------------------------------------
 
     def _authorize(
@@ -306,16 +372,17 @@ class WelcomeKitEmulator:
             per_page = min(MAX_PER_PAGE, max(1, int(request.query_params.get("per_page", "100"))))
         except ValueError:
             return wk_error(400, "validation_failed", "page and per_page must be integers")
-        start = (page - 1) * per_page
-        total_pages = max(1, math.ceil(len(items) / per_page))
+        # A capped per_page is what api-pagination reports in X-Per-Page and pages by.
+        per_page = self.faults.capped(per_page)
+        window = page_window(len(items), per_page, page, uneven=self.faults.uneven_pages)
         headers = {
             "X-Total": str(len(items)),
-            "X-Total-Pages": str(total_pages),
+            "X-Total-Pages": str(window.pages),
             "X-Per-Page": str(per_page),
             "X-Page": str(page),
-            "X-Offset": str(start),
+            "X-Offset": str(window.start),
         }
-        return json_response(items[start : start + per_page], headers=headers)
+        return json_response(items[window.start : window.end], headers=headers)
 
     async def organization(self, request: Request) -> Response:
         auth = self._authorize(request, "organizations_r")
