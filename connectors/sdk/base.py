@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from connectors.sdk.errors import UnsupportedOperation
 from connectors.sdk.files import bare_content_type, disposition_file_name, with_extension
 from connectors.sdk.http import DEFAULT_TIMEOUT, RetryPolicy, VendorHttp
-from connectors.sdk.logs import protect_http_logs
+from connectors.sdk.logs import protect_http_logs, register_log_secrets
 from connectors.sdk.ratelimit import Clock, InMemoryRateLimiter, RateLimiter, Sleep
 from connectors.sdk.secrets import Redactor
 from schemas import Attachment, Candidate
@@ -240,6 +240,7 @@ class Connector(ABC, Generic[S]):
         protect_http_logs(self.log_redactions)
         self.ids = id_scope or IdScope.for_account(self.name, settings.account_key())
         self.redact = Redactor(settings.secret_values())
+        register_log_secrets(self.redact)  # settings' credentials, and tokens obtained later
         self.clock = clock
         self.http = VendorHttp(
             vendor=self.display_name,

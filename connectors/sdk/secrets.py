@@ -1,7 +1,7 @@
 """Scrubbing of credentials out of any text that could leave the connector."""
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 REDACTED = "***"
 _QUERY_SECRET = re.compile(
@@ -15,10 +15,19 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         # Longest first, so a secret that contains another is replaced whole.
         self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        self._listeners: list[Callable[[str], None]] = []
 
     def add(self, secret: str) -> None:
         if len(secret) >= 4 and secret not in self._secrets:
             self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
+            for listener in self._listeners:
+                listener(secret)
+
+    def subscribe(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener`` with every secret known, now and each one added later."""
+        self._listeners.append(listener)
+        for secret in self._secrets:
+            listener(secret)
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
