@@ -66,6 +66,26 @@ def demo(
 
 
 @app.command()
+def emulator(
+    vendor: Annotated[str, typer.Argument(help="flatchr, welcomekit or viasto.")],
+    port: Annotated[int, typer.Option(help="Port to listen on (0: a free one).")] = 0,
+    size: Annotated[int, typer.Option(min=0, help="Candidates in its one account.")] = 25,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+) -> None:
+    """Run one vendor emulator alone, seeded, with its /_emulator/ control API.
+
+    Prints one JSON line (vendor, base_url, connection settings) once it accepts connections,
+    then serves until Ctrl-C or SIGTERM. Credentials and control routes: docs/emulators.md.
+    """
+    from unified_ats.demo.emulators import BUILDERS, run_emulator
+
+    if vendor not in BUILDERS:
+        raise typer.BadParameter(f"choose one of {', '.join(BUILDERS)}", param_hint="VENDOR")
+    run_emulator(vendor, port=port, size=size, host=host, announce=lambda s: print(s, flush=True))
+    typer.echo("emulator stopped", err=True)
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
@@ -100,6 +120,9 @@ def openapi() -> None:
     console.print(f"wrote {OPENAPI_PATH}")
 
 
+QUEUED = "queued behind the running sync"
+
+
 @app.command()
 def sync(
     connection: Annotated[uuid.UUID | None, typer.Argument(help="One connection id.")] = None,
@@ -117,7 +140,7 @@ def sync(
         TimeRemainingColumn,
     )
 
-    from unified_ats.sync import SyncProgress, SyncReport
+    from unified_ats.sync import SyncProgress, SyncQueued, SyncReport, describe_failure
 
     if (connection is None) == (not all_connections):
         raise typer.BadParameter("give one connection id, or --all")
@@ -157,18 +180,31 @@ def sync(
                             ),
                         )
                     )
-                except Exception as exc:  # mapped and secret-free: show it, go on
-                    results.append((str(target), f"{type(exc).__name__}: {exc}"))
+                except SyncQueued:
+                    results.append((str(target), QUEUED))
+                except Exception as exc:  # the mapped reason only: never SQL or values
+                    results.append((str(target), describe_failure(exc)))
         return results
 
     table = Table(
-        "connection", "kind", "seen", "changed", "deleted", "rows written", "seconds", "rec/s"
+        "connection",
+        "kind",
+        "seen",
+        "changed",
+        "deleted",
+        "quarantined",
+        "rows written",
+        "seconds",
+        "rec/s",
     )
     failed = False
     for target, result in with_services(work):
+        if result == QUEUED:  # another run is going; this request is its follow-up
+            table.add_row(target, "[yellow]queued[/yellow]", "", "", "", "", "", "", "")
+            continue
         if isinstance(result, str):
             failed = True
-            table.add_row(target, "[red]failed[/red]", result, "", "", "", "", "")
+            table.add_row(target, "[red]failed[/red]", result, "", "", "", "", "", "")
             continue
         rate = result.seen / result.duration_seconds if result.duration_seconds else 0.0
         table.add_row(
@@ -177,6 +213,7 @@ def sync(
             str(result.seen),
             str(result.changed),
             str(result.deleted),
+            str(result.quarantined),
             str(result.rows_written),
             f"{result.duration_seconds:.1f}",
             f"{rate:,.0f}",
