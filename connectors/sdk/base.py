@@ -19,7 +19,12 @@ import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from connectors.sdk.errors import UnsupportedOperation
-from connectors.sdk.files import bare_content_type, disposition_file_name, with_extension
+from connectors.sdk.files import (
+    bare_content_type,
+    disposition_file_name,
+    ensure_file_response,
+    with_extension,
+)
 from connectors.sdk.http import DEFAULT_TIMEOUT, RetryPolicy, VendorHttp
 from connectors.sdk.logs import protect_http_logs, register_log_secrets
 from connectors.sdk.ratelimit import Clock, InMemoryRateLimiter, RateLimiter, Sleep
@@ -189,6 +194,7 @@ class FileDownload:
     ) -> "FileDownload":
         """The vendor's headers win; else ``name`` (given an extension from the content type)
         and ``content_type``."""
+        ensure_file_response(response, content_type, name=name)
         kind = (
             bare_content_type(response.headers.get("Content-Type"))
             or content_type

@@ -1,8 +1,12 @@
-"""File naming and content types, shared by every connector's attachment mapping."""
+"""File naming and content types, shared by every connector's attachment mapping and download."""
 
 import mimetypes
 import re
 from email.message import Message
+
+import httpx
+
+from connectors.sdk.errors import InvalidVendorResponse
 
 # Types our vendors document; mimetypes alone misses or varies on some of them.
 EXTENSION_TYPES: dict[str, str] = {
@@ -77,3 +81,38 @@ def bare_content_type(header: str | None) -> str | None:
         return None
     bare = header.split(";", 1)[0].strip().lower()
     return None if bare in GENERIC_TYPES else bare
+
+
+def document_kind(content_type: str | None) -> str | None:
+    """What a content type says the body is when it is a document rather than a file."""
+    bare = bare_content_type(content_type)
+    if bare is None:
+        return None
+    if bare in ("application/json", "text/json") or bare.endswith("+json"):
+        return "a JSON document"
+    if bare in ("text/html", "application/xhtml+xml"):
+        return "an HTML page"
+    return None
+
+
+def ensure_file_response(
+    response: httpx.Response, expected_content_type: str | None, *, name: str | None = None
+) -> None:
+    """Refuse a vendor file route that answered a JSON document or an HTML page instead of the
+    file (an error body with a 200, a login page), unless the attachment itself is one.
+
+    What the attachment should be comes from ``expected_content_type``, else from the
+    extension of ``name``. Raises :class:`InvalidVendorResponse` (502); the message names what
+    came back, never the body.
+    """
+    answered = document_kind(response.headers.get("Content-Type"))
+    if answered is None:
+        return
+    extension = name.rpartition(".")[2] if name and "." in name else None
+    expected = expected_content_type or content_type_for_extension(extension)
+    if document_kind(expected) == answered:
+        return
+    raise InvalidVendorResponse(
+        f"the vendor answered {answered} instead of the file",
+        vendor_status=response.status_code,
+    )
