@@ -1,52 +1,72 @@
 """The local demo: emulators, the service, a tenant and one connection per vendor, filled.
 
-Everything runs in this one process on loopback ports; nothing outside is needed.
+Everything runs in this one process on loopback ports; nothing outside is needed. The seeded
+emulators come from :mod:`unified_ats.demo.emulators`, which ``unified-ats emulator`` uses too.
 """
 
 import asyncio
 import contextlib
+import importlib
 import json
 import shlex
 import shutil
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
-from connectors.flatchr.emulator import FlatchrEmulator
-from connectors.viasto.emulator import ViastoEmulator
-from connectors.welcomekit.emulator import WelcomeKitEmulator
-from unified_ats.api.app import create_app
-from unified_ats.services import Services
-from unified_ats.settings import Settings
+from unified_ats.demo import emulators
+from unified_ats.demo.emulators import (
+    DEMO_FLATCHR_COMPANY,
+    DEMO_FLATCHR_KEY,
+    DEMO_VIASTO_COMPANY,
+    DEMO_VIASTO_PASSWORD,
+    DEMO_VIASTO_USER,
+    DEMO_WK_KEY,
+    DEMO_WK_ORG,
+    free_port,
+    port_is_free,
+    start_server,
+)
 
-DEMO_FLATCHR_COMPANY = "Wy3EOp2NP3p1KMq8"
-DEMO_FLATCHR_KEY = "flt_demo_0b1c2d3e4f5a6b7c8d9e"  # the emulator's key, not a real one
-DEMO_WK_ORG = "Pg4eV6k"
-DEMO_WK_KEY = "wk_demo_6f5e4d3c2b1a0f9e8d7c"  # the emulator's key, not a real one
-DEMO_VIASTO_COMPANY = 4
-DEMO_VIASTO_USER = "recruiter@acme.example"
-DEMO_VIASTO_PASSWORD = "demo-password-not-real"  # noqa: S105 - the emulator's demo login
+__all__ = [
+    "DEMO_FLATCHR_COMPANY",
+    "DEMO_FLATCHR_KEY",
+    "DEMO_VIASTO_COMPANY",
+    "DEMO_VIASTO_PASSWORD",
+    "DEMO_VIASTO_USER",
+    "DEMO_WK_KEY",
+    "DEMO_WK_ORG",
+    "DemoVendor",
+    "announce_demo",
+    "curl",
+    "first_ids",
+    "free_port",
+    "port_is_free",
+    "run_demo",
+    "start_server",
+]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+LAZY = {
+    "create_app": "unified_ats.api.app",
+    "Services": "unified_ats.services",
+    "Settings": "unified_ats.settings",
+    "FlatchrEmulator": "connectors.flatchr.emulator",
+    "WelcomeKitEmulator": "connectors.welcomekit.emulator",
+    "ViastoEmulator": "connectors.viasto.emulator",
+}
 
 
-def port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
+def __getattr__(name: str) -> Any:
+    # The service stack loads on first use: `unified-ats emulator` imports this package for the
+    # seeded emulators and should not wait for FastAPI and SQLAlchemy. The names this module
+    # used to import at the top stay importable from it.
+    if name in LAZY:
+        return getattr(importlib.import_module(LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -54,17 +74,6 @@ class DemoVendor:
     connector: str
     base_url: str
     settings: dict[str, Any]
-
-
-async def start_server(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    return server, task
 
 
 def curl(url: str, headers: dict[str, str], *extra: str) -> str:
@@ -84,60 +93,16 @@ async def run_demo(
     machine_readable: bool = False,
     stop: asyncio.Event | None = None,
 ) -> None:
+    from unified_ats.api.app import create_app
+    from unified_ats.services import Services
+    from unified_ats.settings import Settings
+
     shutil.rmtree(data_dir, ignore_errors=True)  # a fresh, reproducible demo every time
     if not port_is_free(port):
         port = free_port()
-    flatchr = FlatchrEmulator()
-    flatchr.add_company(
-        company_id=DEMO_FLATCHR_COMPANY,
-        api_key=DEMO_FLATCHR_KEY,
-        name="Hôpital de la Timone",
-        size=size,
-    )
-    flatchr_port = free_port()
-    welcomekit_port = free_port()
-    welcomekit = WelcomeKitEmulator(cdn_base=f"http://127.0.0.1:{welcomekit_port}")
-    welcomekit.add_organization(
-        reference=DEMO_WK_ORG, name="Welcome to the Jungle", api_key=DEMO_WK_KEY, size=size
-    )
-    viasto_port = free_port()
-    viasto = ViastoEmulator(host=f"http://127.0.0.1:{viasto_port}")
-    viasto.add_company(
-        company_id=DEMO_VIASTO_COMPANY,
-        name="ACME GmbH",
-        username=DEMO_VIASTO_USER,
-        password=DEMO_VIASTO_PASSWORD,
-        identifier="acme-inc",
-        projects=4,
-        candidates_per_project=max(1, size // 4),
-    )
-    servers = [
-        await start_server(flatchr.app, flatchr_port),
-        await start_server(welcomekit.app, welcomekit_port),
-        await start_server(viasto.app, viasto_port),
-    ]
-    vendors = [
-        DemoVendor(
-            "flatchr",
-            f"http://127.0.0.1:{flatchr_port}",
-            {"api_key": DEMO_FLATCHR_KEY, "company_id": DEMO_FLATCHR_COMPANY},
-        ),
-        DemoVendor(
-            "welcomekit",
-            f"http://127.0.0.1:{welcomekit_port}/api/v1/external",
-            {"api_key": DEMO_WK_KEY, "organization_reference": DEMO_WK_ORG},
-        ),
-        DemoVendor(
-            "viasto",
-            f"http://127.0.0.1:{viasto_port}/api/v3",
-            {
-                "company_id": str(DEMO_VIASTO_COMPANY),
-                "username": DEMO_VIASTO_USER,
-                "password": DEMO_VIASTO_PASSWORD,
-                "company_identifier": "acme-inc",
-            },
-        ),
-    ]
+    seeded = [build(port=free_port(), size=size) for build in emulators.BUILDERS.values()]
+    servers = [await start_server(s.app, s.port) for s in seeded]
+    vendors = [DemoVendor(s.vendor, s.settings["base_url"], s.settings) for s in seeded]
     settings = Settings(
         data_dir=data_dir, allow_base_url_override=True, public_base_url=f"http://127.0.0.1:{port}"
     )
@@ -167,6 +132,7 @@ async def run_demo(
                 tokens,
                 await first_ids(client, api_key, tokens),
                 machine_readable,
+                {s.vendor: {"base_url": s.base_url, "settings": s.settings} for s in seeded},
             )
         await (stop or asyncio.Event()).wait()
     finally:
@@ -203,9 +169,22 @@ def announce_demo(
     tokens: dict[str, str],
     ids: dict[str, dict[str, str]],
     machine_readable: bool,
+    emulated: dict[str, dict[str, Any]] | None = None,
 ) -> None:
+    """``emulated``: vendor -> the emulator's ``base_url`` and the connection ``settings``."""
+    emulated = emulated or {}
     if machine_readable:
-        announce(json.dumps({"base_url": base, "api_key": api_key, "tokens": tokens, "ids": ids}))
+        announce(
+            json.dumps(
+                {
+                    "base_url": base,
+                    "api_key": api_key,
+                    "tokens": tokens,
+                    "ids": ids,
+                    "emulators": emulated,
+                }
+            )
+        )
     lines = [
         "",
         f"unified-ats demo is running on {base}  (docs: {base}/docs, stop: Ctrl-C)",
@@ -217,6 +196,14 @@ def announce_demo(
         first = ids[connector]
         lines += [
             f"# {connector}: connector token {token}",
+            *(
+                [
+                    "#   the vendor emulator behind it (its control API: docs/emulators.md):",
+                    curl(f"{emulated[connector]['base_url']}/_emulator/state", {}),
+                ]
+                if connector in emulated
+                else []
+            ),
             f"#   candidates (first page of {first['count']}+):",
             curl(f"{base}/api/ats/v1/candidates?page_size=5", headers),
             "#   one candidate, with raw data and custom fields:",
