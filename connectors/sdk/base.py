@@ -139,6 +139,9 @@ class CandidatePage:
     """How many records the whole enumeration holds, when the vendor says (for progress)."""
     quarantined: tuple[Quarantined, ...] = ()
     """Vendor records on this page that could not be mapped (logged without their content)."""
+    incomplete: str | None = None
+    """Set when the connector knows the enumeration missed records (the records it saw fall
+    short of a total the vendor gave): the run marks nothing deleted and reports this."""
 
     @property
     def skipped(self) -> int:

@@ -102,6 +102,40 @@ class ConnectorConformance:
                 assert Attachment.model_validate_json(attachment.model_dump_json()) == attachment
                 assert attachment.candidate == candidate.id
 
+    @pytest.mark.parametrize(
+        "quirks",
+        [
+            pytest.param({"page_size_cap": 3}, id="capped-ending-on-a-page-boundary"),
+            pytest.param({"page_size_cap": 5}, id="capped-with-a-short-last-page"),
+            pytest.param({"uneven_pages": True}, id="uneven-pages"),
+            pytest.param({"relative_next": True}, id="relative-next-links"),
+            pytest.param(
+                {"page_size_cap": 4, "uneven_pages": True, "relative_next": True},
+                id="all-at-once",
+            ),
+        ],
+    )
+    async def test_census_whatever_the_server_pages_like(
+        self, harness: ConformanceHarness, quirks: dict[str, Any]
+    ) -> None:
+        """Every record exactly once when the server caps page sizes, pages unevenly, sends
+        relative or absolute next links, or ends exactly on a page boundary; enumeration is
+        driven by what the server returns, never by what was asked."""
+        async with harness.make_connector() as connector:
+            expected, _ = await enumerate_all(connector, harness.page_size)
+        for name, value in quirks.items():
+            setattr(harness.faults, name, value)
+        try:
+            async with harness.make_connector() as connector:
+                seen: list[str] = []
+                async for page in connector.iter_candidates(page_size=harness.page_size):
+                    assert page.incomplete is None, page.incomplete
+                    seen += [r.candidate.remote_id or "" for r in page.records]
+                    assert len(seen) <= 10 * len(expected) + 10, "enumeration does not terminate"
+        finally:
+            harness.faults.reset()
+        assert sorted(seen) == sorted(r.candidate.remote_id or "" for r in expected)
+
     async def test_declared_fields_are_filled_and_no_others(
         self, harness: ConformanceHarness
     ) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -85,6 +86,12 @@ class RetryPolicy:
     def backoff(self, attempt: int, rng: random.Random) -> float:
         ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
         return rng.uniform(ceiling / 2, ceiling)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -178,6 +185,17 @@ class VendorHttp:
             return path
         return f"{self.base_url}/{path.lstrip('/')}"
 
+    def resolve_link(self, link: str, *, page_url: str) -> str:
+        """A vendor's paging link as a browser resolves it: relative against the URL of the
+        page that carried it, absolute as given. A link that leaves the vendor's origin is
+        refused: our credentials go with every request."""
+        resolved = urljoin(page_url, link)
+        if _origin(resolved) != _origin(self.base_url):
+            raise InvalidVendorResponse(
+                f"{self.vendor} sent a paging link to another host ({_origin(resolved)})"
+            )
+        return resolved
+
     async def request(
         self,
         method: str,
@@ -253,8 +271,19 @@ class VendorHttp:
         params: Mapping[str, Any] | None = None,
         rate: RateRule | None = None,
     ) -> Any:
+        body, _ = await self.get_json_page(path, params=params, rate=rate)
+        return body
+
+    async def get_json_page(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        rate: RateRule | None = None,
+    ) -> tuple[Any, str]:
+        """The JSON body and the URL it came from (paging links resolve against it)."""
         response = await self.request("GET", path, params=params, rate=rate)
-        return json_body(response, self.redact)
+        return json_body(response, self.redact), str(response.request.url)
 
     @asynccontextmanager
     async def _send(

@@ -163,6 +163,12 @@ class ViastoCandidateCreate:
     """(file name, content, content type): sent as multipart/form-data."""
 
 
+def _object_key(payload: Any) -> str | None:
+    """A listed object's identity, to count what a listing gave (None: not countable)."""
+    uri = payload.get("resource_uri") if isinstance(payload, Mapping) else None
+    return uri.rstrip("/") if isinstance(uri, str) and uri else None
+
+
 def candidate_remote_id(payload: Any) -> str:
     return "/".join(candidate_key(payload.get("resource_uri")))
 
@@ -250,26 +256,34 @@ class ViastoConnector(Connector[ViastoSettings]):
 
     async def _envelope(
         self, path: str, params: Mapping[str, Any] | None = None
-    ) -> tuple[list[Any], Mapping[str, Any]]:
-        body = await self.http.get_json(path, params=params)
+    ) -> tuple[list[Any], Mapping[str, Any], str]:
+        """Objects, meta, and the page's own URL (its links resolve against it)."""
+        body, url = await self.http.get_json_page(path, params=params)
         objects = body.get("objects") if isinstance(body, Mapping) else None
         meta = body.get("meta") if isinstance(body, Mapping) else None
         if not isinstance(objects, list) or not isinstance(meta, Mapping):
             raise InvalidVendorResponse("viasto list answer lacks its {meta, objects} envelope")
-        return objects, meta
+        return objects, meta, url
 
-    async def _follow(self, path: str) -> AsyncIterator[list[Any]]:
-        objects, meta = await self._envelope(
-            path, {"page": 1, "page_size": self.settings.page_size}
-        )
-        yield objects
+    async def _follow(
+        self, path: str, *, after: tuple[Mapping[str, Any], str] | None = None
+    ) -> AsyncIterator[list[Any]]:
+        """Every page by the server's own ``next`` links (from page 1, or after a page already
+        read), resolved against the page that carried each one."""
+        if after is None:
+            objects, meta, url = await self._envelope(
+                path, {"page": 1, "page_size": self.settings.page_size}
+            )
+            yield objects
+        else:
+            meta, url = after
         seen_links: set[str] = set()
         while isinstance(meta.get("next"), str) and meta["next"]:
-            link = meta["next"]
+            link = self.http.resolve_link(meta["next"], page_url=url)
             if link in seen_links:
                 raise InvalidVendorResponse("viasto paging loops on the same next link")
             seen_links.add(link)
-            objects, meta = await self._envelope(link)
+            objects, meta, url = await self._envelope(link)
             yield objects
 
     async def projects(self) -> dict[str, str | None]:
@@ -288,42 +302,64 @@ class ViastoConnector(Connector[ViastoSettings]):
             self._projects = projects
         return self._projects
 
-    async def _project_pages(self, project_id: str) -> AsyncIterator[tuple[list[Any], int | None]]:
+    async def _project_pages(
+        self, project_id: str
+    ) -> AsyncIterator[tuple[list[Any], int | None, str | None]]:
+        """Pages of one project's candidates: (objects, total, why the listing is incomplete).
+
+        Pages are fetched concurrently only over boundaries the server told us: its
+        ``total_count`` with the page size it actually served (a server may cap the size we
+        ask for). Ids are counted; when they fall short of the total, the server's own ``next``
+        links are walked for the rest, and a listing still short is reported incomplete.
+        """
         path = f"{self._company_path}/projects/{project_id}/candidates/"
-        size = self.settings.page_size
-        first, meta = await self._envelope(path, {"page": 1, "page_size": size})
+        asked = self.settings.page_size
+        first, meta, url = await self._envelope(path, {"page": 1, "page_size": asked})
         total = meta.get("total_count") if isinstance(meta.get("total_count"), int) else None
-        yield first, total
+        seen = {key for key in map(_object_key, first) if key is not None}
+        yield first, total, None
         if not meta.get("next"):
             return
-        if total is None:  # no count: the links are the only map
-            link = meta["next"]
-            seen: set[str] = set()
-            while isinstance(link, str) and link:
-                if link in seen:
-                    raise InvalidVendorResponse("viasto paging loops on the same next link")
-                seen.add(link)
-                objects, meta = await self._envelope(link)
-                yield objects, None
-                link = meta.get("next")
+        if total is None or not first:  # no count to plan by: the links are the only map
+            async for objects in self._follow(path, after=(meta, url)):
+                yield objects, None, None
             return
+        served = len(first)  # the server's page size, whatever we asked for
         limit = asyncio.Semaphore(max(1, self.settings.max_concurrent_pages))
 
         async def fetch(page: int) -> list[Any]:
             async with limit:
-                objects, _ = await self._envelope(path, {"page": page, "page_size": size})
+                try:
+                    objects, _, _ = await self._envelope(path, {"page": page, "page_size": asked})
+                except NotFound:  # past the end: the count will tell
+                    return []
                 return objects
 
         tasks = [
-            asyncio.ensure_future(fetch(page)) for page in range(2, math.ceil(total / size) + 1)
+            asyncio.ensure_future(fetch(page)) for page in range(2, math.ceil(total / served) + 1)
         ]
         try:
             for done in asyncio.as_completed(tasks):
-                yield await done, total
+                objects = await done
+                seen.update(key for key in map(_object_key, objects) if key is not None)
+                yield objects, total, None
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+        if len(seen) >= total:
+            return
+        # Uneven pages (or records moving between pages): the links are the truth.
+        async for objects in self._follow(path, after=(meta, url)):
+            fresh = [o for o in objects if _object_key(o) not in seen]
+            seen.update(key for key in map(_object_key, fresh) if key is not None)
+            yield fresh, total, None
+        if len(seen) < total:
+            yield (
+                [],
+                total,
+                f"viasto project {project_id} listed {len(seen)} of its {total} candidates",
+            )
 
     async def iter_candidates(
         self, *, updated_since: datetime | None = None, page_size: int = 500
@@ -333,7 +369,7 @@ class ViastoConnector(Connector[ViastoSettings]):
         done_before = 0
         for project_id, project_name in (await self.projects()).items():
             project_total = 0
-            async for objects, total in self._project_pages(project_id):
+            async for objects, total, incomplete in self._project_pages(project_id):
                 records, quarantined = map_each(
                     objects,
                     functools.partial(map_candidate, ctx=ctx, project_name=project_name),
@@ -344,6 +380,7 @@ class ViastoConnector(Connector[ViastoSettings]):
                     records=tuple(records),
                     total=done_before + project_total if total is not None else None,
                     quarantined=tuple(quarantined),
+                    incomplete=incomplete,
                 )
             done_before += project_total
 

@@ -149,8 +149,14 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
     async def _pages(
         self, path: str, params: Mapping[str, Any]
     ) -> AsyncIterator[tuple[list[Mapping[str, Any]], int | None]]:
-        """Each page of a list route: stops on a short page or at ``X-Total-Pages``."""
+        """Each page of a list route, until the server says it is the last.
+
+        The server's word is ``X-Total-Pages``; without it, an empty page or one shorter than
+        the first (the size the server really serves, which may be below ``per_page``: a
+        server may cap it). A short page is never taken as the end on its own.
+        """
         per_page = self.settings.per_page
+        served = 0
         page = 1
         while True:
             response = await self.http.request(
@@ -162,7 +168,11 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
             total = _int_header(response, "X-Total")
             yield items, total
             total_pages = _int_header(response, "X-Total-Pages")
-            if len(items) < per_page or (total_pages is not None and page >= total_pages):
+            served = served or len(items)
+            if total_pages is not None:
+                if page >= total_pages:
+                    return
+            elif not items or len(items) < served:
                 return
             page += 1
 
@@ -237,12 +247,26 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
             # `updated_after` is a date: start a day earlier so nothing at the boundary is lost.
             params["updated_after"] = (updated_since - timedelta(days=1)).date().isoformat()
         for job in (await self.jobs()).values():
-            async for items, _ in self._pages(
+            seen: set[str] = set()
+            expected: int | None = None
+            async for items, total in self._pages(
                 "/candidates", {**params, "job_reference": job.reference}
             ):
+                expected = total if expected is None else expected
+                seen.update(
+                    str(i["reference"])
+                    for i in items
+                    if isinstance(i, Mapping) and i.get("reference")
+                )
                 records, quarantined = await self._records(items, job, ctx)
                 if records or quarantined:
                     yield CandidatePage(records=tuple(records), quarantined=tuple(quarantined))
+            if expected is not None and len(seen) < expected:
+                yield CandidatePage(
+                    records=(),
+                    incomplete=f"Welcome Kit job {job.reference} listed {len(seen)} of its "
+                    f"{expected} candidates",
+                )
 
     async def _candidate_payload(self, reference: str) -> Mapping[str, Any]:
         payload = await self.http.get_json(

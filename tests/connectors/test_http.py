@@ -3,6 +3,7 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -192,3 +193,57 @@ async def test_long_retry_after_on_503_stays_vendor_unavailable() -> None:
     with pytest.raises(VendorUnavailable, match="asked to retry after 7200s"):
         await vendor_http(handler, clock=clock).get_json("/x")
     assert clock.slept == []
+
+
+PAGE = "https://api.acme.test/v3/companies/4/projects/1/candidates/?page=1&page_size=5"
+
+
+@pytest.mark.parametrize(
+    ("link", "resolved"),
+    [
+        (
+            "?page=2&page_size=5",
+            "https://api.acme.test/v3/companies/4/projects/1/candidates/?page=2&page_size=5",
+        ),
+        (
+            "/v3/companies/4/projects/1/candidates/?page=2",
+            "https://api.acme.test/v3/companies/4/projects/1/candidates/?page=2",
+        ),
+        (
+            "../../2/candidates/?page=2",
+            "https://api.acme.test/v3/companies/4/projects/2/candidates/?page=2",
+        ),
+        ("https://api.acme.test/v3/x/?page=2", "https://api.acme.test/v3/x/?page=2"),
+        ("https://API.acme.test:443/v3/x/", "https://API.acme.test:443/v3/x/"),
+    ],
+)
+def test_paging_links_resolve_as_a_browser_would(link: str, resolved: str) -> None:
+    http = vendor_http(lambda request: httpx.Response(200))
+    assert http.resolve_link(link, page_url=PAGE) == resolved
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://evil.test/v3/?page=2",
+        "//evil.test/v3/?page=2",
+        "http://api.acme.test/v3/?page=2",  # another scheme is another origin
+        "https://api.acme.test:8443/v3/?page=2",
+        "https://api.acme.test.evil.test/",
+    ],
+)
+def test_paging_links_that_leave_the_vendor_are_refused(link: str) -> None:
+    http = vendor_http(lambda request: httpx.Response(200))
+    with pytest.raises(InvalidVendorResponse, match="another host"):
+        http.resolve_link(link, page_url=PAGE)
+
+
+@given(st.text(alphabet="abc/?=&.%:", max_size=30))
+def test_a_resolved_link_never_leaves_the_vendor_origin(link: str) -> None:
+    http = vendor_http(lambda request: httpx.Response(200))
+    try:
+        resolved = http.resolve_link(link, page_url=PAGE)
+    except (InvalidVendorResponse, ValueError):
+        return
+    parts = urlsplit(resolved)
+    assert (parts.scheme, parts.hostname, parts.port or 443) == ("https", "api.acme.test", 443)

@@ -11,7 +11,8 @@
   a quarantined record is never marked deleted.
 - Only a full run that enumerated everything marks unseen records ``remote_was_deleted``, in
   the transaction that proves it still holds the lease. A run that met a record without a
-  usable id ends ``partial``: nothing proves which stored record it was.
+  usable id, or whose connector saw fewer records than the vendor's own total, ends
+  ``partial``: nothing proves what is gone.
 """
 
 import asyncio
@@ -274,6 +275,7 @@ class SyncEngine:
             resumed=run.resumed_from is not None,
         )
         unidentified = 0
+        shortfalls: list[str] = []
         try:
             async for page in connector.iter_candidates(
                 updated_since=updated_since, page_size=self.page_size
@@ -285,6 +287,8 @@ class SyncEngine:
                 quarantined = [*page.quarantined, *refused]
                 await self.runs.quarantine(run, quarantined, now=now)
                 unidentified += sum(1 for q in quarantined if q.remote_id is None)
+                if page.incomplete:
+                    shortfalls.append(page.incomplete)
                 report.seen += len(page.records)
                 report.quarantined += len(quarantined)
                 report.candidates += candidates
@@ -304,11 +308,12 @@ class SyncEngine:
             state = SUCCEEDED
             if unidentified:
                 # A record without a usable id may be any stored one: deleting is guesswork.
-                state = PARTIAL
-                report.incomplete_reason = (
-                    f"{unidentified} vendor record(s) without a usable id could not be mapped; "
-                    "no deletions were marked"
+                shortfalls.append(
+                    f"{unidentified} vendor record(s) without a usable id could not be mapped"
                 )
+            if shortfalls:
+                state = PARTIAL
+                report.incomplete_reason = "; ".join(shortfalls) + "; no deletions were marked"
             elif is_full:
                 report.deleted = await self.runs.mark_unseen_deleted(
                     run, now=finished, ttl=self.lease_seconds
