@@ -30,13 +30,9 @@ async def snapshot(stack: Stack, connection_id: uuid.UUID) -> dict[str, Any]:
         async def rows(statement: Any) -> list[tuple[Any, ...]]:
             return [tuple(r) for r in (await session.execute(statement)).all()]
 
-        columns = lambda t: (
-            t.id,
-            t.content_hash,
-            t.modified_at,
-            t.fetched_at,
-            t.remote_was_deleted,
-        )
+        def columns(t: Any) -> tuple[Any, ...]:
+            return (t.id, t.content_hash, t.modified_at, t.fetched_at, t.remote_was_deleted)
+
         state = {
             "candidates": await rows(
                 select(*columns(CandidateRow)).where(CandidateRow.connection_id == connection_id)
@@ -87,7 +83,7 @@ async def test_every_route_with_another_tenants_ids_changes_nothing_of_theirs(
     stack.flatchr.add_company(
         company_id=B_COMPANY, api_key=B_KEY, name="Other Company", size=5, seed=42
     )
-    b_tenant, b_key = await stack.services.accounts.create_tenant("b")
+    _, b_key = await stack.services.accounts.create_tenant("b")
     created = await stack.client.post(
         f"{API}/connections",
         json={"connector": "flatchr", "settings": {"api_key": B_KEY, "company_id": B_COMPANY}},

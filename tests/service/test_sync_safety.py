@@ -3,6 +3,7 @@ deletions, quarantine instead of stopping. Each runs on SQLite and PostgreSQL.""
 
 import asyncio
 import dataclasses
+import itertools
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -50,7 +51,7 @@ async def runs_of(services: Services, connection_id: uuid.UUID) -> list[SyncRun]
 
 
 def assert_no_overlap(runs: list[SyncRun]) -> None:
-    for before, after in zip(runs, runs[1:], strict=False):
+    for before, after in itertools.pairwise(runs):
         assert before.finished_at is not None, f"run {before.id} never finished"
         assert before.finished_at <= after.started_at, "two runs of one connection overlapped"
 
