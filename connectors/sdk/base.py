@@ -148,6 +148,13 @@ class CandidatePage:
         return len(self.quarantined)
 
 
+def shortfall(listing: str, seen: int, total: int | None) -> str | None:
+    """Why an enumeration is incomplete: it saw fewer records than the vendor's own total."""
+    if total is None or seen >= total:
+        return None
+    return f"{listing}: listed {seen} of the {total} the vendor counts"
+
+
 def usable_remote_id(value: object) -> str | None:
     """A vendor id as we store it: a non-empty string or an integer (never a bool or a dict)."""
     if isinstance(value, bool):

@@ -49,6 +49,9 @@ class ConformanceHarness:
     secrets: Sequence[str]
     """Every credential the connector holds; none may appear in any error text or log."""
     missing_remote_id: str = "does-not-exist-0000"
+    vendor_counts: bool = True
+    """The vendor's listings carry a total (so a shortfall can be detected); False for a
+    vendor that only ever sends the whole list (Flatchr's search)."""
 
 
 async def enumerate_all(
@@ -135,6 +138,23 @@ class ConnectorConformance:
         finally:
             harness.faults.reset()
         assert sorted(seen) == sorted(r.candidate.remote_id or "" for r in expected)
+
+    async def test_an_enumeration_short_of_the_vendor_total_is_reported_incomplete(
+        self, harness: ConformanceHarness
+    ) -> None:
+        if not harness.vendor_counts:
+            pytest.skip("this vendor's listings carry no total to fall short of")
+        harness.faults.unlisted_records = 1
+        try:
+            async with harness.make_connector() as connector:
+                reasons = [
+                    page.incomplete
+                    async for page in connector.iter_candidates(page_size=harness.page_size)
+                    if page.incomplete
+                ]
+        finally:
+            harness.faults.reset()
+        assert reasons, "a listing that hid records its total counts was reported complete"
 
     async def test_declared_fields_are_filled_and_no_others(
         self, harness: ConformanceHarness

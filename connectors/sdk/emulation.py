@@ -62,6 +62,9 @@ class Faults:
     uneven_pages: bool = False
     """Every second page holds half the page size while more pages follow (the total and the
     page count stay true), as a server that filters rows after paging does."""
+    unlisted_records: int = 0
+    """The listing leaves out this many records that its total still counts (rows hidden
+    after counting): a client must report its enumeration incomplete, never complete."""
 
     def reset(self) -> None:
         for field in fields(self):
@@ -69,6 +72,10 @@ class Faults:
 
     def applies_to(self, path: str) -> bool:
         return not self.only_paths or path.startswith(self.only_paths)
+
+    def listed(self, items: list[Any]) -> list[Any]:
+        """What a listing shows of ``items`` (its total still counts them all)."""
+        return items[: max(0, len(items) - self.unlisted_records)]
 
     def capped(self, size: int) -> int:
         """The page size actually served for a (vendor-clamped) requested ``size``."""
@@ -181,6 +188,11 @@ SWITCHES: dict[str, tuple[str, Callable[[object], object], str]] = {
     ),
     "relative_next": ("relative_next", _bool, "true or false"),
     "uneven_pages": ("uneven_pages", _bool, "true or false"),
+    "unlisted_records": (
+        "unlisted_records",
+        lambda v: _int(v, 0, 10**6, nullable=False),
+        "a count of records >= 0",
+    ),
 }
 SWITCH_FOR_FIELD = {field_name: key for key, (field_name, _, _) in SWITCHES.items()}
 

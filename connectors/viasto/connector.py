@@ -28,6 +28,7 @@ from connectors.sdk.base import (
     FileDownload,
     MappingContext,
     map_each,
+    shortfall,
 )
 from connectors.sdk.errors import InvalidVendorResponse, NotFound, UnsupportedOperation
 from connectors.sdk.http import json_body
@@ -211,6 +212,7 @@ class ViastoConnector(Connector[ViastoSettings]):
 
     _company_name: str | None = None
     _projects: dict[str, str | None] | None = None
+    projects_shortfall: str | None = None
 
     def build_auth(self) -> httpx.Auth:
         return ViastoTokenAuth(self.settings, self.redact)
@@ -286,11 +288,19 @@ class ViastoConnector(Connector[ViastoSettings]):
             objects, meta, url = await self._envelope(link)
             yield objects
 
-    async def projects(self) -> dict[str, str | None]:
-        """Project id -> name (the position the interview is for)."""
-        if self._projects is None:
+    async def projects(self, *, refresh: bool = False) -> dict[str, str | None]:
+        """Project id -> name (the position the interview is for). Cached for single reads;
+        every enumeration lists them afresh. A listing short of its ``total_count`` leaves
+        ``projects_shortfall`` set."""
+        if self._projects is None or refresh:
             projects: dict[str, str | None] = {}
-            async for objects in self._follow(f"{self._company_path}/projects/"):
+            path = f"{self._company_path}/projects/"
+            first, meta, url = await self._envelope(
+                path, {"page": 1, "page_size": self.settings.page_size}
+            )
+            total = meta.get("total_count")
+
+            def add(objects: list[Any]) -> None:
                 for project in objects:
                     if not isinstance(project, Mapping):
                         continue
@@ -299,6 +309,13 @@ class ViastoConnector(Connector[ViastoSettings]):
                     if project_id.isdigit():
                         name = project.get("name")
                         projects[project_id] = str(name).strip() if name else None
+
+            add(first)
+            async for objects in self._follow(path, after=(meta, url)):
+                add(objects)
+            self.projects_shortfall = shortfall(
+                "viasto projects", len(projects), total if isinstance(total, int) else None
+            )
             self._projects = projects
         return self._projects
 
@@ -358,7 +375,7 @@ class ViastoConnector(Connector[ViastoSettings]):
             yield (
                 [],
                 total,
-                f"viasto project {project_id} listed {len(seen)} of its {total} candidates",
+                shortfall(f"viasto project {project_id}'s candidates", len(seen), total),
             )
 
     async def iter_candidates(
@@ -367,7 +384,7 @@ class ViastoConnector(Connector[ViastoSettings]):
         # No updated-since filter exists: always a full enumeration (content hashes tell changes).
         ctx = await self.mapping_context()
         done_before = 0
-        for project_id, project_name in (await self.projects()).items():
+        for project_id, project_name in (await self.projects(refresh=True)).items():
             project_total = 0
             async for objects, total, incomplete in self._project_pages(project_id):
                 records, quarantined = map_each(
@@ -383,6 +400,8 @@ class ViastoConnector(Connector[ViastoSettings]):
                     incomplete=incomplete,
                 )
             done_before += project_total
+        if self.projects_shortfall:
+            yield CandidatePage(records=(), incomplete=self.projects_shortfall)
 
     async def _candidate_payload(self, remote_id: str) -> Mapping[str, Any]:
         try:
@@ -431,8 +450,7 @@ class ViastoConnector(Connector[ViastoSettings]):
         return self._file(remote_id, "photo", "photo")
 
     async def verify_credentials(self) -> None:
-        self._projects = None
-        await self.projects()
+        await self.projects(refresh=True)
 
     # --- writes (SDK only) ---------------------------------------------------------------------
 

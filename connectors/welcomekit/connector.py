@@ -28,6 +28,7 @@ from connectors.sdk.base import (
     MappingContext,
     Quarantined,
     map_each,
+    shortfall,
     usable_remote_id,
 )
 from connectors.sdk.errors import InvalidVendorResponse, NotFound
@@ -130,6 +131,7 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
 
     _organization_name: str | None = None
     _jobs: dict[str, JobInfo] | None = None
+    jobs_shortfall: str | None = None
 
     def build_auth(self) -> httpx.Auth:
         return HeaderToken(self.settings.api_key, scheme="Bearer")
@@ -188,17 +190,24 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
                 self._organization_name = str(name).strip() if name else ""
         return self._organization_name or None
 
-    async def jobs(self) -> dict[str, JobInfo]:
-        if self._jobs is None:
+    async def jobs(self, *, refresh: bool = False) -> dict[str, JobInfo]:
+        """Reference -> job. Cached for single reads; every enumeration lists them afresh (a job
+        created since must not hide its candidates). A listing short of its ``X-Total`` leaves
+        ``jobs_shortfall`` set."""
+        if self._jobs is None or refresh:
             jobs: dict[str, JobInfo] = {}
+            expected: int | None = None
             params = {"organization_reference": self.settings.organization_reference}
-            async for items, _ in self._pages("/jobs", params):
+            async for items, total in self._pages("/jobs", params):
+                expected = total if expected is None else expected
                 for job in items:
-                    if isinstance(job, Mapping) and job.get("reference"):
-                        ref = str(job["reference"])
-                        jobs[ref] = JobInfo(
-                            ref, str(job["name"]).strip() if job.get("name") else None
-                        )
+                    reference = (
+                        usable_remote_id(job.get("reference")) if isinstance(job, Mapping) else None
+                    )
+                    if reference is not None:
+                        name = job.get("name")
+                        jobs[reference] = JobInfo(reference, str(name).strip() if name else None)
+            self.jobs_shortfall = shortfall("Welcome Kit jobs", len(jobs), expected)
             self._jobs = jobs
         return self._jobs
 
@@ -246,7 +255,7 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
         if updated_since is not None:
             # `updated_after` is a date: start a day earlier so nothing at the boundary is lost.
             params["updated_after"] = (updated_since - timedelta(days=1)).date().isoformat()
-        for job in (await self.jobs()).values():
+        for job in (await self.jobs(refresh=True)).values():
             seen: set[str] = set()
             expected: int | None = None
             async for items, total in self._pages(
@@ -261,12 +270,13 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
                 records, quarantined = await self._records(items, job, ctx)
                 if records or quarantined:
                     yield CandidatePage(records=tuple(records), quarantined=tuple(quarantined))
-            if expected is not None and len(seen) < expected:
-                yield CandidatePage(
-                    records=(),
-                    incomplete=f"Welcome Kit job {job.reference} listed {len(seen)} of its "
-                    f"{expected} candidates",
-                )
+            missing = shortfall(
+                f"Welcome Kit job {job.reference}'s candidates", len(seen), expected
+            )
+            if missing:
+                yield CandidatePage(records=(), incomplete=missing)
+        if self.jobs_shortfall:
+            yield CandidatePage(records=(), incomplete=self.jobs_shortfall)
 
     async def _candidate_payload(self, reference: str) -> Mapping[str, Any]:
         payload = await self.http.get_json(
@@ -315,8 +325,7 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
             )
 
     async def verify_credentials(self) -> None:
-        self._jobs = None
-        await self.jobs()
+        await self.jobs(refresh=True)
 
     # --- writes (SDK only) ---------------------------------------------------------------------
 

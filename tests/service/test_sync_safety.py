@@ -461,3 +461,22 @@ async def test_webhook_writes_during_a_full_run_are_not_deleted_by_it(stack: Sta
 async def test_rows_stay_unbounded_in_the_schema() -> None:
     for column in ("remote_id", "first_name", "last_name"):
         assert getattr(CandidateRow, column).type.__class__.__name__ == "Text"
+
+
+async def test_a_listing_short_of_the_vendor_total_ends_partial_and_deletes_nothing(
+    stack: Stack,
+) -> None:
+    created, connection_id = await connect_welcomekit(stack)
+    h = stack.headers(created["connector_token"])
+    gone = sorted(wk_vendor_ids(stack))[0]
+    stack.welcomekit.remove(WK_ORG, gone)
+    stack.welcomekit.faults.unlisted_records = 1  # the vendor counts a record it does not list
+    report = await stack.services.sync(connection_id, full=True)
+    assert report.deleted == 0 and report.incomplete_reason
+    status = (await stack.client.get(f"{API}/sync-status", headers=h)).json()
+    assert status["state"] == "partial"
+    assert "listed" in status["incomplete_reason"] and "no deletions" in status["incomplete_reason"]
+    assert not any((await stored(stack.services, connection_id)).values())
+    stack.welcomekit.faults.reset()
+    healed = await stack.services.sync(connection_id, full=True)
+    assert healed.deleted == 1 and healed.incomplete_reason is None

@@ -357,7 +357,7 @@ class ViastoEmulator:
                     "previous": link(page - 1),
                     "next": link(page + 1),
                 },
-                "objects": items[window.start : window.end],
+                "objects": self.faults.listed(items)[window.start : window.end],
             }
         )
 

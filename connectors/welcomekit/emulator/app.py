@@ -382,7 +382,7 @@ class WelcomeKitEmulator:
             "X-Page": str(page),
             "X-Offset": str(window.start),
         }
-        return json_response(items[window.start : window.end], headers=headers)
+        return json_response(self.faults.listed(items)[window.start : window.end], headers=headers)
 
     async def organization(self, request: Request) -> Response:
         auth = self._authorize(request, "organizations_r")
