@@ -146,7 +146,7 @@ class FlatchrEmulator:
                 for company_id, company in self.companies.items()
             ],
             "ignored_switches": dict.fromkeys(
-                ("page_size_cap", "relative_next", "uneven_pages"), no_paging
+                ("page_size_cap", "relative_next", "uneven_pages", "unlisted_records"), no_paging
             ),
         }
 
