@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.flatchr.dates import parse_flatchr_date
-from connectors.sdk.base import CandidateRecord, MappingContext
+from connectors.sdk.base import CandidateRecord, MappingContext, usable_remote_id
 from connectors.sdk.files import content_type_for_extension
 from connectors.sdk.normalize import drop_none, email, phone, text, unique
 from schemas import Attachment, AttachmentType, Candidate, UrlType
@@ -137,16 +137,33 @@ def map_cv(
         remote_id=location.remote_id,
         modified_at=ctx.observed_at,
         raw_data=location.raw,
-        custom_fields=drop_none({"flatchr_file_id": location.raw.get("id")}),
+        # Search rows say only where the CV is; its id and dates (webhooks only) stay in
+        # raw_data, so the attachment has one content whatever shape told us of it.
+        custom_fields={},
         file_name=location.file_name,
         file_url=None,  # Flatchr's URL needs the API key; the service serves its own route.
         attachment_type=AttachmentType.RESUME,
         candidate=candidate.id,
         content_type=content_type_for_extension(location.extension),
         size=None,
-        remote_created_at=location.created_at,
-        remote_updated_at=location.updated_at or location.created_at,
+        remote_created_at=None,
+        remote_updated_at=None,
     )
+
+
+def _day(value: datetime | None) -> datetime | None:
+    """Search rows date to the day (``DD/MM/YY``), webhooks to the millisecond: every shape is
+    kept to the day (UTC) so that the same record has one content."""
+    return value.replace(hour=0, minute=0, second=0, microsecond=0) if value else None
+
+
+def _vacancy_number(value: Any) -> int | None:
+    """The vacancy's integer id (search rows give it; webhooks give it as ``vacancy.id``)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else None
 
 
 def _archived(status: Any) -> bool | None:
@@ -176,17 +193,17 @@ def _build(
         remote_id=applicant_id,
         modified_at=ctx.observed_at,
         raw_data=redact_raw(raw),
+        # Only what every shape gives (search row and webhook alike): a field one shape lacks
+        # would move modified_at on every webhook-then-refresh round. The rest stays in
+        # raw_data (source, cover letter, Flatchr's candidate id, anonym).
         custom_fields=drop_none(
             {
                 "stage": stage,
                 "score": row.get("score"),
-                "source": text(row.get("source")),
                 "hired": row.get("hired") if isinstance(row.get("hired"), bool) else None,
                 "archived": _archived(row.get("status")),
                 "external_id": text(row.get("external_id")) or text(person.get("external_id")),
-                "vacancy_id": row.get("vacancy_id"),
-                "flatchr_candidate_id": person.get("id"),
-                "cover_letter": text(row.get("comment")),
+                "vacancy_id": _vacancy_number(row.get("vacancy_id")),
             }
         ),
         first_name=text(row.get("firstname")) or text(person.get("firstname")),
@@ -194,7 +211,7 @@ def _build(
         company=company,
         title=title,
         last_interaction_at=None,
-        is_private=row.get("anonym") if isinstance(row.get("anonym"), bool) else None,
+        is_private=None,  # `anonym` comes in webhooks only, never in search rows
         can_email=None,  # Flatchr's `consent` is GDPR retention consent, not e-mail opt-in.
         locations=None,
         phone_numbers=unique(
@@ -208,8 +225,8 @@ def _build(
         tags=[],
         applications=[],
         attachments=[cv_attachment_id] if cv_attachment_id else [],
-        remote_created_at=created,
-        remote_updated_at=updated or created,
+        remote_created_at=_day(created),
+        remote_updated_at=_day(updated or created),
         avatar=None,
     )
     attachments = (map_cv(cv, candidate, ctx, cv_attachment_id),) if cv else ()
@@ -259,9 +276,30 @@ def map_webhook(payload: Mapping[str, Any], ctx: MappingContext) -> CandidateRec
     person = data.get("candidate")
     if not isinstance(applicant, Mapping) or not isinstance(person, Mapping):
         raise MappingError("a Flatchr webhook needs data.applicant and data.candidate objects")
-    applicant_id = text(applicant.get("id"))
+
+    def webhook_id(value: Any, where: str) -> str | None:
+        """An id as a sync stores it (trimmed text); None when absent. Ids are strings or
+        integers: anything else (an object, a list, a bool, a float) is refused."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        remote_id = usable_remote_id(value)
+        if remote_id is None:
+            raise MappingError(f"a Flatchr webhook's {where} must be a string or an integer")
+        return remote_id.strip()
+
+    applicant_id = webhook_id(applicant.get("id"), "data.applicant.id")
     if applicant_id is None:
         raise MappingError("a Flatchr webhook has no data.applicant.id")
+    cv_source, aws = data.get("cv"), person.get("aws")
+    for value, where in (
+        (applicant.get("candidate_id"), "data.applicant.candidate_id"),
+        (applicant.get("vacancy_id"), "data.applicant.vacancy_id"),
+        (person.get("id"), "data.candidate.id"),
+        (cv_source.get("id") if isinstance(cv_source, Mapping) else None, "data.cv.id"),
+        (cv_source.get("key") if isinstance(cv_source, Mapping) else None, "data.cv.key"),
+        (aws.get("key") if isinstance(aws, Mapping) else None, "data.candidate.aws.key"),
+    ):
+        webhook_id(value, where)
     vacancy = data.get("vacancy") if isinstance(data.get("vacancy"), Mapping) else {}
     company = data.get("company") if isinstance(data.get("company"), Mapping) else {}
     column = applicant.get("column")
@@ -269,12 +307,17 @@ def map_webhook(payload: Mapping[str, Any], ctx: MappingContext) -> CandidateRec
     return _build(
         applicant_id=applicant_id,
         person=person,
-        row={**applicant, "vacancy_id": applicant.get("vacancy_id")},
+        # The search row's integer vacancy id and hired flag, where a webhook keeps them.
+        row={
+            **applicant,
+            "vacancy_id": vacancy.get("id"),
+            "hired": column.get("hired") if isinstance(column, Mapping) else None,
+        },
         raw=payload,
         title=text(vacancy.get("title")),
         company=text(company.get("name")) or ctx.company_name,
         stage=text(column.get("title")) if isinstance(column, Mapping) else None,
-        cv=cv_location(data.get("cv"), person.get("aws")),
+        cv=cv_location(cv_source, aws),
         created=parse_flatchr_date(applicant.get("created_at"))
         or parse_flatchr_date(person.get("created_at")),
         updated=parse_flatchr_date(applicant.get("updated_at")),

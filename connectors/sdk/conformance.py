@@ -49,6 +49,9 @@ class ConformanceHarness:
     secrets: Sequence[str]
     """Every credential the connector holds; none may appear in any error text or log."""
     missing_remote_id: str = "does-not-exist-0000"
+    webhook_bodies: Callable[[str], Sequence[Any]] | None = None
+    """The webhook bodies the vendor sends for a remote id, when the connector takes webhooks:
+    each must normalize to exactly the record the enumeration gives."""
     vendor_counts: bool = True
     """The vendor's listings carry a total (so a shortfall can be detected); False for a
     vendor that only ever sends the whole list (Flatchr's search)."""
@@ -156,12 +159,41 @@ class ConnectorConformance:
             harness.faults.reset()
         assert reasons, "a listing that hid records its total counts was reported complete"
 
+    async def test_every_shape_of_a_record_normalizes_the_same(
+        self, harness: ConformanceHarness
+    ) -> None:
+        """A record read by enumeration, by a single read, or from a webhook has one content
+        (so ``modified_at`` cannot move on a webhook-then-refresh round)."""
+        async with harness.make_connector() as connector:
+            records, _ = await enumerate_all(connector, harness.page_size)
+            ctx = await connector.mapping_context()
+            for record in records[:3] + records[-2:]:
+                remote_id = record.candidate.remote_id or ""
+                shapes = [await connector.get_candidate(remote_id, known=record.candidate)]
+                if harness.webhook_bodies is not None:
+                    shapes += [
+                        connector.parse_webhook(body, ctx)
+                        for body in harness.webhook_bodies(remote_id)
+                    ]
+                for shape in shapes:
+                    assert shape.candidate.content() == record.candidate.content(), remote_id
+                    assert [a.content() for a in shape.attachments] == [
+                        a.content() for a in record.attachments
+                    ], remote_id
+
     async def test_declared_fields_are_filled_and_no_others(
         self, harness: ConformanceHarness
     ) -> None:
         async with harness.make_connector() as connector:
             records, _ = await enumerate_all(connector, harness.page_size)
             declared = type(connector).candidate_fields
+            if harness.webhook_bodies is not None:  # every shape counts, not only list rows
+                ctx = await connector.mapping_context()
+                records += [
+                    connector.parse_webhook(body, ctx)
+                    for record in records[:10]
+                    for body in harness.webhook_bodies(record.candidate.remote_id or "")
+                ]
         filled: set[str] = set()
         for record in records:
             dumped = record.candidate.model_dump()

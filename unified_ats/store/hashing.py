@@ -6,10 +6,11 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import to_json
 
+from schemas import NOT_CONTENT
+
 # Set by the platform, or vendor noise (raw payloads differ between a webhook and a search row
 # for the same content): never part of "did the content change".
-VOLATILE = frozenset({"id", "modified_at", "remote_was_deleted", "raw_data", "file_url"})
-_EXCLUDE = set(VOLATILE)
+_EXCLUDE = set(NOT_CONTENT)
 
 
 def _digest(value: Any) -> str:
