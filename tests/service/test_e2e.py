@@ -97,3 +97,28 @@ def test_demo_serves_the_unified_api_over_real_http(demo) -> None:
         spec = client.get("/openapi.json").json()
         assert "/api/ats/v1/candidates/{candidate_id}" in spec["paths"]
     assert process.poll() is None
+
+
+def test_the_demo_holds_every_vendor_record_despite_strict_paging(demo) -> None:
+    """The demo's emulators cap page sizes and send relative next links; the store still holds
+    exactly each vendor's records."""
+    info, _ = demo
+    with httpx.Client(base_url=info["base_url"], timeout=30) as client:
+        for vendor, emulator in info["emulators"].items():
+            state = httpx.get(f"{emulator['base_url']}/_emulator/state", timeout=10).json()
+            assert state["faults"]["page_size_cap"] == 20
+            headers = {
+                "Authorization": f"Bearer {info['api_key']}",
+                "x-connector-token": info["tokens"][vendor],
+            }
+            stored: list[str] = []
+            cursor = None
+            for _ in range(100):
+                params = {"page_size": 200, **({"cursor": cursor} if cursor else {})}
+                page = client.get("/api/ats/v1/candidates", params=params, headers=headers).json()
+                stored += [c["remote_id"] for c in page["items"]]
+                cursor = page["cursor"]
+                if not cursor:
+                    break
+            vendor_ids = [r for account in state["accounts"] for r in account["remote_ids"]]
+            assert sorted(stored) == sorted(vendor_ids), vendor
