@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Shares vendor rate limits across server processes."
     )
+    webhook_max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1,
+        description="A vendor webhook body larger than this is refused with a 413 (checked on "
+        "Content-Length and while the body streams in).",
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

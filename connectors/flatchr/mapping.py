@@ -291,19 +291,20 @@ def map_webhook(payload: Mapping[str, Any], ctx: MappingContext) -> CandidateRec
     if applicant_id is None:
         raise MappingError("a Flatchr webhook has no data.applicant.id")
     cv_source, aws = data.get("cv"), person.get("aws")
+    vacancy = data.get("vacancy") if isinstance(data.get("vacancy"), Mapping) else {}
+    company = data.get("company") if isinstance(data.get("company"), Mapping) else {}
+    assert isinstance(vacancy, Mapping) and isinstance(company, Mapping)
     for value, where in (
         (applicant.get("candidate_id"), "data.applicant.candidate_id"),
         (applicant.get("vacancy_id"), "data.applicant.vacancy_id"),
+        (vacancy.get("id"), "data.vacancy.id"),
         (person.get("id"), "data.candidate.id"),
         (cv_source.get("id") if isinstance(cv_source, Mapping) else None, "data.cv.id"),
         (cv_source.get("key") if isinstance(cv_source, Mapping) else None, "data.cv.key"),
         (aws.get("key") if isinstance(aws, Mapping) else None, "data.candidate.aws.key"),
     ):
         webhook_id(value, where)
-    vacancy = data.get("vacancy") if isinstance(data.get("vacancy"), Mapping) else {}
-    company = data.get("company") if isinstance(data.get("company"), Mapping) else {}
     column = applicant.get("column")
-    assert isinstance(vacancy, Mapping) and isinstance(company, Mapping)
     return _build(
         applicant_id=applicant_id,
         person=person,
