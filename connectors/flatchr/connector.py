@@ -34,7 +34,7 @@ from connectors.sdk.base import (
     Quarantined,
     map_each,
 )
-from connectors.sdk.errors import InvalidVendorResponse, NotFound
+from connectors.sdk.errors import InvalidVendorResponse, NotFound, not_about_the_record
 from connectors.sdk.files import (
     content_type_for_extension,
 )
@@ -216,12 +216,16 @@ class FlatchrConnector(Connector[FlatchrSettings]):
     async def get_candidate(
         self, remote_id: str, *, known: Candidate | None = None
     ) -> CandidateRecord:
-        ctx = await self.mapping_context()
+        with not_about_the_record("Flatchr's company routes"):
+            ctx = await self.mapping_context()
         emails = (known.email_addresses or []) if known else []
         attempts: list[dict[str, str]] = [{"email": address} for address in emails[:1]]
         attempts.append({})  # fallback: the whole company (the e-mail may have changed)
         for filters in attempts:
-            for row in await self.search(filters):
+            # Flatchr has no route per applicant: only its absence from the search says gone.
+            with not_about_the_record("Flatchr's applicant search"):
+                rows = await self.search(filters)
+            for row in rows:
                 if isinstance(row, Mapping) and str(row.get("applicant", "")).strip() == remote_id:
                     try:
                         return map_applicant_row(row, ctx)

@@ -5,6 +5,8 @@ one handler (Polar style). Messages are built by our code from safe parts only (
 without query string, vendor error code); they never hold a credential.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import ClassVar
 
 
@@ -38,6 +40,27 @@ class NotFound(ConnectorError):
 
     code = "not_found"
     http_status = 404
+
+
+class RouteNotFound(ConnectorError):
+    """A route that must exist answered 404 (an outage, a moved API, a wrong account). It says
+    nothing about the record being read, which must never be marked deleted for it."""
+
+    code = "vendor_route_not_found"
+    http_status = 502
+
+
+@contextmanager
+def not_about_the_record(what: str) -> Iterator[None]:
+    """Around the calls of a single read that are not the record's own URL: a 404 there is a
+    RouteNotFound, so only the vendor's answer about the record itself can say it is gone."""
+    try:
+        yield
+    except NotFound as exc:
+        raise RouteNotFound(
+            f"{what} answered 404: the vendor's route or account is missing, not the record",
+            vendor_status=exc.vendor_status,
+        ) from None
 
 
 class RateLimited(ConnectorError):

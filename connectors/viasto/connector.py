@@ -30,7 +30,12 @@ from connectors.sdk.base import (
     map_each,
     shortfall,
 )
-from connectors.sdk.errors import InvalidVendorResponse, NotFound, UnsupportedOperation
+from connectors.sdk.errors import (
+    InvalidVendorResponse,
+    NotFound,
+    UnsupportedOperation,
+    not_about_the_record,
+)
 from connectors.sdk.http import json_body
 from connectors.sdk.secrets import Redactor
 from connectors.viasto.mapping import (
@@ -418,13 +423,13 @@ class ViastoConnector(Connector[ViastoSettings]):
     async def get_candidate(
         self, remote_id: str, *, known: Candidate | None = None
     ) -> CandidateRecord:
-        payload = await self._candidate_payload(remote_id)
+        payload = await self._candidate_payload(remote_id)  # its 404 alone says "gone"
         project_id, _ = split_remote_id(remote_id)
-        projects = await self.projects()
+        with not_about_the_record("viasto's company or projects"):
+            projects = await self.projects()
+            ctx = await self.mapping_context()
         try:
-            return map_candidate(
-                payload, await self.mapping_context(), project_name=projects.get(project_id)
-            )
+            return map_candidate(payload, ctx, project_name=projects.get(project_id))
         except MappingError as exc:
             raise InvalidVendorResponse(f"viasto candidate unreadable: {exc}") from exc
 

@@ -31,7 +31,7 @@ from connectors.sdk.base import (
     shortfall,
     usable_remote_id,
 )
-from connectors.sdk.errors import InvalidVendorResponse, NotFound
+from connectors.sdk.errors import InvalidVendorResponse, NotFound, not_about_the_record
 from connectors.sdk.http import json_body
 from connectors.welcomekit.mapping import (
     JobInfo,
@@ -289,11 +289,12 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
     async def get_candidate(
         self, remote_id: str, *, known: Candidate | None = None
     ) -> CandidateRecord:
-        payload = await self._candidate_payload(remote_id)
-        ctx = await self.mapping_context()
-        job_ref = str(payload.get("job_reference") or "")
-        job = (await self.jobs()).get(job_ref) or JobInfo(job_ref, None)
-        documents = await self.documents(remote_id) if self.settings.fetch_documents else []
+        payload = await self._candidate_payload(remote_id)  # its 404 alone says "gone"
+        with not_about_the_record("Welcome Kit's organization, jobs or documents"):
+            ctx = await self.mapping_context()
+            job_ref = str(payload.get("job_reference") or "")
+            job = (await self.jobs()).get(job_ref) or JobInfo(job_ref, None)
+            documents = await self.documents(remote_id) if self.settings.fetch_documents else []
         try:
             return map_candidate(payload, ctx, job=job, documents=documents)
         except MappingError as exc:

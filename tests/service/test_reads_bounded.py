@@ -128,3 +128,32 @@ async def test_unknown_ids_are_404_without_touching_the_vendor(stack: Stack) -> 
         response = await stack.client.get(f"{API}/{path}", headers=h)
         assert response.status_code == 404 and response.json()["detail"]
     assert stack.welcomekit.app.requests_seen == before
+
+
+async def test_a_404_beside_the_record_never_marks_it_deleted(stack: Stack) -> None:
+    """Only the vendor's answer about the record itself says it is gone: a 404 from its
+    documents route (Welcome Kit) or from the search (Flatchr, which has no route per record)
+    is a vendor failure, and the stored copy is served."""
+    h, items = await welcomekit(stack)
+    stack.welcomekit.faults.fail_status = 404
+    stack.welcomekit.faults.only_paths = ("/api/v1/external/documents",)
+    response = await stack.client.get(
+        f"{API}/candidates/{items[0]['id']}", headers={**h, "Cache-Control": "no-cache"}
+    )
+    assert response.status_code == 200 and response.headers["X-Stale-Reason"] == "vendor-error"
+    flatchr = await stack.connect_flatchr()
+    hf = stack.headers(flatchr["connector_token"])
+    listed = await stack.client.get(f"{API}/candidates", headers=hf)
+    first = listed.json()["items"][0]
+    stack.flatchr.faults.fail_status = 404
+    response = await stack.client.get(
+        f"{API}/candidates/{first['id']}", headers={**hf, "Cache-Control": "no-cache"}
+    )
+    assert response.status_code == 200 and response.headers["X-Stale-Reason"] == "vendor-error"
+    for headers, candidate_id in ((h, items[0]["id"]), (hf, first["id"])):
+        again = await stack.client.get(
+            f"{API}/candidates",
+            params={"ids": candidate_id, "include_deleted": "true"},
+            headers=headers,
+        )
+        assert again.json()["items"][0]["remote_was_deleted"] is False
