@@ -101,11 +101,11 @@ async def run_demo(
     if not port_is_free(port):
         port = free_port()
     seeded = [build(port=free_port(), size=size) for build in emulators.BUILDERS.values()]
-    for vendor in seeded:
+    for strict in seeded:
         # The demo's vendors page as strictly as real servers may (a capped page size, relative
         # next links): the connectors must get every record anyway, and the demo shows they do.
-        vendor.emulator.faults.page_size_cap = 20
-        vendor.emulator.faults.relative_next = True
+        strict.emulator.faults.page_size_cap = 20
+        strict.emulator.faults.relative_next = True
     servers = [await start_server(s.app, s.port) for s in seeded]
     vendors = [DemoVendor(s.vendor, s.settings["base_url"], s.settings) for s in seeded]
     settings = Settings(
