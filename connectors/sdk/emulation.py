@@ -283,6 +283,32 @@ def rotate(ids: list[T], cursor: int, count: int) -> list[T]:
     return [ids[(cursor + n) % len(ids)] for n in range(count)]
 
 
+def recruiter_changes(
+    action: ChangeAction,
+    count: int,
+    ids: list[T],
+    *,
+    create: Callable[[], T],
+    remove: Callable[[T], None],
+    update: Callable[[T], None],
+    cursor: int,
+) -> list[T]:
+    """What every emulator's ``POST /_emulator/change`` does, with the vendor's own steps:
+    creates; deletes the oldest first, as a retention purge would; updates spread over the
+    records from ``cursor`` on."""
+    if action == "create":
+        return [create() for _ in range(count)]
+    if action == "delete":
+        chosen = rotate(ids, 0, count)
+        for item in chosen:
+            remove(item)
+        return chosen
+    chosen = rotate(ids, cursor, count)
+    for item in chosen:
+        update(item)
+    return chosen
+
+
 class EmulatorApp:
     """An emulator's ASGI app: ``/_emulator/`` control routes, then the faulted vendor routes."""
 

@@ -37,7 +37,7 @@ from connectors.sdk.emulation import (
     json_response,
     pick_account,
     read_json,
-    rotate,
+    recruiter_changes,
 )
 from connectors.sdk.files import content_type_for_extension
 from connectors.sdk.ratelimit import Clock
@@ -104,25 +104,22 @@ class FlatchrEmulator:
     def change(self, action: ChangeAction, count: int, account: str | None = None) -> list[str]:
         """Recruiter-side changes; ids are applicant ids, the connector's ``remote_id``."""
         company_id, company = pick_account(self.companies, account)
-        if action == "create":
-            return [self._create(company).applicant_id for _ in range(count)]
-        ids = list(company.applicants)
-        if action == "delete":
-            # The oldest first, as a retention purge would; rotate() checks there are enough.
-            chosen = rotate(ids, 0, count)
-            for applicant_id in chosen:
-                self.remove(company_id, applicant_id)
-            return chosen
-        chosen = rotate(ids, self.changes, count)
-        for applicant_id in chosen:
+
+        def update(applicant_id: str) -> None:
             self.changes += 1
             digits = f"{self.changes * 7919 % 10**8:08d}"
-            self.touch(
-                company_id,
-                applicant_id,
-                phone=f"+33 6 {digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}",
-            )
-        return chosen
+            phone = f"+33 6 {digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}"
+            self.touch(company_id, applicant_id, phone=phone)
+
+        return recruiter_changes(
+            action,
+            count,
+            list(company.applicants),
+            create=lambda: self._create(company).applicant_id,
+            remove=lambda applicant_id: self.remove(company_id, applicant_id),
+            update=update,
+            cursor=self.changes,
+        )
 
     def _create(self, company: Company) -> Applicant:
         while True:

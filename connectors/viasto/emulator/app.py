@@ -32,7 +32,7 @@ from connectors.sdk.emulation import (
     json_response,
     page_window,
     pick_account,
-    rotate,
+    recruiter_changes,
 )
 
 STATUSES = [
@@ -261,20 +261,26 @@ class ViastoEmulator:
         """Recruiter-side changes; ids are ``<project>/<candidate>``, the connector's
         ``remote_id``. viasto has no updated timestamp: an update changes the phone only."""
         _, company = pick_account({str(c): v for c, v in self.companies.items()}, account)
-        if action == "create":
-            return [self._create(company) for _ in range(count)]
-        keys = [(p, c) for p, project in company.candidates.items() for c in project]
-        if action == "delete":
-            chosen = rotate(keys, 0, count)  # the oldest first, as a retention purge
-            for project_id, candidate_id in chosen:
-                self.remove(company.company_id, project_id, candidate_id)
-            return [f"{p}/{c}" for p, c in chosen]
-        chosen = rotate(keys, self.changes, count)
-        for project_id, candidate_id in chosen:
+
+        def key(remote_id: str) -> tuple[int, int]:
+            project_id, candidate_id = remote_id.split("/")
+            return int(project_id), int(candidate_id)
+
+        def update(remote_id: str) -> None:
             self.changes += 1
+            project_id, candidate_id = key(remote_id)
             stored = company.candidates[project_id][candidate_id]
             stored["phone"] = f"+49 30 {self.changes * 7919 % 10**7:07d}"
-        return [f"{p}/{c}" for p, c in chosen]
+
+        return recruiter_changes(
+            action,
+            count,
+            [f"{p}/{c}" for p, project in company.candidates.items() for c in project],
+            create=lambda: self._create(company),
+            remove=lambda remote_id: self.remove(company.company_id, *key(remote_id)),
+            update=update,
+            cursor=self.changes,
+        )
 
     def _create(self, company: ViastoCompany) -> str:
         self.changes += 1

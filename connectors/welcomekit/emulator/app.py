@@ -30,7 +30,7 @@ from connectors.sdk.emulation import (
     page_window,
     pick_account,
     read_json,
-    rotate,
+    recruiter_changes,
 )
 
 PARIS = timezone(timedelta(hours=1))
@@ -296,33 +296,33 @@ class WelcomeKitEmulator:
     def change(self, action: ChangeAction, count: int, account: str | None = None) -> list[str]:
         """Recruiter-side changes; ids are candidate references, the connector's ``remote_id``."""
         org_reference, org = pick_account(self.organizations, account)
-        if action == "create":
-            created = []
-            for _ in range(count):
-                self.changes += 1
-                self._add_candidate(
-                    org,
-                    random.Random(f"{org_reference}:{self.changes}"),
-                    1_000_000 + self.changes,  # past any seeded or API-created number
-                    org.jobs[self.changes % len(org.jobs)],
-                    None,
-                    at=datetime.now(UTC).astimezone(PARIS),
-                    with_resume=True,
-                )
-                created.append(next(reversed(org.candidates)))
-            return created
-        references = list(org.candidates)
-        if action == "delete":
-            chosen = rotate(references, 0, count)  # the oldest first, as a retention purge
-            for reference in chosen:
-                self.remove(org_reference, reference)
-            return chosen
-        chosen = rotate(references, self.changes, count)
-        for reference in chosen:
+
+        def create() -> str:
             self.changes += 1
-            digits = f"{self.changes * 7919 % 10**8:08d}"
-            self.touch(org_reference, reference, phone=f"+336{digits}")
-        return chosen
+            self._add_candidate(
+                org,
+                random.Random(f"{org_reference}:{self.changes}"),
+                1_000_000 + self.changes,  # past any seeded or API-created number
+                org.jobs[self.changes % len(org.jobs)],
+                None,
+                at=datetime.now(UTC).astimezone(PARIS),
+                with_resume=True,
+            )
+            return next(reversed(org.candidates))
+
+        def update(reference: str) -> None:
+            self.changes += 1
+            self.touch(org_reference, reference, phone=f"+336{self.changes * 7919 % 10**8:08d}")
+
+        return recruiter_changes(
+            action,
+            count,
+            list(org.candidates),
+            create=create,
+            remove=lambda reference: self.remove(org_reference, reference),
+            update=update,
+            cursor=self.changes,
+        )
 
     def state(self) -> dict[str, Any]:
         return {
