@@ -87,6 +87,17 @@ def capture() -> Iterator[Capture]:
     handler = Capture()
     root = logging.getLogger()
     level = root.level
+    # Earlier tests may have run uvicorn with its own logging config (uvicorn.access stops
+    # propagating, levels raised): every logger reaches the root's handler for this test.
+    loggers = [
+        logger
+        for logger in logging.root.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    saved = [(logger, logger.propagate, logger.level, logger.disabled) for logger in loggers]
+    for logger in loggers:
+        logger.propagate, logger.disabled = True, False
+        logger.setLevel(logging.NOTSET)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     try:
@@ -94,6 +105,9 @@ def capture() -> Iterator[Capture]:
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+        for logger, propagate, logger_level, disabled in saved:
+            logger.propagate, logger.disabled = propagate, disabled
+            logger.setLevel(logger_level)
 
 
 async def test_no_secret_in_any_log_line_at_debug(
