@@ -46,6 +46,10 @@ from schemas import Attachment, Candidate
 logger = logging.getLogger("connectors.welcomekit")
 
 
+class DocumentsUnavailable(ValueError):
+    """A listed candidate whose documents could not be read (quarantined, never half-stored)."""
+
+
 class WelcomeKitSettings(ConnectorSettings):
     base_url: str = "https://www.welcomekit.co/api/v1/external"
     api_key: SecretStr
@@ -231,17 +235,29 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
     ) -> tuple[list[CandidateRecord], list[Quarantined]]:
         limit = asyncio.Semaphore(self.settings.document_concurrency)
 
-        async def documents_of(item: Any) -> list[Mapping[str, Any]]:
+        async def documents_of(item: Any) -> list[Mapping[str, Any]] | None:
             reference = item.get("reference") if isinstance(item, Mapping) else None
             if not (self.settings.fetch_documents and usable_remote_id(reference)):
                 return []
             async with limit:
-                return await self.documents(str(reference))
+                try:
+                    return await self.documents(str(reference))
+                except NotFound:
+                    # Deleted since it was listed, or a broken documents route: either way its
+                    # files are unknown, so it is quarantined (kept, files included), not
+                    # stored without them (which would mark its files deleted).
+                    return None
+
+        def mapped(pair: tuple[Any, list[Mapping[str, Any]] | None]) -> CandidateRecord:
+            item, documents = pair
+            if documents is None:
+                raise DocumentsUnavailable("its documents route answered 404")
+            return map_candidate(item, ctx, job=job, documents=documents)
 
         documents = await asyncio.gather(*(documents_of(item) for item in items))
         return map_each(
             zip(items, documents, strict=True),
-            lambda pair: map_candidate(pair[0], ctx, job=job, documents=pair[1]),
+            mapped,
             remote_id_of=lambda pair: (
                 pair[0].get("reference") if isinstance(pair[0], Mapping) else None
             ),

@@ -480,3 +480,26 @@ async def test_a_listing_short_of_the_vendor_total_ends_partial_and_deletes_noth
     stack.welcomekit.faults.reset()
     healed = await stack.services.sync(connection_id, full=True)
     assert healed.deleted == 1 and healed.incomplete_reason is None
+
+
+async def test_a_candidate_whose_documents_vanish_mid_sync_is_quarantined_not_failed(
+    stack: Stack,
+) -> None:
+    """Welcome Kit lists a candidate, then its documents answer 404 (deleted meanwhile, or a
+    broken route): the run goes on, and neither it nor its files are marked deleted."""
+    created, connection_id = await connect_welcomekit(stack)
+    h = stack.headers(created["connector_token"])
+    stack.welcomekit.faults.fail_status = 404
+    stack.welcomekit.faults.only_paths = ("/api/v1/external/documents",)
+    report = await stack.services.sync(connection_id, full=True)
+    assert report.quarantined == len(wk_vendor_ids(stack)) and report.deleted == 0
+    status = (await stack.client.get(f"{API}/sync-status", headers=h)).json()
+    assert status["state"] == "succeeded"
+    assert {q["reason"] for q in status["quarantine"]} == {"DocumentsUnavailable"}
+    attachments = (
+        await stack.client.get(
+            f"{API}/attachments", params={"page_size": 200, "include_deleted": "true"}, headers=h
+        )
+    ).json()["items"]
+    assert attachments and not any(a["remote_was_deleted"] for a in attachments)
+    assert not any((await stored(stack.services, connection_id)).values())
