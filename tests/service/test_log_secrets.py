@@ -51,28 +51,34 @@ class Capture(logging.Handler):
         return "\n".join(line for _, _, line in self.lines)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def bound_socket() -> socket.socket:
+    """A loopback socket already bound (no window for another process to take its port)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def port_of(sock: socket.socket) -> int:
+    port: int = sock.getsockname()[1]
+    return port
 
 
 @dataclass
 class Servers:
     servers: list[tuple[uvicorn.Server, asyncio.Task[None]]] = field(default_factory=list)
 
-    async def start(self, app: Any, port: int) -> str:
+    async def start(self, app: Any, sock: socket.socket) -> str:
         # log_config=None: uvicorn leaves logging alone, so its loggers reach the root's handler.
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+        config = uvicorn.Config(app, log_config=None, lifespan="on")
         server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
+        task = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started:
             if task.done():
                 task.result()
             await asyncio.sleep(0.01)
         self.servers.append((server, task))
-        return f"http://127.0.0.1:{port}"
+        return f"http://127.0.0.1:{port_of(sock)}"
 
     async def stop(self) -> None:
         for server, _ in reversed(self.servers):
@@ -114,7 +120,8 @@ async def test_no_secret_in_any_log_line_at_debug(
     database_url: str, tmp_path: Path, capture: Capture
 ) -> None:
     servers = Servers()
-    flatchr_port, wk_port, viasto_port = free_port(), free_port(), free_port()
+    flatchr_sock, wk_sock, viasto_sock, api_sock = (bound_socket() for _ in range(4))
+    wk_port, viasto_port = port_of(wk_sock), port_of(viasto_sock)
     flatchr = FlatchrEmulator(cv_min_interval=0.0, cv_mode="redirect")
     flatchr.add_company(company_id=FLATCHR_COMPANY, api_key=FLATCHR_KEY, name="Timone", size=12)
     welcomekit = WelcomeKitEmulator(cdn_base=f"http://127.0.0.1:{wk_port}")
@@ -134,10 +141,10 @@ async def test_no_secret_in_any_log_line_at_debug(
         retry=RetryPolicy(max_attempts=2, base_delay=0.001),
     )
     try:
-        flatchr_url = await servers.start(flatchr.app, flatchr_port)
-        wk_url = await servers.start(welcomekit.app, wk_port)
-        viasto_url = await servers.start(viasto.app, viasto_port)
-        base = await servers.start(create_app(services=services), free_port())
+        flatchr_url = await servers.start(flatchr.app, flatchr_sock)
+        wk_url = await servers.start(welcomekit.app, wk_sock)
+        viasto_url = await servers.start(viasto.app, viasto_sock)
+        base = await servers.start(create_app(services=services), api_sock)
         tenant, api_key = await services.accounts.create_tenant("acme")
         vendors = {
             "flatchr": {"api_key": FLATCHR_KEY, "company_id": FLATCHR_COMPANY},
@@ -198,6 +205,8 @@ async def test_no_secret_in_any_log_line_at_debug(
     finally:
         await servers.stop()
         await services.aclose()
+        for sock in (flatchr_sock, wk_sock, viasto_sock, api_sock):
+            sock.close()
 
     secrets = {
         "tenant API key": api_key,
