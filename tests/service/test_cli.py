@@ -109,3 +109,41 @@ def test_refused_credentials_exit_non_zero_without_leaking(cli_env: Path, flatch
 def test_sync_needs_a_target(cli_env: Path) -> None:
     result = CliRunner().invoke(app, ["sync"])
     assert result.exit_code != 0
+
+
+def test_a_failed_sync_shows_the_reason_without_sql_or_personal_data(
+    cli_env: Path, flatchr_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = re.search(r"tenant ([0-9a-f-]{36})", run("tenants", "create", "acme"))[1]  # type: ignore[index]
+    created = run(
+        "connections",
+        "create",
+        "--tenant",
+        tenant,
+        "--connector",
+        "flatchr",
+        "-s",
+        f"api_key={KEY}",
+        "-s",
+        f"company_id={COMPANY}",
+        "-s",
+        f"base_url={flatchr_url}",
+    )
+    connection = re.search(r"connection ([0-9a-f-]{36})", created)[1]  # type: ignore[index]
+    from sqlalchemy.exc import OperationalError
+
+    from unified_ats.store.records import RecordStore
+
+    async def store_down(*args: object, **kwargs: object) -> None:
+        # What the database driver raises: the statement and a candidate's name in its text.
+        raise OperationalError(
+            "INSERT INTO candidates (first_name) VALUES ('Zébulon')",
+            {"first_name": "Zébulon"},
+            None,
+        )
+
+    monkeypatch.setattr(RecordStore, "upsert_page", store_down)
+    result = CliRunner().invoke(app, ["sync", connection, "--full"], env={"COLUMNS": "200"})
+    assert result.exit_code == 1
+    assert "the store failed (OperationalError)" in result.output
+    assert "INSERT" not in result.output and "Zébulon" not in result.output
