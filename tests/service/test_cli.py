@@ -49,24 +49,17 @@ def run(*args: str) -> str:
     return result.output
 
 
+def create_flatchr_connection(tenant: str, flatchr_url: str, *, key: str = KEY) -> list[str]:
+    settings = {"api_key": key, "company_id": COMPANY, "base_url": flatchr_url}
+    pairs = [part for name, value in settings.items() for part in ("-s", f"{name}={value}")]
+    return ["connections", "create", "--tenant", tenant, "--connector", "flatchr", *pairs]
+
+
 def test_operator_flow_from_tenant_to_sync(cli_env: Path, flatchr_url: str) -> None:
     created = run("tenants", "create", "acme")
     tenant = re.search(r"tenant ([0-9a-f-]{36})", created)[1]  # type: ignore[index]
     assert "uats_sk_" in created
-    connection_out = run(
-        "connections",
-        "create",
-        "--tenant",
-        tenant,
-        "--connector",
-        "flatchr",
-        "-s",
-        f"api_key={KEY}",
-        "-s",
-        f"company_id={COMPANY}",
-        "-s",
-        f"base_url={flatchr_url}",
-    )
+    connection_out = run(*create_flatchr_connection(tenant, flatchr_url))
     assert "first sync: 40 candidates" in connection_out
     assert KEY not in connection_out
     connection = re.search(r"connection ([0-9a-f-]{36})", connection_out)[1]  # type: ignore[index]
@@ -86,20 +79,7 @@ def test_refused_credentials_exit_non_zero_without_leaking(cli_env: Path, flatch
     tenant = re.search(r"tenant ([0-9a-f-]{36})", run("tenants", "create", "acme"))[1]  # type: ignore[index]
     result = CliRunner().invoke(
         app,
-        [
-            "connections",
-            "create",
-            "--tenant",
-            tenant,
-            "--connector",
-            "flatchr",
-            "-s",
-            "api_key=flt_wrong_key_123",
-            "-s",
-            f"company_id={COMPANY}",
-            "-s",
-            f"base_url={flatchr_url}",
-        ],
+        create_flatchr_connection(tenant, flatchr_url, key="flt_wrong_key_123"),
     )
     assert result.exit_code == 1
     assert "rejected these credentials" in result.output
@@ -115,20 +95,7 @@ def test_a_failed_sync_shows_the_reason_without_sql_or_personal_data(
     cli_env: Path, flatchr_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tenant = re.search(r"tenant ([0-9a-f-]{36})", run("tenants", "create", "acme"))[1]  # type: ignore[index]
-    created = run(
-        "connections",
-        "create",
-        "--tenant",
-        tenant,
-        "--connector",
-        "flatchr",
-        "-s",
-        f"api_key={KEY}",
-        "-s",
-        f"company_id={COMPANY}",
-        "-s",
-        f"base_url={flatchr_url}",
-    )
+    created = run(*create_flatchr_connection(tenant, flatchr_url))
     connection = re.search(r"connection ([0-9a-f-]{36})", created)[1]  # type: ignore[index]
     from sqlalchemy.exc import OperationalError
 
