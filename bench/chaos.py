@@ -15,9 +15,9 @@ polls) while the vendors create, update and delete candidates (``/_emulator/chan
   record), a 429 storm with ``Retry-After``, 5xx for a few requests (500, 502, 503), a hang
   that is then lifted, malformed JSON, odd paging (capped, uneven pages, relative links) and
   listings short of the vendor's own total (``unlisted_records``);
-- oversize values: the emulators have no switch for them, so they arrive the one way vendor
-  data reaches us outside a sync, Flatchr's webhook (a live applicant, names of growing size up
-  to past any sane limit). Welcome Kit and viasto get no oversize values;
+- oversize values: through every vendor's listings (the emulators' ``oversize_values``: the
+  first record of each listing carries 300,000-character names), and through Flatchr's webhook
+  (a live applicant, names of growing size up to past any sane limit);
 - ``kill -9`` of the service while a sync runs, then a restart on the same store: the killed
   run must show ``abandoned`` and a new full run must start within the lease and resume it.
 
@@ -694,6 +694,11 @@ class Soak:
             {v: {"unlisted_records": 2} for v in ("welcomekit", "viasto")},
             note="the last 2 of each listing left out, the vendor's total still counts them",
         )
+        await self.phase(
+            "oversize listings",
+            each({"oversize_values": 300_000}),
+            note="the first record of every listing carries 300,000-character names",
+        )
         await self.oversize_phase()
 
     async def oversize_phase(self) -> None:
@@ -1047,7 +1052,7 @@ def report(soak: Soak, console: Console, totals: tuple[int, int, int], elapsed: 
     run.add_row("sync triggers", joined(soak.triggers))
     run.add_row("vendor changes", joined(soak.changes))
     run.add_row("oversize values", "flatchr webhook: " + (", ".join(soak.oversize) or "-"))
-    run.add_row("oversize not injected", "welcomekit, viasto (no emulator switch; no webhooks)")
+    run.add_row("oversize listings", "all three vendors: 300,000-character names (oversize_values)")
     for key, value in soak.kill.items():
         run.add_row(f"kill -9: {key}", str(value))
     if soak.wrong:

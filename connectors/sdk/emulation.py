@@ -10,6 +10,7 @@ emulator supplies only its vendor-specific bits through :class:`EmulatorControl`
 """
 
 import asyncio
+import contextlib
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -21,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ErrorResponder = Callable[[int, str], Response]
 ChangeAction = Literal["create", "update", "delete"]
@@ -65,6 +66,9 @@ class Faults:
     unlisted_records: int = 0
     """The listing leaves out this many records that its total still counts (rows hidden
     after counting): a client must report its enumeration incomplete, never complete."""
+    oversize_values: int = 0
+    """Every name field (a key ending in ``name``) of the first record of each JSON listing
+    holds this many characters, as a vendor with unbounded text fields may send."""
 
     def reset(self) -> None:
         for field in fields(self):
@@ -163,6 +167,7 @@ def _paths(value: object) -> object:
     return tuple(value)
 
 
+MAX_OVERSIZE = 10_000_000
 SWITCHES: dict[str, tuple[str, Callable[[object], object], str]] = {
     # control-API key: (Faults field, check/convert, what is expected)
     "latency": ("latency", _latency, f"seconds, a number from 0 to {MAX_LATENCY_SECONDS:g}"),
@@ -192,6 +197,11 @@ SWITCHES: dict[str, tuple[str, Callable[[object], object], str]] = {
         "unlisted_records",
         lambda v: _int(v, 0, 10**6, nullable=False),
         "a count of records >= 0",
+    ),
+    "oversize_values": (
+        "oversize_values",
+        lambda v: _int(v, 0, MAX_OVERSIZE, nullable=False),
+        f"a length in characters from 0 to {MAX_OVERSIZE}",
     ),
 }
 SWITCH_FOR_FIELD = {field_name: key for key, (field_name, _, _) in SWITCHES.items()}
@@ -237,11 +247,60 @@ class FaultMiddleware:
         elif faults.malformed_json:
             response = Response('{"truncated": [', media_type="application/json")
         if response is None:
-            await self.app(scope, receive, send)
+            if faults.oversize_values:
+                await self._inflated(scope, receive, send, faults.oversize_values)
+            else:
+                await self.app(scope, receive, send)
             return
         if response.status_code in (429, 503) and faults.retry_after is not None:
             response.headers["Retry-After"] = faults.retry_after
         await response(scope, receive, send)
+
+    async def _inflated(self, scope: Scope, receive: Receive, send: Send, length: int) -> None:
+        """The vendor's answer with the first listed record's names ``length`` long."""
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def buffered(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            assert start is not None
+            body = b"".join(chunks)
+            headers = dict(start.get("headers", []))
+            if headers.get(b"content-type", b"").startswith(b"application/json"):
+                with contextlib.suppress(ValueError):
+                    body = json.dumps(
+                        inflate_names(json.loads(body), length), ensure_ascii=False
+                    ).encode()
+            headers[b"content-length"] = str(len(body)).encode()
+            await send({**start, "headers": list(headers.items())})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, buffered)
+
+
+def inflate_names(body: Any, length: int) -> Any:
+    """Pad the name fields of the first record of the first listing found in ``body``."""
+    records: Any = body
+    if isinstance(body, dict):
+        records = next((v for v in body.values() if isinstance(v, list)), None)
+    if not isinstance(records, list) or not records or not isinstance(records[0], dict):
+        return body
+
+    def pad(record: dict[str, Any]) -> None:
+        for key, value in record.items():
+            if isinstance(value, dict):
+                pad(value)
+            elif key.endswith("name") and isinstance(value, str):
+                record[key] = (value + " " + "É" * length)[:length]
+
+    pad(records[0])
+    return body
 
 
 class EmulatorControl(Protocol):

@@ -503,3 +503,27 @@ async def test_a_candidate_whose_documents_vanish_mid_sync_is_quarantined_not_fa
     ).json()["items"]
     assert attachments and not any(a["remote_was_deleted"] for a in attachments)
     assert not any((await stored(stack.services, connection_id)).values())
+
+
+@pytest.mark.parametrize("vendor", ["flatchr", "welcomekit", "viasto"])
+async def test_a_vendor_sending_huge_names_is_synced_whole(stack: Stack, vendor: str) -> None:
+    """The emulators' oversize_values switch: a 300,000-character name in a listing is stored
+    whole (no column limit), and the sync succeeds."""
+    from tests.service.conftest import VIASTO_TOKEN
+
+    settings = {
+        "flatchr": {"api_key": "flt_service_test_key_9a8b7c", "company_id": FLATCHR_COMPANY},
+        "welcomekit": {"api_key": WK_KEY, "organization_reference": WK_ORG},
+        "viasto": {"company_id": "4", "token": VIASTO_TOKEN},
+    }[vendor]
+    created = await stack.connect(vendor, settings)
+    connection_id = uuid.UUID(created["id"])
+    emulator = {"flatchr": stack.flatchr, "welcomekit": stack.welcomekit, "viasto": stack.viasto}
+    emulator[vendor].faults.oversize_values = 300_000
+    report = await stack.services.sync(connection_id, full=True)
+    assert report.quarantined == 0 and report.deleted == 0 and report.changed >= 1
+    rows = await stack.services.records.candidates(
+        connection_id, CandidateQuery(), after=0, limit=1000
+    )
+    longest = max(len(r.model.first_name or "") + len(r.model.title or "") for r in rows)
+    assert longest >= 300_000
