@@ -340,13 +340,31 @@ class ViastoConnector(Connector[ViastoSettings]):
         total = meta.get("total_count") if isinstance(meta.get("total_count"), int) else None
         seen = {key for key in map(_object_key, first) if key is not None}
         yield first, total, None
-        if not meta.get("next"):
-            return
-        if total is None or not first:  # no count to plan by: the links are the only map
-            async for objects in self._follow(path, after=(meta, url)):
-                yield objects, None, None
-            return
-        served = len(first)  # the server's page size, whatever we asked for
+        if meta.get("next"):
+            if total is None or not first:  # no count to plan by: the links are the only map
+                async for objects in self._follow(path, after=(meta, url)):
+                    seen.update(key for key in map(_object_key, objects) if key is not None)
+                    yield objects, total, None
+            else:
+                async for objects in self._fan_out(path, asked, total, len(first)):
+                    seen.update(key for key in map(_object_key, objects) if key is not None)
+                    yield objects, total, None
+                if len(seen) < total:
+                    # Uneven pages (or records moving between pages): the links are the truth.
+                    async for objects in self._follow(path, after=(meta, url)):
+                        fresh = [o for o in objects if _object_key(o) not in seen]
+                        seen.update(key for key in map(_object_key, fresh) if key is not None)
+                        yield fresh, total, None
+        # Checked whatever the paging was, a single page included: a listing short of its own
+        # total must never pass for complete.
+        missing = shortfall(f"viasto project {project_id}'s candidates", len(seen), total)
+        if missing:
+            yield [], total, missing
+
+    async def _fan_out(
+        self, path: str, asked: int, total: int, served: int
+    ) -> AsyncIterator[list[Any]]:
+        """Pages 2.. fetched concurrently, planned by the page size the server ``served``."""
         limit = asyncio.Semaphore(max(1, self.settings.max_concurrent_pages))
 
         async def fetch(page: int) -> list[Any]:
@@ -362,26 +380,11 @@ class ViastoConnector(Connector[ViastoSettings]):
         ]
         try:
             for done in asyncio.as_completed(tasks):
-                objects = await done
-                seen.update(key for key in map(_object_key, objects) if key is not None)
-                yield objects, total, None
+                yield await done
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-        if len(seen) >= total:
-            return
-        # Uneven pages (or records moving between pages): the links are the truth.
-        async for objects in self._follow(path, after=(meta, url)):
-            fresh = [o for o in objects if _object_key(o) not in seen]
-            seen.update(key for key in map(_object_key, fresh) if key is not None)
-            yield fresh, total, None
-        if len(seen) < total:
-            yield (
-                [],
-                total,
-                shortfall(f"viasto project {project_id}'s candidates", len(seen), total),
-            )
 
     async def iter_candidates(
         self, *, updated_since: datetime | None = None, page_size: int = 500

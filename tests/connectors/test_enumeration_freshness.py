@@ -42,3 +42,18 @@ async def test_a_viasto_project_created_later_is_enumerated() -> None:
     assert {r.candidate.remote_id for r in after} - {r.candidate.remote_id for r in before} == {
         "77/9001"
     }
+
+
+async def test_a_single_page_listing_short_of_its_total_is_reported() -> None:
+    """A project whose candidates fit on one page (no next link) still has its count checked:
+    a listing that hides a record its total counts never passes for complete."""
+    emulator = viasto_emulator(projects=2, per_project=3)  # one page each at page_size 5
+    emulator.faults.unlisted_records = 1
+    async with viasto_connector(emulator) as connector:
+        reasons = [
+            page.incomplete
+            async for page in connector.iter_candidates(page_size=5)
+            if page.incomplete
+        ]
+    assert sum("candidates" in r for r in reasons) == 1  # the one project still listed
+    assert any("projects" in r for r in reasons)
