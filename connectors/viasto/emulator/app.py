@@ -77,6 +77,15 @@ class ViastoCompany:
     projects: dict[int, dict[str, Any]] = field(default_factory=dict)
     candidates: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
     """project id -> candidate id -> stored candidate (with credentials and file contents)."""
+    last_candidate_id: int = 0
+    """The highest id ever given out: ids of deleted candidates are never given again."""
+
+    def next_candidate_id(self) -> int:
+        """A new id, as a database sequence gives it: never one a deleted candidate had (that
+        would look like a record coming back, or a wrong deletion)."""
+        seeded = max((c for project in self.candidates.values() for c in project), default=500)
+        self.last_candidate_id = max(self.last_candidate_id, seeded) + 1
+        return self.last_candidate_id
 
 
 @dataclass
@@ -286,7 +295,7 @@ class ViastoEmulator:
         self.changes += 1
         projects = list(company.candidates)
         project_id = projects[self.changes % len(projects)]
-        candidate_id = 1 + max((c for p in company.candidates.values() for c in p), default=500)
+        candidate_id = company.next_candidate_id()
         rng = random.Random(f"{company.company_id}:{self.changes}")
         # i=0: a new candidate is in status "new", with no workflow dates yet.
         stored = self._generate(rng, company.company_id, project_id, candidate_id, 0)
@@ -464,7 +473,7 @@ class ViastoEmulator:
             errors["email"] = ["Enter a valid email address."]
         if errors:
             return json_response(errors, status=400)
-        candidate_id = 1 + max((cid for p in company.candidates.values() for cid in p), default=500)
+        candidate_id = company.next_candidate_id()
         stored = self._generate(
             random.Random(candidate_id), company.company_id, project_id, candidate_id, 0
         )
