@@ -1,5 +1,9 @@
-"""Coalescing of concurrent loads: when a cached entry expires under load, one query refills
-it and the other waiting requests share its result (no thundering herd on the store)."""
+"""Coalescing of concurrent loads: one load per key at a time, its result shared by every caller
+that asked meanwhile (no thundering herd on the store or the vendor).
+
+The load runs as its own task, shielded from its callers: a client that disconnects (its
+request cancelled) neither cancels the load for the others nor leaves them a CancelledError.
+"""
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable
@@ -14,18 +18,14 @@ class SingleFlight(Generic[T]):
 
     async def do(self, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
         running = self._inflight.get(key)
-        if running is not None:
-            return await asyncio.shield(running)
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            result = await load()
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters re-raise it themselves
-            raise
-        else:
-            future.set_result(result)
-            return result
-        finally:
+        if running is None:
+            running = asyncio.ensure_future(load())
+            self._inflight[key] = running
+            running.add_done_callback(lambda done: self._finished(key, done))
+        return await asyncio.shield(running)
+
+    def _finished(self, key: Hashable, done: asyncio.Future[T]) -> None:
+        if self._inflight.get(key) is done:
             del self._inflight[key]
+        if not done.cancelled():
+            done.exception()  # retrieved: every caller that still waits re-raises it itself

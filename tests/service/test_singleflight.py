@@ -1,0 +1,59 @@
+"""One load per key, shared; a caller that gives up does not take the others down with it."""
+
+import asyncio
+
+import pytest
+
+from unified_ats.store.singleflight import SingleFlight
+
+
+async def test_concurrent_callers_share_one_load() -> None:
+    flight: SingleFlight[int] = SingleFlight()
+    calls = 0
+
+    async def load() -> int:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.05)
+        return 42
+
+    assert await asyncio.gather(*(flight.do("k", load) for _ in range(10))) == [42] * 10
+    assert calls == 1
+    assert await flight.do("k", load) == 42 and calls == 2  # a later call loads again
+
+
+async def test_a_cancelled_caller_leaves_the_shared_load_to_the_others() -> None:
+    flight: SingleFlight[str] = SingleFlight()
+    release = asyncio.Event()
+
+    async def load() -> str:
+        await release.wait()
+        return "fresh"
+
+    first = asyncio.create_task(flight.do("k", load))
+    second = asyncio.create_task(flight.do("k", load))
+    await asyncio.sleep(0)
+    first.cancel()  # the client of the first request disconnected
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    release.set()
+    assert await second == "fresh"
+
+
+async def test_a_failed_load_fails_every_waiter_and_is_retried_next_time() -> None:
+    flight: SingleFlight[int] = SingleFlight()
+    attempts = 0
+
+    async def load() -> int:
+        nonlocal attempts
+        attempts += 1
+        await asyncio.sleep(0.01)
+        if attempts == 1:
+            raise LookupError("vendor down")
+        return 7
+
+    results = await asyncio.gather(
+        *(flight.do("k", load) for _ in range(3)), return_exceptions=True
+    )
+    assert all(isinstance(r, LookupError) for r in results)
+    assert await flight.do("k", load) == 7
