@@ -12,6 +12,8 @@ from connectors.sdk.base import (
     ConnectorSettings,
     FileDownload,
     IdScope,
+    JobPage,
+    JobRecord,
     MappingContext,
     Quarantined,
 )
@@ -45,6 +47,8 @@ __all__ = [
     "IdScope",
     "InMemoryRateLimiter",
     "InvalidVendorResponse",
+    "JobPage",
+    "JobRecord",
     "MappingContext",
     "NotFound",
     "Quarantined",

@@ -1,7 +1,7 @@
 """The unified Candidate, field for field as Bindbee's ``GET /api/ats/v1/candidates/{id}``."""
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from pydantic import AfterValidator, Field, WithJsonSchema
@@ -9,6 +9,9 @@ from pydantic import AfterValidator, Field, WithJsonSchema
 from schemas.base import UnifiedModel
 from schemas.datetimes import UtcDateTime
 from schemas.open_enum import coerce_to, open_enum_schema
+
+if TYPE_CHECKING:
+    from schemas.application import Application
 
 
 class UrlType(StrEnum):
@@ -62,7 +65,11 @@ class Candidate(UnifiedModel):
     email_addresses: list[str] | None = None
     urls: list[Url] | None = None
     tags: list[str] | None = None
-    applications: list[UUID] | None = None
+    applications: "list[UUID | Application] | None" = Field(
+        default=None,
+        description="Ids of the candidate's applications (one: the vendor keys candidates per "
+        "job), or the applications themselves with `expand=applications`.",
+    )
     attachments: list[UUID] | None = None
     remote_created_at: UtcDateTime | None = None
     remote_updated_at: UtcDateTime | None = None

@@ -9,9 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from schemas.attachment import Attachment
-from schemas.candidate import Candidate
-from schemas.page import ErrorBody, Page
+from schemas import Application, Attachment, Candidate, ErrorBody, Job, JobInterviewStage, Page
 
 JSON_DIR = Path(__file__).parent / "json"
 
@@ -20,6 +18,12 @@ EXPORTED: dict[str, type[BaseModel]] = {
     "attachment.json": Attachment,
     "candidate_page.json": Page[Candidate],
     "attachment_page.json": Page[Attachment],
+    "job.json": Job,
+    "job_page.json": Page[Job],
+    "job_interview_stage.json": JobInterviewStage,
+    "job_interview_stage_page.json": Page[JobInterviewStage],
+    "application.json": Application,
+    "application_page.json": Page[Application],
     "error.json": ErrorBody,
 }
 

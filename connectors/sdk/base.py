@@ -29,10 +29,11 @@ from connectors.sdk.http import DEFAULT_TIMEOUT, RetryPolicy, VendorHttp
 from connectors.sdk.logs import protect_http_logs, register_log_secrets
 from connectors.sdk.ratelimit import Clock, InMemoryRateLimiter, RateLimiter, Sleep
 from connectors.sdk.secrets import Redactor
-from schemas import Attachment, Candidate
+from schemas import Application, Attachment, Candidate, Job, JobInterviewStage
 
 logger = logging.getLogger("connectors")
 T_in = TypeVar("T_in")
+R = TypeVar("R")
 UNIFIED_NAMESPACE = uuid.UUID("5b0b2d6e-8f3e-4b8a-9d0e-2a6f1c3e7d41")
 
 
@@ -46,6 +47,11 @@ class Capability(StrEnum):
     VERIFY_CREDENTIALS = "verify_credentials"
     WEBHOOKS = "webhooks"
     CREATE_CANDIDATE = "create_candidate"
+    LIST_JOBS = "list_jobs"
+    """Jobs with their interview stages (``iter_jobs``)."""
+    GET_JOB = "get_job"
+    LIST_APPLICATIONS = "list_applications"
+    """Candidate records carry their applications."""
 
 
 class ConnectorSettings(BaseModel):
@@ -92,6 +98,15 @@ class IdScope:
     def attachment_id(self, remote_id: str) -> uuid.UUID:
         return _uuid5(self.namespace.bytes, f"attachment:{remote_id}")
 
+    def job_id(self, remote_id: str) -> uuid.UUID:
+        return _uuid5(self.namespace.bytes, f"job:{remote_id}")
+
+    def stage_id(self, remote_id: str) -> uuid.UUID:
+        return _uuid5(self.namespace.bytes, f"stage:{remote_id}")
+
+    def application_id(self, remote_id: str) -> uuid.UUID:
+        return _uuid5(self.namespace.bytes, f"application:{remote_id}")
+
 
 def _uuid5(namespace: bytes, name: str) -> uuid.UUID:
     """``uuid.uuid5`` without its per-call overhead (same result; it runs once per record)."""
@@ -112,10 +127,23 @@ class MappingContext:
 
 @dataclass(frozen=True)
 class CandidateRecord:
-    """A candidate with the attachments the vendor gave alongside it."""
+    """A candidate with the attachments and applications the vendor gave alongside it.
+
+    Every supported vendor keys a candidate per job, so a record holds one application with the
+    candidate's own remote id; ``candidate.applications`` lists the applications' ids.
+    """
 
     candidate: Candidate
     attachments: tuple[Attachment, ...] = ()
+    applications: tuple[Application, ...] = ()
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A job with its interview stages, in pipeline order."""
+
+    job: Job
+    stages: tuple[JobInterviewStage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,6 +176,16 @@ class CandidatePage:
         return len(self.quarantined)
 
 
+@dataclass(frozen=True)
+class JobPage:
+    """A page of jobs; ``total``, ``quarantined`` and ``incomplete`` as for candidates."""
+
+    records: tuple[JobRecord, ...]
+    total: int | None = None
+    quarantined: tuple[Quarantined, ...] = ()
+    incomplete: str | None = None
+
+
 def shortfall(listing: str, seen: int, total: int | None) -> str | None:
     """Why an enumeration is incomplete: it saw fewer records than the vendor's own total."""
     if total is None or seen >= total:
@@ -168,13 +206,13 @@ def usable_remote_id(value: object) -> str | None:
 
 def map_each(
     items: Iterable[T_in],
-    map_one: Callable[[T_in], CandidateRecord],
+    map_one: Callable[[T_in], R],
     *,
     remote_id_of: Callable[[T_in], object],
     kind: str = "candidate",
-) -> tuple[list[CandidateRecord], list[Quarantined]]:
+) -> tuple[list[R], list[Quarantined]]:
     """Map vendor items one by one; an item that fails is quarantined, and the rest go on."""
-    records: list[CandidateRecord] = []
+    records: list[R] = []
     quarantined: list[Quarantined] = []
     for item in items:
         try:
@@ -236,6 +274,9 @@ class Connector(ABC, Generic[S]):
     candidate_fields: ClassVar[frozenset[str]]
     """Unified Candidate fields this connector fills (drives docs/coverage.md)."""
     attachment_fields: ClassVar[frozenset[str]]
+    job_fields: ClassVar[frozenset[str]] = frozenset()
+    stage_fields: ClassVar[frozenset[str]] = frozenset()
+    application_fields: ClassVar[frozenset[str]] = frozenset()
     log_redactions: ClassVar[tuple[re.Pattern[str], ...]] = ()
     """URL path patterns (with a ``secret`` group) to mask in httpx's log lines."""
 
@@ -332,6 +373,14 @@ class Connector(ABC, Generic[S]):
     ) -> CandidateRecord:
         """One candidate, fresh from the vendor. ``known`` is the last stored copy, if any."""
 
+    def iter_jobs(self) -> AsyncIterator[JobPage]:
+        """Every job with its stages, page by page (always the whole listing: jobs are few)."""
+        raise UnsupportedOperation(f"{self.display_name} jobs are not supported")
+
+    async def get_job(self, remote_id: str) -> JobRecord:
+        """One job with its stages, fresh from the vendor; NotFound when it is gone."""
+        raise UnsupportedOperation(f"{self.display_name} cannot read one job")
+
     async def list_attachments(
         self, remote_id: str, *, known: Candidate | None = None
     ) -> list[Attachment]:
@@ -350,3 +399,9 @@ class Connector(ABC, Generic[S]):
     @abstractmethod
     async def verify_credentials(self) -> None:
         """Raise AuthFailed (or another ConnectorError) unless the settings work."""
+
+
+def stage_remote_id(job_remote_id: str, stage_key: str) -> str:
+    """A stage's remote id: ``<job remote id>:<the vendor's stage key>``. Every connector gives
+    each job its own stages (even company-wide ones), so the job is part of the id."""
+    return f"{job_remote_id}:{stage_key}"

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from connectors.sdk.base import CandidateRecord, Capability, Connector
+from connectors.sdk.base import CandidateRecord, Capability, Connector, JobRecord
 from connectors.sdk.emulation import Faults
 from connectors.sdk.errors import (
     AuthFailed,
@@ -27,7 +27,7 @@ from connectors.sdk.errors import (
     VendorTimeout,
     VendorUnavailable,
 )
-from schemas import Attachment, Candidate
+from schemas import Application, Attachment, Candidate, Job, JobInterviewStage
 
 PLATFORM_FIELDS = frozenset({"id", "modified_at", "remote_was_deleted"})
 
@@ -55,6 +55,9 @@ class ConformanceHarness:
     vendor_counts: bool = True
     """The vendor's listings carry a total (so a shortfall can be detected); False for a
     vendor that only ever sends the whole list (Flatchr's search)."""
+    expected_jobs: int | None = None
+    """How many jobs the emulator holds (None: the connector serves no jobs)."""
+    missing_job_remote_id: str = "does-not-exist-0000"
 
 
 async def enumerate_all(
@@ -67,6 +70,28 @@ async def enumerate_all(
         records.extend(page.records)
         assert pages < 10_000, "enumeration does not terminate"
     return records, pages
+
+
+async def all_jobs(connector: Connector[Any]) -> list[JobRecord]:
+    records: list[JobRecord] = []
+    async for page in connector.iter_jobs():
+        assert page.incomplete is None, page.incomplete
+        records.extend(page.records)
+        assert len(records) < 1_000_000, "job enumeration does not terminate"
+    return records
+
+
+def _declared_check(models: Sequence[Any], declared: frozenset[str], what: str) -> None:
+    filled: set[str] = set()
+    for model in models:
+        dumped = model.model_dump()
+        filled |= {name for name, value in dumped.items() if value not in (None, [], {})}
+    never_filled = declared - filled
+    undeclared = filled - declared - PLATFORM_FIELDS
+    assert not never_filled, (
+        f"{what}: declared but never filled over the emulator data: {never_filled}"
+    )
+    assert not undeclared, f"{what}: filled but not declared: {undeclared}"
 
 
 def error_texts(exc: BaseException) -> str:
@@ -180,6 +205,9 @@ class ConnectorConformance:
                     assert [a.content() for a in shape.attachments] == [
                         a.content() for a in record.attachments
                     ], remote_id
+                    assert [a.content() for a in shape.applications] == [
+                        a.content() for a in record.applications
+                    ], remote_id
 
     async def test_declared_fields_are_filled_and_no_others(
         self, harness: ConformanceHarness
@@ -214,6 +242,64 @@ class ConnectorConformance:
                     fresh.candidate.model_copy(update={"modified_at": record.candidate.modified_at})
                     == record.candidate
                 )
+
+    async def test_jobs_stages_and_applications_hang_together(
+        self, harness: ConformanceHarness
+    ) -> None:
+        """Every job once, its stages in order and pointing at it; every candidate holds exactly
+        its applications, and each application points at a listed job and one of its stages."""
+        if harness.expected_jobs is None:
+            pytest.skip("this connector serves no jobs")
+        async with harness.make_connector() as connector:
+            jobs = await all_jobs(connector)
+            records, _ = await enumerate_all(connector, harness.page_size)
+        assert len(jobs) == harness.expected_jobs
+        job_ids = [r.job.id for r in jobs]
+        assert len(set(job_ids)) == len(job_ids), "a job came twice"
+        stage_job: dict[Any, Any] = {}
+        for job_record in jobs:
+            record_job = job_record.job
+            assert Job.model_validate_json(record_job.model_dump_json()) == record_job
+            assert job_record.stages, "a job without stages: applications cannot point anywhere"
+            orders = [s.stage_order for s in job_record.stages if s.stage_order is not None]
+            assert orders == sorted(orders) and len(set(orders)) == len(orders)
+            for stage in job_record.stages:
+                assert stage.job == record_job.id
+                assert JobInterviewStage.model_validate_json(stage.model_dump_json()) == stage
+                assert stage.id not in stage_job, "a stage id is shared by two jobs or stages"
+                stage_job[stage.id] = record_job.id
+        applications = [a for r in records for a in r.applications]
+        assert applications, "no candidate carries an application"
+        for record in records:
+            assert [a.id for a in record.applications] == record.candidate.applications
+            for application in record.applications:
+                assert Application.model_validate_json(application.model_dump_json()) == (
+                    application
+                )
+                assert application.candidate == record.candidate.id
+                assert application.job in set(job_ids), "an application's job is not listed"
+                if application.current_stage is not None:
+                    assert stage_job.get(application.current_stage) == application.job, (
+                        "an application's stage is not one of its job's stages"
+                    )
+        with_stage = [a for a in applications if a.current_stage is not None]
+        assert with_stage, "no application knows its stage"
+        cls = type(connector)
+        _declared_check([r.job for r in jobs], cls.job_fields, "Job")
+        _declared_check([s for r in jobs for s in r.stages], cls.stage_fields, "JobInterviewStage")
+        _declared_check(applications, cls.application_fields, "Application")
+
+    async def test_get_job_matches_enumeration(self, harness: ConformanceHarness) -> None:
+        if harness.expected_jobs is None:
+            pytest.skip("this connector serves no jobs")
+        async with harness.make_connector() as connector:
+            jobs = await all_jobs(connector)
+            for listed in (jobs[0], jobs[-1]):
+                fresh = await connector.get_job(listed.job.remote_id or "")
+                assert fresh.job.content() == listed.job.content()
+                assert [s.content() for s in fresh.stages] == [s.content() for s in listed.stages]
+            with pytest.raises(NotFound):
+                await connector.get_job(harness.missing_job_remote_id)
 
     async def test_missing_candidate_is_not_found(self, harness: ConformanceHarness) -> None:
         async with harness.make_connector() as connector:

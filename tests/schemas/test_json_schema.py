@@ -1,5 +1,8 @@
 """The committed JSON Schema documents match the models (regenerate: python -m schemas.export)."""
 
+import json
+from typing import Any
+
 import pytest
 
 from schemas.export import EXPORTED, JSON_DIR, render
@@ -13,8 +16,39 @@ def test_committed_json_schema_matches_model(file_name: str) -> None:
     )
 
 
-def test_candidate_schema_marks_bindbee_fields_required() -> None:
-    import json
+def _root(file_name: str) -> dict[str, Any]:
+    """The model's own schema (models that embed each other are a ``$ref`` into ``$defs``)."""
+    schema: dict[str, Any] = json.loads((JSON_DIR / file_name).read_text())
+    ref = schema.get("$ref")
+    if ref:
+        root: dict[str, Any] = schema["$defs"][ref.rsplit("/", 1)[-1]]
+        return root
+    return schema
 
-    schema = json.loads((JSON_DIR / "candidate.json").read_text())
-    assert {"id", "remote_id", "modified_at", "first_name", "avatar"} <= set(schema["required"])
+
+@pytest.mark.parametrize(
+    ("file_name", "fields"),
+    [
+        ("candidate.json", {"id", "remote_id", "modified_at", "first_name", "avatar"}),
+        ("job.json", {"id", "remote_id", "name", "status", "job_posting_urls", "recruiters"}),
+        ("job_interview_stage.json", {"id", "name", "job", "stage_order"}),
+        (
+            "application.json",
+            {"id", "candidate", "job", "applied_at", "current_stage", "reject_reason"},
+        ),
+    ],
+)
+def test_schemas_mark_bindbee_fields_required(file_name: str, fields: set[str]) -> None:
+    """Bindbee marks every field "required, nullable"; a generated client relies on it."""
+    assert fields <= set(_root(file_name)["required"])
+
+
+def test_relations_are_ids_or_expanded_objects() -> None:
+    """``expand`` swaps an id for the object: the schema must allow both, or clients break."""
+    application = _root("application.json")["properties"]
+    kinds = {
+        option.get("format") or option.get("$ref", "").rsplit("/", 1)[-1]
+        for option in application["candidate"]["anyOf"]
+        if option.get("type") != "null"
+    }
+    assert kinds == {"uuid", "Candidate"}
