@@ -3,7 +3,8 @@
 The host is per company (``https://{company}.interview-suite.com/api/v3``). Enumeration walks
 the company's projects, then each project's candidates: when ``meta.total_count`` is known the
 remaining pages are fetched concurrently (``max_concurrent_pages``), else ``meta.next`` is
-followed until null.
+followed until null. Jobs are the projects (one listing serves both the jobs and the project
+names candidates are titled with); each candidate record carries its one application.
 """
 
 import asyncio
@@ -26,6 +27,8 @@ from connectors.sdk.base import (
     Connector,
     ConnectorSettings,
     FileDownload,
+    JobPage,
+    JobRecord,
     MappingContext,
     map_each,
     shortfall,
@@ -43,6 +46,8 @@ from connectors.viasto.mapping import (
     candidate_key,
     field_errors,
     map_candidate,
+    map_project,
+    project_key,
     split_remote_id,
 )
 from schemas import Candidate
@@ -179,6 +184,16 @@ def candidate_remote_id(payload: Any) -> str:
     return "/".join(candidate_key(payload.get("resource_uri")))
 
 
+def project_remote_id(payload: Any) -> str | None:
+    """A listed project's id, or None when it has no usable ``resource_uri``."""
+    if not isinstance(payload, Mapping):
+        return None
+    try:
+        return project_key(payload.get("resource_uri"))
+    except MappingError:
+        return None
+
+
 class ViastoConnector(Connector[ViastoSettings]):
     name: ClassVar[str] = "viasto"
     display_name: ClassVar[str] = "viasto Interview Suite"
@@ -192,6 +207,9 @@ class ViastoConnector(Connector[ViastoSettings]):
             Capability.DOWNLOAD_AVATAR,
             Capability.VERIFY_CREDENTIALS,
             Capability.CREATE_CANDIDATE,
+            Capability.LIST_JOBS,
+            Capability.GET_JOB,
+            Capability.LIST_APPLICATIONS,
         }
     )
     candidate_fields = frozenset(
@@ -208,11 +226,36 @@ class ViastoConnector(Connector[ViastoSettings]):
             "phone_numbers",
             "email_addresses",
             "urls",
+            "applications",
             "attachments",
             "avatar",
         }
     )
     attachment_fields = frozenset({"remote_id", "raw_data", "attachment_type", "candidate"})
+    job_fields = frozenset(
+        {
+            "remote_id",
+            "raw_data",
+            "custom_fields",
+            "name",
+            "code",
+            "status",
+            "job_posting_urls",
+            "remote_created_at",
+        }
+    )
+    stage_fields = frozenset({"remote_id", "custom_fields", "name", "job", "stage_order"})
+    application_fields = frozenset(
+        {
+            "remote_id",
+            "raw_data",
+            "custom_fields",
+            "candidate",
+            "job",
+            "current_stage",
+            "evaluation_status",
+        }
+    )
     log_redactions = (re.compile(r"/(?:cv|photo)/(?P<secret>[^/?#]+)/"),)
 
     _company_name: str | None = None
@@ -298,31 +341,74 @@ class ViastoConnector(Connector[ViastoSettings]):
         every enumeration lists them afresh. A listing short of its ``total_count`` leaves
         ``projects_shortfall`` set."""
         if self._projects is None or refresh:
-            projects: dict[str, str | None] = {}
-            path = f"{self._company_path}/projects/"
-            first, meta, url = await self._envelope(
-                path, {"page": 1, "page_size": self.settings.page_size}
-            )
-            total = meta.get("total_count")
-
-            def add(objects: list[Any]) -> None:
-                for project in objects:
-                    if not isinstance(project, Mapping):
-                        continue
-                    uri = str(project.get("resource_uri") or "")
-                    project_id = uri.rstrip("/").rsplit("/", 1)[-1]
-                    if project_id.isdigit():
-                        name = project.get("name")
-                        projects[project_id] = str(name).strip() if name else None
-
-            add(first)
-            async for objects in self._follow(path, after=(meta, url)):
-                add(objects)
-            self.projects_shortfall = shortfall(
-                "viasto projects", len(projects), total if isinstance(total, int) else None
-            )
-            self._projects = projects
+            async for _ in self._project_listing():
+                pass
+        assert self._projects is not None
         return self._projects
+
+    async def _project_listing(self) -> AsyncIterator[tuple[list[Any], int | None]]:
+        """The project listing, page by page (objects, the vendor's ``total_count``): the one
+        walk behind both the jobs and the names candidates are titled with. When it is done,
+        the name cache is fresh and ``projects_shortfall`` says whether it fell short."""
+        names: dict[str, str | None] = {}
+        path = f"{self._company_path}/projects/"
+        first, meta, url = await self._envelope(
+            path, {"page": 1, "page_size": self.settings.page_size}
+        )
+        count = meta.get("total_count")
+        total = count if isinstance(count, int) and not isinstance(count, bool) else None
+
+        def add(objects: list[Any]) -> None:
+            for project in objects:
+                project_id = project_remote_id(project)
+                if project_id is not None:
+                    name = project.get("name")
+                    names[project_id] = str(name).strip() if name else None
+
+        add(first)
+        yield first, total
+        async for objects in self._follow(path, after=(meta, url)):
+            add(objects)
+            yield objects, total
+        self.projects_shortfall = shortfall("viasto projects", len(names), total)
+        self._projects = names
+
+    async def iter_jobs(self) -> AsyncIterator[JobPage]:
+        """Every project as a job with the workflow statuses as its stages (the whole listing
+        every time; a listing short of its ``total_count`` ends with an incomplete page)."""
+        ctx = self.context()
+        seen: set[str] = set()
+        async for objects, total in self._project_listing():
+            fresh = []
+            for project in objects:
+                project_id = project_remote_id(project)
+                if project_id is None or project_id not in seen:
+                    fresh.append(project)
+                if project_id is not None:
+                    seen.add(project_id)
+            records, quarantined = map_each(
+                fresh,
+                functools.partial(map_project, ctx=ctx),
+                remote_id_of=project_remote_id,
+                kind="job",
+            )
+            yield JobPage(records=tuple(records), total=total, quarantined=tuple(quarantined))
+        if self.projects_shortfall:
+            yield JobPage(records=(), incomplete=self.projects_shortfall)
+
+    async def get_job(self, remote_id: str) -> JobRecord:
+        if not (remote_id.isascii() and remote_id.isdigit()) or remote_id != str(int(remote_id)):
+            raise NotFound("a viasto job id is a project id (digits)")
+        payload = await self.http.get_json(f"{self._company_path}/projects/{remote_id}/")
+        if not isinstance(payload, Mapping):
+            raise InvalidVendorResponse("viasto project is not a JSON object")
+        try:
+            record = map_project(payload, self.context())
+        except MappingError as exc:
+            raise InvalidVendorResponse(f"viasto project unreadable: {exc}") from exc
+        if record.job.remote_id != remote_id:
+            raise InvalidVendorResponse("viasto answered another project than the one asked")
+        return record
 
     async def _project_pages(
         self, project_id: str

@@ -8,23 +8,78 @@ the project and ``company`` the customer company. viasto has no created/updated 
 ``interview_key`` and ``activation_key`` let a person into an interview: they never leave the
 connector (not in custom_fields, removed from raw_data). Photo and CV URLs carry a time-limited
 token: it is replaced by ``[redacted]`` in raw_data and never used as an identifier.
+
+Jobs are projects (``remote_id`` = the project id from its ``resource_uri``). Every project gets
+the documented candidate workflow as its stages (``<project id>:<status>``): the main path
+new -> invited -> confirmed -> interviewing -> interviewed in order, and expired, aborted and
+skipped off the path. A candidate record is also its one Application (same ``remote_id``): job =
+its project, current stage = its ``status`` when that is a documented status (else null, the
+value kept in custom_fields), so it always points at a stage its job's mapping gives.
 """
 
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.sdk.base import CandidateRecord, MappingContext
+from connectors.sdk.base import CandidateRecord, JobRecord, MappingContext, stage_remote_id
 from connectors.sdk.normalize import drop_none, email, iso_datetime, latest, phone, text, unique
-from schemas import Attachment, AttachmentType, Candidate, UrlType
+from schemas import (
+    Application,
+    Attachment,
+    AttachmentType,
+    Candidate,
+    Job,
+    JobInterviewStage,
+    JobStatus,
+    UrlType,
+)
 
 CANDIDATE_URI = re.compile(
     r"/companies/(?P<company>\d+)/projects/(?P<project>\d+)/candidates/(?P<candidate>\d+)/?"
 )
+PROJECT_URI = re.compile(r"/projects/(?P<project>\d+)/?$")
 FILE_URI = re.compile(r"^(?P<base>.*/candidates/\d+/(?:cv|photo)/)(?P<token>[^/]+)/?$")
 CREDENTIAL_KEYS = frozenset({"interview_key", "activation_key"})
 WORKFLOW_DATES = ("invitationdate", "confirmationdate", "interviewdate")
 REDACTED = "[redacted]"
+WORKFLOW: tuple[tuple[str, str, int | None], ...] = (
+    # (status, stage name, stage_order): the documented candidate workflow [DOC] V2.
+    ("new", "New", 1),
+    ("invited", "Invited", 2),
+    ("confirmed", "Confirmed", 3),
+    ("interviewing", "Interviewing", 4),
+    ("interviewed", "Interviewed", 5),
+    ("expired", "Expired", None),
+    ("aborted", "Aborted", None),
+    ("skipped", "Skipped", None),
+)
+STAGE_KEYS = frozenset(key for key, _, _ in WORKFLOW)
+PROJECT_STATUS: dict[str, str] = {
+    # viasto project status -> unified job status, where the meaning is clear; any other value
+    # passes through unchanged. The values are inferred [INF]: the project workflow page that
+    # lists them could not be read.
+    "draft": JobStatus.DRAFT,
+    "active": JobStatus.OPEN,
+    "open": JobStatus.OPEN,
+    "closed": JobStatus.CLOSED,
+    "archived": JobStatus.ARCHIVED,
+}
+SECRET_KEYS = frozenset({"password", "token", "secret"})
+"""Keys dropped anywhere in a project's raw_data, with every ``*_key`` (``activation_key``,
+``interview_key``, ``api_key``): evaluators and managers load nested as customer objects, and a
+customer carries an ``activation_key``."""
+PEOPLE_KEYS = ("evaluators", "interview_managers", "reviewers")
+APPLICATION_KEYS = (
+    "project",
+    "status",
+    "evaluation_status",
+    "my_evaluation_status",
+    "invitationdate",
+    "confirmationdate",
+    "interviewdate",
+    "deadline",
+)
+"""The candidate keys an application is mapped from (its raw_data)."""
 
 
 class MappingError(ValueError):
@@ -37,6 +92,14 @@ def candidate_key(resource_uri: Any) -> tuple[str, str]:
     if match is None:
         raise MappingError("a viasto candidate needs a resource_uri with project and candidate ids")
     return match["project"], match["candidate"]
+
+
+def project_key(resource_uri: Any) -> str:
+    """``…/companies/4/projects/14/`` -> "14"."""
+    match = PROJECT_URI.search(str(resource_uri or "").strip())
+    if match is None:
+        raise MappingError("a viasto project needs a resource_uri with its project id")
+    return match["project"]
 
 
 def split_remote_id(remote_id: str) -> tuple[str, str]:
@@ -102,6 +165,7 @@ def map_candidate(
             )
         )
     suite_url = text(payload.get("interview_suite_url"))
+    application = map_application(payload, ctx, project_id=project_id, candidate=unified_id)
     candidate = Candidate(
         id=unified_id,
         remote_id=remote_id,
@@ -145,13 +209,143 @@ def map_candidate(
         # A dict, not a Url model: validated once, inside the Candidate (hot path).
         urls=[{"type": UrlType.OTHER, "value": suite_url}] if suite_url else [],
         tags=[],
-        applications=[],
+        applications=[application.id],
         attachments=[a.id for a in attachments],
         remote_created_at=None,
         remote_updated_at=None,
         avatar=avatar,
     )
-    return CandidateRecord(candidate=candidate, attachments=tuple(attachments))
+    return CandidateRecord(
+        candidate=candidate, attachments=tuple(attachments), applications=(application,)
+    )
+
+
+def map_application(
+    payload: Mapping[str, Any], ctx: MappingContext, *, project_id: str, candidate: Any
+) -> Application:
+    """The candidate record as its one application to its project.
+
+    ``applied_at`` stays null: viasto documents no created timestamp, and ``invitationdate`` is
+    when a recruiter invited the person (null while ``new``), not when they applied.
+    viasto has no rejection, source or score on a candidate: those stay null too.
+    """
+    remote_id = "/".join(candidate_key(payload.get("resource_uri")))
+    status = text(payload.get("status"))
+    stage = status.lower() if status is not None and status.lower() in STAGE_KEYS else None
+    return Application(
+        id=ctx.ids.application_id(remote_id),
+        remote_id=remote_id,
+        modified_at=ctx.observed_at,
+        raw_data={key: payload[key] for key in APPLICATION_KEYS if key in payload},
+        custom_fields=drop_none(
+            {
+                "status": status,
+                "my_evaluation_status": text(payload.get("my_evaluation_status")),
+            }
+        )
+        or None,
+        candidate=candidate,
+        job=ctx.ids.job_id(project_id),
+        applied_at=None,
+        rejected_at=None,
+        source=None,
+        current_stage=ctx.ids.stage_id(stage_remote_id(project_id, stage)) if stage else None,
+        evaluation_status=text(payload.get("evaluation_status")),
+    )
+
+
+def map_project(payload: Any, ctx: MappingContext) -> JobRecord:
+    """A viasto project as a Job with the workflow statuses as its stages."""
+    if not isinstance(payload, Mapping):
+        raise MappingError("a viasto project must be an object")
+    project_id = project_key(payload.get("resource_uri"))
+    job_id = ctx.ids.job_id(project_id)
+    status = text(payload.get("status"))
+    job_url = text(payload.get("job_url"))
+    custom = {
+        "status": status,
+        "activationdate": _date_text(payload.get("activationdate")),
+        "closedate": _date_text(payload.get("closedate")),
+        "language": text(payload.get("language")),
+        "mode": text(payload.get("mode")),
+        "contact_person": text(payload.get("contact_person")),
+        "labels": _uris(payload.get("labels")),
+        **{key: _uris(payload.get(key)) for key in PEOPLE_KEYS},
+    }
+    job = Job(
+        id=job_id,
+        remote_id=project_id,
+        modified_at=ctx.observed_at,
+        raw_data=_scrubbed(payload),
+        custom_fields=drop_none(custom) or None,
+        name=text(payload.get("name")),
+        description=None,
+        code=text(payload.get("internal_id")),
+        status=PROJECT_STATUS.get(status.lower(), status) if status is not None else None,
+        job_posting_urls=[{"type": UrlType.JOB_POSTING, "value": job_url}] if job_url else [],
+        confidential=None,
+        remote_created_at=iso_datetime(payload.get("creationdate")),
+        remote_updated_at=None,
+    )
+    return JobRecord(job=job, stages=project_stages(project_id, ctx))
+
+
+def project_stages(project_id: str, ctx: MappingContext) -> tuple[JobInterviewStage, ...]:
+    job_id = ctx.ids.job_id(project_id)
+    stages = []
+    for key, name, order in WORKFLOW:
+        remote_id = stage_remote_id(project_id, key)
+        stages.append(
+            JobInterviewStage(
+                id=ctx.ids.stage_id(remote_id),
+                remote_id=remote_id,
+                modified_at=ctx.observed_at,
+                raw_data=None,  # no vendor object: the workflow is documented, not served
+                custom_fields={"status": key, "displayed": key != "skipped"},
+                name=name,
+                job=job_id,
+                stage_order=order,
+            )
+        )
+    return tuple(stages)
+
+
+def _scrubbed(value: Any) -> Any:
+    """``value`` without credentials at any depth (nested customers carry activation keys)."""
+    if isinstance(value, Mapping):
+        return {str(k): _scrubbed(v) for k, v in value.items() if not _secret_key(str(k))}
+    if isinstance(value, list):
+        return [_scrubbed(item) for item in value]
+    return value
+
+
+def _secret_key(name: str) -> bool:
+    lowered = name.strip().lower()
+    return lowered in SECRET_KEYS or lowered.endswith("_key")
+
+
+def _uris(value: Any) -> list[str] | None:
+    """A list of references (URIs, or nested objects by their ``resource_uri``); None if empty."""
+    if not isinstance(value, list):
+        return None
+    found = unique(
+        text(item.get("resource_uri")) if isinstance(item, Mapping) else text(item)
+        for item in value
+        if isinstance(item, str | Mapping)
+    )
+    return found or None
+
+
+def _date_text(value: Any) -> str | None:
+    """A documented ``date``: ``YYYY-MM-DD`` as given, a full timestamp as UTC text; None when
+    unreadable (raw_data keeps the vendor's text)."""
+    moment = iso_datetime(value)
+    if moment is None:
+        return None
+    given = text(value)
+    if given is not None and len(given) == 10 and moment.date().isoformat() == given:
+        return given
+    return _utc_text(value, moment)
 
 
 def _utc_text(given: Any, moment: Any) -> str | None:

@@ -8,6 +8,26 @@ parameter and is ignored, as by a DRF page-number paginator; the ``page_size_cap
 missing values, photo
 and CV URLs carrying a per-session token, the status state machine, and ``{"field": [...]}`` /
 ``{"detail": "..."}`` error bodies.
+
+Projects (the jobs; ``GET …/projects/`` and ``GET …/projects/{id}/``) carry the attributes of
+the documented project resource [DOC] V9 (https://viasto.eu/apiv3/resources/projects.html):
+``resource_uri``, ``company``, ``name``, ``job_url``, ``email_alias``, ``mode``,
+``maximum_score``, ``support_lang``, ``language``, ``status`` (read only; changed by the Update
+Status Action), ``internal_id``, ``allow_hash_login``, ``max_interview_time``,
+``invite_candidates``, ``default_interview_period``, ``closedate``, ``activationdate``,
+``contact_person``, ``creationdate``, ``veto_enabled``, ``status_update_uri``, ``evaluators``,
+``interview_managers``, ``reviewers`` (customer URIs), ``labels`` (label URIs), and the
+``questions``/``candidates``/``results``/``roles``/``criteria``/``videos`` references. Invented
+[INF]: every value; the project status values ``draft``/``active``/``closed``/``archived`` (the
+documented values sit on the project workflow page, which could not be read); dates as
+``YYYY-MM-DD`` (the type is "date"); the ``status_update_uri``, ``labels`` and ``customers``
+paths; ``videos`` as ``[]``; candidates of a draft project staying ``new`` (not yet invitable).
+Nested loading of evaluators is not emulated. An unknown project is ``404 {"detail": ...}``
+like every other object route [INF]; the fault switches apply to the project routes too.
+
+``POST /_emulator/change`` with ``"kind": "job"`` creates, renames (``update``) or deletes
+projects (deleting a project deletes its candidates); the ids answered are project ids, the
+jobs' ``remote_id``. Without ``kind`` it changes candidates, as on every emulator.
 """
 
 import hashlib
@@ -15,7 +35,7 @@ import json
 import random
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -25,9 +45,11 @@ from starlette.routing import Route
 
 from connectors.flatchr.emulator.data import FIRST_NAMES, LAST_NAMES, ascii_slug
 from connectors.sdk.emulation import (
+    MAX_CHANGE_COUNT,
     ChangeAction,
     EmulatorApp,
     Faults,
+    Rejected,
     account_state,
     json_response,
     page_window,
@@ -62,6 +84,8 @@ PROJECT_NAMES = [
     "Werkstudent Marketing",
     "Data Analyst",
 ]
+PROJECT_STATUSES = ["active", "active", "closed", "draft", "archived"]  # [INF] values
+CONTACTS = ["Tarsila do Amaral", "", "Anita Malfatti"]
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
@@ -79,6 +103,8 @@ class ViastoCompany:
     """project id -> candidate id -> stored candidate (with credentials and file contents)."""
     last_candidate_id: int = 0
     """The highest id ever given out: ids of deleted candidates are never given again."""
+    last_project_id: int = 0
+    """Likewise for projects."""
 
     def next_candidate_id(self) -> int:
         """A new id, as a database sequence gives it: never one a deleted candidate had (that
@@ -86,6 +112,10 @@ class ViastoCompany:
         seeded = max((c for project in self.candidates.values() for c in project), default=500)
         self.last_candidate_id = max(self.last_candidate_id, seeded) + 1
         return self.last_candidate_id
+
+    def next_project_id(self) -> int:
+        self.last_project_id = max(self.last_project_id, *self.projects, 9) + 1
+        return self.last_project_id
 
 
 @dataclass
@@ -102,6 +132,8 @@ class ViastoEmulator:
     token_requests: int = 0
     changes: int = 0
     """Changes made through the control API (numbers new data, spreads updates)."""
+    job_changes: int = 0
+    """Project changes made through the control API (spreads renames)."""
 
     def __post_init__(self) -> None:
         c = "/api/v3/companies/{company_id:int}"
@@ -110,6 +142,7 @@ class ViastoEmulator:
             Route("/api/v3/api-token-auth/", self.token_auth, methods=["POST"]),
             Route(c + "/", self.company, methods=["GET"]),
             Route(c + "/projects/", self.list_projects, methods=["GET"]),
+            Route(c + "/projects/{project_id:int}/", self.get_project, methods=["GET"]),
             Route(
                 c + "/projects/{project_id:int}/candidates/", self.list_candidates, methods=["GET"]
             ),
@@ -125,7 +158,7 @@ class ViastoEmulator:
             Route(candidate + "/cv/{token}/", self.cv, methods=["GET"]),
             Route(candidate + "/photo/{token}/", self.photo, methods=["GET"]),
         ]
-        self.app = EmulatorApp(Starlette(routes=routes), control=self, error=detail)
+        self.app = ViastoEmulatorApp(Starlette(routes=routes), control=self, error=detail)
 
     # --- data ----------------------------------------------------------------------------------
 
@@ -152,18 +185,15 @@ class ViastoEmulator:
             if candidates is not None:
                 candidates_per_project = candidates // projects + int(n < candidates % projects)
             project_id = 10 + n
-            company.projects[project_id] = {
-                "resource_uri": self._uri(company_id, f"projects/{project_id}/"),
-                "name": PROJECT_NAMES[n % len(PROJECT_NAMES)]
-                + ("" if n < len(PROJECT_NAMES) else f" {n}"),
-                "candidates": self._uri(company_id, f"projects/{project_id}/candidates/"),
-                "language": "de-DE",
-            }
+            project = self._project(company_id, project_id, n)
+            company.projects[project_id] = project
             company.candidates[project_id] = {}
+            draft = project["status"] == "draft"
             for i in range(candidates_per_project):
                 next_id += 1
+                # A draft project cannot invite yet: its candidates all stay "new".
                 company.candidates[project_id][next_id] = self._generate(
-                    rng, company_id, project_id, next_id, i
+                    rng, company_id, project_id, next_id, 0 if draft else i
                 )
         self.companies[company_id] = company
         if token:
@@ -174,6 +204,58 @@ class ViastoEmulator:
 
     def _uri(self, company_id: int, rest: str = "") -> str:
         return f"{self.host}/api/v3/companies/{company_id}/{rest}"
+
+    def _project(
+        self, company_id: int, project_id: int, n: int, status: str | None = None
+    ) -> dict[str, Any]:
+        """A project as the vendor serves it ([DOC] V9 attributes; values [INF])."""
+        status = status or PROJECT_STATUSES[n % len(PROJECT_STATUSES)]
+        name = PROJECT_NAMES[n % len(PROJECT_NAMES)] + ("" if n < len(PROJECT_NAMES) else f" {n}")
+        created = date(2016, 9, 1) + timedelta(days=41 * n)
+        activated = created + timedelta(days=3) if status != "draft" else None
+        closed = (
+            created + timedelta(days=2100) if status in ("closed", "archived") else None
+        )  # after the last seeded interview
+        uri = self._uri(company_id, f"projects/{project_id}/")
+
+        def day(value: date | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "resource_uri": uri,
+            "company": self._uri(company_id),
+            "name": name,
+            "job_url": f"https://careers.acme-inc.example/jobs/{project_id}-{ascii_slug(name)}"
+            if n % 3 != 2
+            else "",
+            "email_alias": "jobs@acme-inc.example" if n % 2 == 0 else "",
+            "mode": "standard",
+            "maximum_score": 5,
+            "support_lang": "de",
+            "language": "de-DE",
+            "status": status,
+            "internal_id": f"REQ-{2016 + n}-{project_id:03d}" if n % 4 != 1 else "",
+            "allow_hash_login": False,
+            "max_interview_time": 3600,
+            "invite_candidates": status == "active",
+            "default_interview_period": 7,
+            "closedate": day(closed),
+            "activationdate": day(activated),
+            "contact_person": CONTACTS[n % len(CONTACTS)],
+            "creationdate": day(created),
+            "veto_enabled": n % 2 == 1,
+            "status_update_uri": f"{uri}status/",
+            "evaluators": [self._uri(company_id, f"customers/{3 + n % 2}/")],
+            "interview_managers": [self._uri(company_id, "customers/3/")],
+            "reviewers": [],
+            "labels": [self._uri(company_id, f"labels/{1 + n % 3}/")] if n % 2 == 0 else [],
+            "questions": f"{uri}questions/",
+            "candidates": f"{uri}candidates/",
+            "results": f"{uri}results/",
+            "roles": f"{uri}roles/",
+            "criteria": f"{uri}criteria/",
+            "videos": [],
+        }
 
     def _generate(
         self, rng: random.Random, company_id: int, project_id: int, candidate_id: int, i: int
@@ -291,9 +373,52 @@ class ViastoEmulator:
             cursor=self.changes,
         )
 
+    def change_jobs(
+        self, action: ChangeAction, count: int, account: str | None = None
+    ) -> list[str]:
+        """Recruiter-side project changes; ids are project ids, the jobs' ``remote_id``.
+        ``create`` makes a draft project (no candidates yet), ``update`` renames one, ``delete``
+        removes the oldest ones with their candidates."""
+        _, company = pick_account({str(c): v for c, v in self.companies.items()}, account)
+
+        def create() -> str:
+            self.job_changes += 1
+            project_id = company.next_project_id()
+            n = len(company.projects)
+            company.projects[project_id] = self._project(
+                company.company_id, project_id, n, status="draft"
+            )
+            company.candidates[project_id] = {}
+            return str(project_id)
+
+        def remove(remote_id: str) -> None:
+            del company.projects[int(remote_id)]
+            del company.candidates[int(remote_id)]
+
+        def rename(remote_id: str) -> None:
+            self.job_changes += 1
+            project = company.projects[int(remote_id)]
+            base = str(project["name"]).split(" (rev ", 1)[0]
+            project["name"] = f"{base} (rev {self.job_changes})"
+
+        try:
+            return recruiter_changes(
+                action,
+                count,
+                [str(p) for p in company.projects],
+                create=create,
+                remove=remove,
+                update=rename,
+                cursor=self.job_changes,
+            )
+        except Rejected as exc:
+            raise Rejected(str(exc).replace("candidates", "projects")) from None
+
     def _create(self, company: ViastoCompany) -> str:
         self.changes += 1
         projects = list(company.candidates)
+        if not projects:
+            raise Rejected("this company has no project to add a candidate to")
         project_id = projects[self.changes % len(projects)]
         candidate_id = company.next_candidate_id()
         rng = random.Random(f"{company.company_id}:{self.changes}")
@@ -308,10 +433,13 @@ class ViastoEmulator:
         return {
             "vendor": "viasto",
             "accounts": [
-                account_state(
-                    str(company_id),
-                    [f"{p}/{c}" for p, project in company.candidates.items() for c in project],
-                )
+                {
+                    **account_state(
+                        str(company_id),
+                        [f"{p}/{c}" for p, project in company.candidates.items() for c in project],
+                    ),
+                    "job_remote_ids": [str(p) for p in company.projects],
+                }
                 for company_id, company in self.companies.items()
             ],
             "ignored_switches": {},
@@ -413,6 +541,14 @@ class ViastoEmulator:
             return auth
         company, _ = auth
         return self._envelope(request, list(company.projects.values()))
+
+    async def get_project(self, request: Request) -> Response:
+        auth = self._authorize(request)
+        if isinstance(auth, Response):
+            return auth
+        company, _ = auth
+        project = company.projects.get(request.path_params["project_id"])
+        return json_response(project) if project is not None else detail(404, "Not found.")
 
     async def list_candidates(self, request: Request) -> Response:
         auth = self._authorize(request)
@@ -578,4 +714,47 @@ class ViastoEmulator:
         return await self._file(request, "photo")
 
 
-__all__ = ["ViastoEmulator"]
+class ViastoEmulatorApp(EmulatorApp):
+    """The shared control API, plus project changes: ``POST /_emulator/change`` with
+    ``"kind": "job"`` (the shared body otherwise; ``kind`` is viasto's own key for now)."""
+
+    control: ViastoEmulator
+
+    async def change(self, request: Request) -> Response:
+        try:
+            body = json.loads(await request.body())
+        except (ValueError, RecursionError):
+            body = None
+        if not isinstance(body, dict) or "kind" not in body:
+            return await super().change(request)  # the shared checks and candidate changes
+        try:
+            action, count, account = _job_change(body)
+            ids = self.control.change_jobs(action, count, account)
+        except Rejected as exc:
+            return json_response({"detail": str(exc)}, status=422)
+        return json_response({"action": action, "kind": "job", "ids": ids})
+
+
+def _job_change(body: dict[str, Any]) -> tuple[ChangeAction, int, str | None]:
+    problems = []
+    if body.get("kind") != "job":
+        problems.append('kind must be "job" (leave it out to change candidates)')
+    unknown = sorted(str(k) for k in body if k not in ("action", "count", "account", "kind"))
+    if unknown:
+        problems.append(f"unknown keys: {', '.join(unknown)}")
+    actions: dict[str, ChangeAction] = {"create": "create", "update": "update", "delete": "delete"}
+    action = actions.get(str(body.get("action")))
+    if action is None:
+        problems.append(f"action must be one of {', '.join(actions)}")
+    count = body.get("count", 1)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_CHANGE_COUNT:
+        problems.append(f"count must be an integer from 1 to {MAX_CHANGE_COUNT}")
+    account = body.get("account")
+    if account is not None and (isinstance(account, bool) or not isinstance(account, str | int)):
+        problems.append("account must be a string naming the company")
+    if problems or action is None:
+        raise Rejected("; ".join(problems))
+    return action, count, None if account is None else str(account)
+
+
+__all__ = ["ViastoEmulator", "ViastoEmulatorApp"]

@@ -15,6 +15,8 @@ def viasto_harness() -> ConformanceHarness:
         page_size=5,
         secrets=[PASSWORD, TOKEN, *emulator.tokens],
         missing_remote_id="10/999999",
+        expected_jobs=3,
+        missing_job_remote_id="999999",  # a well-formed id the vendor answers 404 for
     )
 
 
