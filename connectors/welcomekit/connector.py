@@ -3,6 +3,10 @@
 Listing candidates needs a ``job_reference``, so enumeration walks the organization's jobs,
 then each job's candidates page by page (``stage=true&tags=true``). Each candidate's documents
 are fetched alongside, a few at a time, so a full sync sees every file.
+
+Jobs come with their stages, websites and office in the listing itself
+(``GET /jobs?organization_reference=&stages=true&websites=true&office=true``, documented);
+one job is ``GET /jobs/:reference`` with the same options.
 """
 
 import asyncio
@@ -12,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 from pydantic import SecretStr
@@ -25,6 +29,8 @@ from connectors.sdk.base import (
     Connector,
     ConnectorSettings,
     FileDownload,
+    JobPage,
+    JobRecord,
     MappingContext,
     Quarantined,
     map_each,
@@ -38,16 +44,23 @@ from connectors.welcomekit.mapping import (
     MappingError,
     attachment_url,
     map_candidate,
+    map_job,
     parse_attachment_id,
     url_file_name,
 )
 from schemas import Attachment, Candidate
 
 logger = logging.getLogger("connectors.welcomekit")
+JOB_OPTIONS = {"stages": "true", "websites": "true", "office": "true"}
+"""What every job read asks for (documented on both the list and the single route)."""
 
 
 class DocumentsUnavailable(ValueError):
     """A listed candidate whose documents could not be read (quarantined, never half-stored)."""
+
+
+class StagesUnavailable(ValueError):
+    """A listed job whose stages could not be read (quarantined, never stored without them)."""
 
 
 class WelcomeKitSettings(ConnectorSettings):
@@ -96,6 +109,9 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
             Capability.DOWNLOAD_ATTACHMENT,
             Capability.VERIFY_CREDENTIALS,
             Capability.CREATE_CANDIDATE,
+            Capability.LIST_JOBS,
+            Capability.GET_JOB,
+            Capability.LIST_APPLICATIONS,
         }
     )
     candidate_fields = frozenset(
@@ -112,6 +128,7 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
             "email_addresses",
             "urls",
             "tags",
+            "applications",
             "attachments",
             "remote_created_at",
             "remote_updated_at",
@@ -130,6 +147,38 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
             "size",
             "remote_created_at",
             "remote_updated_at",
+        }
+    )
+
+    job_fields = frozenset(
+        {
+            "remote_id",
+            "raw_data",
+            "custom_fields",
+            "name",
+            "description",
+            "code",
+            "status",
+            "job_posting_urls",
+            "remote_created_at",
+            "remote_updated_at",
+        }
+    )
+    stage_fields = frozenset(
+        {"remote_id", "raw_data", "custom_fields", "name", "job", "stage_order"}
+    )
+    application_fields = frozenset(
+        {
+            "remote_id",
+            "raw_data",
+            "custom_fields",
+            "candidate",
+            "job",
+            "applied_at",
+            "source",
+            "current_stage",
+            "archived",
+            "hired",
         }
     )
 
@@ -214,6 +263,78 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
             self.jobs_shortfall = shortfall("Welcome Kit jobs", len(jobs), expected)
             self._jobs = jobs
         return self._jobs
+
+    async def _job_payload(self, reference: str) -> Mapping[str, Any]:
+        payload = await self.http.get_json(f"/jobs/{quote(reference, safe='')}", params=JOB_OPTIONS)
+        if not isinstance(payload, Mapping):
+            raise InvalidVendorResponse("Welcome Kit job is not a JSON object")
+        return payload
+
+    async def _with_stages(self, items: list[Any]) -> list[Any | None]:
+        """Listed jobs, each with its stages: a job listed without ``stages`` (the option is
+        documented on the listing, so only if the vendor ignored it) is read alone, a few at a
+        time; None for one that is gone since it was listed."""
+        limit = asyncio.Semaphore(self.settings.document_concurrency)
+
+        async def complete(item: Any) -> Any | None:
+            if not isinstance(item, Mapping) or isinstance(item.get("stages"), list):
+                return item
+            reference = usable_remote_id(item.get("reference"))
+            if reference is None:
+                return item
+            async with limit:
+                try:
+                    return await self._job_payload(reference)
+                except NotFound:
+                    return None
+
+        return list(await asyncio.gather(*(complete(item) for item in items)))
+
+    async def iter_jobs(self) -> AsyncIterator[JobPage]:
+        """Every job with its stages (the whole listing; a shortfall of ``X-Total`` is
+        reported as ``incomplete``)."""
+        ctx = self.context()
+        params = {"organization_reference": self.settings.organization_reference, **JOB_OPTIONS}
+        seen: set[str] = set()
+        expected: int | None = None
+        async for items, total in self._pages("/jobs", params):
+            expected = total if expected is None else expected
+            for item in items:
+                reference = (
+                    usable_remote_id(item.get("reference")) if isinstance(item, Mapping) else None
+                )
+                if reference is not None:
+                    seen.add(reference)
+
+            def mapped(pair: tuple[Any, Any | None]) -> JobRecord:
+                if pair[1] is None:
+                    raise StagesUnavailable("listed without stages, and gone when read alone")
+                return map_job(pair[1], ctx)
+
+            records, quarantined = map_each(
+                zip(items, await self._with_stages(items), strict=True),
+                mapped,
+                remote_id_of=lambda pair: (
+                    pair[0].get("reference") if isinstance(pair[0], Mapping) else None
+                ),
+                kind="job",
+            )
+            if records or quarantined:
+                yield JobPage(
+                    records=tuple(records), total=expected, quarantined=tuple(quarantined)
+                )
+        missing = shortfall("Welcome Kit jobs", len(seen), expected)
+        if missing:
+            yield JobPage(records=(), total=expected, incomplete=missing)
+
+    async def get_job(self, remote_id: str) -> JobRecord:
+        if not remote_id.strip():
+            raise NotFound("a Welcome Kit job reference is never empty")
+        payload = await self._job_payload(remote_id)  # its 404 alone says "gone"
+        try:
+            return map_job(payload, self.context())
+        except MappingError as exc:
+            raise InvalidVendorResponse(f"Welcome Kit job unreadable: {exc}") from exc
 
     async def mapping_context(self) -> MappingContext:
         base = self.context()

@@ -2,7 +2,9 @@
 
 A Welcome Kit candidate is one person on one job: ``remote_id`` is its ``reference``. ``title``
 is the job applied for and ``company`` the organization; the ``subtitle`` headline ("CTO @ WTTJ")
-is the person's own and goes to custom_fields.
+is the person's own and goes to custom_fields. Each candidate record is also one Application
+(same remote id) pointing at its job (``job_reference``) and at one of that job's ``stages``
+(``stage_id``): stage remote ids are ``<job reference>:<stage id>``.
 """
 
 import posixpath
@@ -13,13 +15,61 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from connectors.sdk.base import CandidateRecord, MappingContext
+from connectors.sdk.base import (
+    CandidateRecord,
+    JobRecord,
+    MappingContext,
+    stage_remote_id,
+    usable_remote_id,
+)
 from connectors.sdk.files import content_type_for_extension, with_extension
 from connectors.sdk.normalize import drop_none, email, iso_datetime, phone, text, unique
-from schemas import Attachment, AttachmentType, Candidate, Url, UrlType
+from schemas import (
+    Application,
+    Attachment,
+    AttachmentType,
+    Candidate,
+    Job,
+    JobInterviewStage,
+    JobStatus,
+    Url,
+    UrlType,
+)
 
 DEFAULT_AVATAR = re.compile(r"/default-avatar[-.\w]*\.(png|jpe?g|svg)$", re.IGNORECASE)
 RESUME_NAME = re.compile(r"\b(resume|cv|curriculum)\b", re.IGNORECASE)
+JOB_STATUS = {
+    # the documented values (``PUT /jobs/:reference/update_status``); others pass through
+    "draft": JobStatus.DRAFT,  # "private job offer (still visible on main view of the dashboard)"
+    "published": JobStatus.OPEN,  # "public job offer visible on all cms_sites_references"
+    "archived": JobStatus.ARCHIVED,  # "private job offer (visible from archived jobs only)"
+}
+HIRED_STAGE = "hired"
+REFUSED_STAGE = "refused"
+OFF_PATH_STAGES = frozenset({REFUSED_STAGE, "archived"})
+"""Stage references that leave the pipeline: such stages (and hidden ones) get no stage_order."""
+APPLICATION_KEYS = ("job_reference", "stage_id", "stage", "origin", "referrer", "archived")
+"""The candidate keys an Application is mapped from (its raw_data), with ``created_at``."""
+JOB_CUSTOM_KEYS = (
+    "external_reference",
+    "organization_reference",
+    "profile",
+    "contract_type",
+    "contract_duration_min",
+    "contract_duration_max",
+    "profession_reference",
+    "language",
+    "remote",
+    "experience_level",
+    "education_level",
+    "start_date",
+    "published_at",
+    "archived_at",
+    "department_id",
+    "office_id",
+    "cms_sites_references",
+    "apply_url",
+)
 
 
 class MappingError(ValueError):
@@ -226,6 +276,7 @@ def map_candidate(
             )
         )
     attachments += map_documents(documents, candidate_id, payload, ctx)
+    application = map_application(payload, ctx, job=job)
     candidate = Candidate(
         id=candidate_id,
         remote_id=reference,
@@ -259,13 +310,198 @@ def map_candidate(
         email_addresses=unique([email(profile.get("email"))]),
         urls=[Url(type=UrlType.PORTFOLIO, value=portfolio_url)] if portfolio_url else [],
         tags=[t for t in (text(tag) for tag in payload.get("tags") or []) if t],
-        applications=[],
+        applications=[application.id],
         attachments=[a.id for a in attachments],
         remote_created_at=created,
         remote_updated_at=iso_datetime(payload.get("updated_at")),
         avatar=_avatar(profile.get("avatar_url")),
     )
-    return CandidateRecord(candidate=candidate, attachments=tuple(attachments))
+    return CandidateRecord(
+        candidate=candidate, attachments=tuple(attachments), applications=(application,)
+    )
+
+
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _scalar(value: Any) -> Any:
+    """A vendor scalar for custom_fields: integers and booleans as sent, anything else as
+    trimmed text; objects and lists are left out (they stay in raw_data)."""
+    if isinstance(value, bool | int):
+        return value
+    if isinstance(value, Mapping | list):
+        return None
+    return text(value)
+
+
+def map_application(
+    payload: Mapping[str, Any], ctx: MappingContext, *, job: JobInfo | None = None
+) -> Application:
+    """The candidate record's one Application (same remote id as the candidate).
+
+    job: ``job_reference`` (else the job it was listed under); current_stage: ``stage_id`` (else
+    ``stage.id``) within that job; applied_at: ``created_at``; source: ``origin``; archived:
+    ``archived``; hired: the stage's reference is ``hired``. Welcome Kit gives no rejection
+    date: ``custom_fields.rejected`` says whether the stage's reference is ``refused``.
+    """
+    reference = text(payload.get("reference"))
+    if reference is None:
+        raise MappingError("a Welcome Kit candidate has no reference")
+    stage = payload.get("stage") if isinstance(payload.get("stage"), Mapping) else None
+    job_reference = usable_remote_id(payload.get("job_reference")) or (
+        job.reference if job else None
+    )
+    stage_key = usable_remote_id(payload.get("stage_id"))
+    if stage_key is None and stage is not None:
+        stage_key = usable_remote_id(stage.get("id"))
+    stage_reference = text(stage.get("reference")) if stage else None
+    current_stage = (
+        ctx.ids.stage_id(stage_remote_id(job_reference, stage_key))
+        if job_reference is not None and stage_key is not None
+        else None
+    )
+    raw = {key: payload[key] for key in (*APPLICATION_KEYS, "created_at") if key in payload}
+    return Application(
+        id=ctx.ids.application_id(reference),
+        remote_id=reference,
+        modified_at=ctx.observed_at,
+        raw_data=raw,
+        custom_fields=drop_none(
+            {
+                "stage": text(stage.get("name")) if stage else None,
+                "stage_reference": stage_reference,
+                "rejected": stage_reference == REFUSED_STAGE if stage else None,
+                "referrer": text(payload.get("referrer")),
+            }
+        ),
+        candidate=ctx.ids.candidate_id(reference),
+        job=ctx.ids.job_id(job_reference) if job_reference is not None else None,
+        applied_at=iso_datetime(payload.get("created_at")),
+        rejected_at=None,  # Welcome Kit dates no rejection (only GET /moves would, per job)
+        source=text(payload.get("origin")),
+        credited_to=None,
+        current_stage=current_stage,
+        reject_reason=None,
+        archived=_flag(payload.get("archived")),
+        hired=stage_reference == HIRED_STAGE if stage else None,
+    )
+
+
+def job_status(value: Any) -> str | None:
+    """``draft``/``published``/``archived`` -> DRAFT/OPEN/ARCHIVED; any other value as sent."""
+    status = text(value)
+    if status is None:
+        return None
+    return JOB_STATUS.get(status.lower(), status)
+
+
+def map_stages(
+    job_reference: str, stages: Any, ctx: MappingContext
+) -> tuple[JobInterviewStage, ...]:
+    """A job's ``stages`` (asked for with ``stages=true``), in the vendor's listing order.
+
+    Welcome Kit documents no position: stage_order counts, from 1 in listing order, the stages
+    on the pipeline's path; hidden stages (``visible: false``) and those whose reference is
+    ``refused`` or ``archived`` get none.
+    """
+    if stages is None:
+        return ()
+    if not isinstance(stages, list):
+        raise MappingError("a Welcome Kit job's stages must be a list")
+    job_id = ctx.ids.job_id(job_reference)
+    mapped: list[JobInterviewStage] = []
+    seen: set[str] = set()
+    order = 0
+    for stage in stages:
+        if not isinstance(stage, Mapping):
+            raise MappingError("a Welcome Kit job stage must be an object")
+        key = usable_remote_id(stage.get("id"))
+        if key is None:
+            raise MappingError("a Welcome Kit job stage has no id")
+        if key in seen:
+            raise MappingError("a Welcome Kit job lists the same stage id twice")
+        seen.add(key)
+        reference = text(stage.get("reference"))
+        visible = _flag(stage.get("visible"))
+        on_path = visible is not False and reference not in OFF_PATH_STAGES
+        if on_path:
+            order += 1
+        remote_id = stage_remote_id(job_reference, key)
+        mapped.append(
+            JobInterviewStage(
+                id=ctx.ids.stage_id(remote_id),
+                remote_id=remote_id,
+                modified_at=ctx.observed_at,
+                raw_data=dict(stage),
+                custom_fields=drop_none(
+                    {
+                        "reference": reference,
+                        "visible": visible,
+                        "hired": reference == HIRED_STAGE,
+                        "rejected": reference == REFUSED_STAGE,
+                    }
+                ),
+                name=text(stage.get("name")),
+                job=job_id,
+                stage_order=order if on_path else None,
+            )
+        )
+    return tuple(mapped)
+
+
+def _posting_urls(websites: Any) -> list[Url] | None:
+    if websites is None:
+        return None
+    if not isinstance(websites, list):
+        raise MappingError("a Welcome Kit job's websites must be a list")
+    urls = unique(text(site.get("url")) if isinstance(site, Mapping) else None for site in websites)
+    return [Url(type=UrlType.JOB_POSTING, value=url) for url in urls]
+
+
+def _office(office: Any) -> dict[str, Any] | None:
+    if not isinstance(office, Mapping):
+        return None
+    keys = ("name", "address", "zip_code", "city", "country_code")
+    return drop_none({key: text(office.get(key)) for key in keys}) or None
+
+
+def map_job(payload: Mapping[str, Any], ctx: MappingContext) -> JobRecord:
+    """One job (list item or ``GET /jobs/:reference``, both with ``stages``, ``websites`` and
+    ``office`` asked for) with its stages."""
+    if not isinstance(payload, Mapping):
+        raise MappingError("a Welcome Kit job must be an object")
+    reference = usable_remote_id(payload.get("reference"))
+    if reference is None:
+        raise MappingError("a Welcome Kit job has no reference")
+    custom: dict[str, Any] = {key: _scalar(payload.get(key)) for key in JOB_CUSTOM_KEYS}
+    salary = payload.get("salary")
+    if isinstance(salary, Mapping):
+        custom["salary"] = drop_none(
+            {key: text(salary.get(key)) for key in ("min", "max", "currency", "period")}
+        )
+    custom["office"] = _office(payload.get("office"))
+    custom["vendor_status"] = text(payload.get("status"))
+    job = Job(
+        id=ctx.ids.job_id(reference),
+        remote_id=reference,
+        modified_at=ctx.observed_at,
+        raw_data={key: value for key, value in payload.items() if key != "stages"},
+        custom_fields=drop_none(custom),
+        name=text(payload.get("name")),
+        description=text(payload.get("description")),
+        code=reference,
+        status=job_status(payload.get("status")),
+        job_posting_urls=_posting_urls(payload.get("websites")),
+        confidential=None,
+        departments=None,
+        offices=None,
+        hiring_managers=None,
+        recruiters=None,
+        remote_created_at=iso_datetime(payload.get("created_at")),
+        remote_updated_at=iso_datetime(payload.get("updated_at")),
+    )
+    return JobRecord(job=job, stages=map_stages(reference, payload.get("stages"), ctx))
 
 
 def attachment_url(payload: Mapping[str, Any], kind: str) -> str | None:

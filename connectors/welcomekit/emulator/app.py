@@ -3,8 +3,23 @@
 Bearer auth (or ``?access_token=``) with scopes; 400 ``validation_failed`` without the required
 ``job_reference``/``candidate_reference``; ``page``/``per_page`` paging with ``X-Total``,
 ``X-Total-Pages``, ``X-Per-Page`` and ``X-Page`` headers (``page_size_cap`` and ``uneven_pages``
-change it as a Rails server with a maximum ``per_page`` or post-paging filters would); ``stage``/``tags`` only when asked;
-``updated_after`` (a date); the vendor's ``{error, error_description}`` bodies; files on a CDN path.
+change it as a Rails server with a maximum ``per_page`` or post-paging filters would);
+``stage``/``tags`` only when asked; ``updated_after`` (a date); the vendor's
+``{error, error_description}`` bodies; files on a CDN path.
+
+Jobs follow github ``WTTJ/wk-api-docs`` @ ``feec0b6`` ``source/includes/_jobs.md`` ("List jobs",
+"Retrieve a job", "Update job status"): ``GET /jobs?organization_reference=`` (paged, ``jobs_r``)
+and ``GET /jobs/:reference`` (``jobs_r``; 404 ``not_found`` "Job not found" [INF message]) with
+the documented fields (reference, name, description, profile, company_description, status
+``draft``/``published``/``archived``, contract_type, salary, remote, office_id, department_id,
+cms_sites_references, created_at/updated_at/published_at/archived_at, ...). Both take
+``stages=true`` (``[{id, name, reference, visible}]``), ``websites=true``
+(``[{reference, name, url}]``) and ``office=true``; the single route also
+``candidates_count=true`` (with a candidates scope). The list filters ``status``,
+``created_after``, ``updated_after`` and ``published_after`` work. [INF]: the office object's
+shape (that of ``_offices.md``), the place of a ``hired`` stage in the default pipeline
+(``_candidates.md`` names ``hired`` as a stage reference), websites only on published jobs,
+stage ids numbered per job, and every value drawn here.
 """
 
 import hashlib
@@ -24,6 +39,9 @@ from connectors.sdk.emulation import (
     ChangeAction,
     EmulatorApp,
     Faults,
+    Rejected,
+    _change_request,
+    _control_body,
     account_state,
     bearer_token,
     json_response,
@@ -36,13 +54,47 @@ from connectors.sdk.emulation import (
 PARIS = timezone(timedelta(hours=1))
 EPOCH = datetime(2020, 1, 1, tzinfo=PARIS)
 DEFAULT_AVATAR = "https://www.welcomekit.co/assets/default-avatar-7cbb7b9749a7cf8864001cde13e2a9a94e612bf083430d66ede0966f5bafb296.png"
-STAGES = [
-    (14596, "Nouveau", "new"),
-    (14597, "À contacter", "to-contact"),
-    (14598, "À rencontrer", "to-meet"),
-    (14599, "Embauché", "hired"),
-    (14600, "Refusé", "refused"),
+DEFAULT_STAGES: list[tuple[str, str | None, bool]] = [
+    # (name, reference, visible): the documented default pipeline of a new job (_jobs.md,
+    # "Create a job" response and "Retrieve a job"), in French, plus `hired` [INF place].
+    ("Nouveau", "initial", True),
+    ("Refusé", "refused", True),
+    ("À rencontrer", "to_meet", True),
+    ("Entretien", "interviewed", True),
+    ("Proposition", None, True),
+    ("Embauché", "hired", True),
+    ("Archivé", "archived", False),
 ]
+FIRST_STAGE_ID = 14752  # the documented example's first stage id
+JOB_STATUSES = ["published", "published", "draft", "published", "archived"]
+CONTRACT_TYPES = ["FULL_TIME", "TEMPORARY", "INTERNSHIP", "FULL_TIME"]
+REMOTE_LEVELS = ["no", "partial", "punctual", "fulltime"]
+PROFESSIONS = ["dev_backend", "product", "data", "office_management", "design", "human_resources"]
+OFFICES = [
+    # _offices.md's documented office, and an invented second one [INF]
+    {
+        "id": 196,
+        "name": "Paris",
+        "address": "11 bis rue Bachaumont",
+        "zip_code": "75002",
+        "city": "Paris",
+        "country_code": "FR",
+        "is_headquarter": True,
+    },
+    {
+        "id": 197,
+        "name": "Lyon",
+        "address": "3 place Bellecour",
+        "zip_code": "69002",
+        "city": "Lyon",
+        "country_code": "FR",
+        "is_headquarter": False,
+    },
+]
+WEBSITES = {
+    "wttj_fr": ("Welcome to the Jungle", "https://www.welcometothejungle.com/fr/companies"),
+    "wttj_careers": ("Careers website", "https://careers.welcomekit.example"),
+}
 JOB_NAMES = [
     "Développeur·se backend",
     "Product Manager",
@@ -57,6 +109,31 @@ ALL_SCOPES = frozenset(
     {"candidates_r", "candidates_rw", "documents_r", "documents_rw", "jobs_r", "organizations_r"}
 )
 MAX_PER_PAGE = 100
+
+
+CHANGE_KINDS = ("candidate", "job")
+
+
+class WelcomeKitEmulatorApp(EmulatorApp):
+    """The shared emulator app, whose ``POST /_emulator/change`` also takes ``"kind": "job"``
+    (create, update or delete jobs; the default kind is ``candidate``)."""
+
+    async def change(self, request: Request) -> Response:
+        control = self.control
+        assert isinstance(control, WelcomeKitEmulator)
+        try:
+            body = await _control_body(request)
+            kind = "candidate"
+            if isinstance(body, dict) and "kind" in body:
+                body = dict(body)
+                kind = body.pop("kind")
+                if kind not in CHANGE_KINDS:
+                    raise Rejected(f"kind must be one of {', '.join(CHANGE_KINDS)}")
+            action, count, account = _change_request(body)
+            ids = control.change(action, count, account, kind=kind)
+        except Rejected as exc:
+            return json_response({"detail": str(exc)}, status=422)
+        return json_response({"action": action, "kind": kind, "ids": ids})
 
 
 def wk_error(status: int, code: str, description: str) -> Response:
@@ -82,6 +159,10 @@ class Organization:
     documents: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     updated: dict[str, date] = field(default_factory=dict)
     next_document_id: int = 1000
+    next_stage_id: int = FIRST_STAGE_ID
+
+    def job(self, reference: str) -> dict[str, Any] | None:
+        return next((j for j in self.jobs if j["reference"] == reference), None)
 
 
 @dataclass
@@ -100,6 +181,7 @@ class WelcomeKitEmulator:
         routes = [
             Route("/api/v1/external/organizations/{reference}", self.organization, methods=["GET"]),
             Route("/api/v1/external/jobs", self.list_jobs, methods=["GET"]),
+            Route("/api/v1/external/jobs/{reference}", self.get_job, methods=["GET"]),
             Route("/api/v1/external/candidates", self.list_candidates, methods=["GET"]),
             Route("/api/v1/external/candidates", self.create_candidate, methods=["POST"]),
             Route("/api/v1/external/candidates/{reference}", self.get_candidate, methods=["GET"]),
@@ -107,7 +189,7 @@ class WelcomeKitEmulator:
             Route("/api/v1/external/documents", self.attach_documents, methods=["POST"]),
             Route("/uploads/{path:path}", self.cdn, methods=["GET"]),
         ]
-        self.app = EmulatorApp(Starlette(routes=routes), control=self, error=fault_error)
+        self.app = WelcomeKitEmulatorApp(Starlette(routes=routes), control=self, error=fault_error)
 
     # --- data ----------------------------------------------------------------------------------
 
@@ -127,12 +209,12 @@ class WelcomeKitEmulator:
         job_count = jobs or max(2, size // 150)
         for n in range(job_count):
             org.jobs.append(
-                {
-                    "reference": f"WTTJ_{''.join(rng.choice(string.ascii_letters) for _ in range(7))}",
-                    "name": f"{JOB_NAMES[n % len(JOB_NAMES)]}{'' if n < len(JOB_NAMES) else f' #{n}'}",
-                    "organization_reference": reference,
-                    "status": "published",
-                }
+                self._job(
+                    org,
+                    n,
+                    f"WTTJ_{''.join(rng.choice(string.ascii_letters) for _ in range(7))}",
+                    EPOCH + timedelta(days=37 * n, hours=n % 9),
+                )
             )
         previous: dict[str, Any] | None = None
         for n in range(size):
@@ -192,7 +274,7 @@ class WelcomeKitEmulator:
                 "subtitle": rng.choice([None, "Product Manager @ Acme", "CTO @ WTTJ", "Étudiante"]),
                 "zip_code": f"750{rng.randrange(10, 20)}" if has_address else None,
             }
-        stage = rng.choice(STAGES)
+        stage = rng.choice([s for s in job["stages"] if s["visible"]])
         has_resume = rng.random() < 0.85 or with_resume
         resume_type = rng.choice(["application/pdf", "application/pdf", "application/msword"])
         slug = ascii_slug(f"{profile['firstname']}-{profile['lastname']}")
@@ -211,8 +293,8 @@ class WelcomeKitEmulator:
             "resume_content_type": resume_type if has_resume else None,
             "resume_size": (20_000 + n) if has_resume else None,
             "resume_url": resume_url if has_resume else None,
-            "stage_id": stage[0],
-            "stage": {"id": stage[0], "name": stage[1], "reference": stage[2], "visible": True},
+            "stage_id": stage["id"],
+            "stage": dict(stage),
             "updated_at": iso(updated),
             "profile": dict(profile),
             "tags": rng.sample(
@@ -254,6 +336,99 @@ class WelcomeKitEmulator:
             )
         org.documents[reference] = documents
 
+    def _job(self, org: Organization, n: int, reference: str, created: datetime) -> dict[str, Any]:
+        """Job number ``n`` as stored: every documented field, with its stages, websites and
+        office (each shown only when asked for). Values follow ``n``: no random draws."""
+        status = JOB_STATUSES[n % len(JOB_STATUSES)]
+        name = f"{JOB_NAMES[n % len(JOB_NAMES)]}{'' if n < len(JOB_NAMES) else f' #{n}'}"
+        office = OFFICES[n % len(OFFICES)]
+        sites = "wttj_fr" if n % 2 == 0 else "wttj_fr,wttj_careers"
+        stages = []
+        for stage_name, stage_reference, visible in DEFAULT_STAGES:
+            stages.append(
+                {
+                    "id": org.next_stage_id,
+                    "name": stage_name,
+                    "reference": stage_reference,
+                    "visible": visible,
+                }
+            )
+            org.next_stage_id += 1
+        slug = ascii_slug(name).lower() or "job"
+        contract = CONTRACT_TYPES[n % len(CONTRACT_TYPES)]
+        return {
+            "name": name,
+            "external_reference": f"REQ-{1000 + n}" if n % 3 == 0 else None,
+            "organization_reference": org.reference,
+            "status": status,
+            "profile": "Vous avez au moins deux ans d'expérience et aimez travailler en équipe.",
+            "apply_url": None,
+            "company_description": f"{org.name} aide chacun à trouver un emploi épanouissant.",
+            "contract_duration_min": 6 if contract == "TEMPORARY" else None,
+            "experience_level": "1_TO_2_YEARS",
+            "department_id": 42 if n % 2 == 0 else None,
+            "profession_reference": PROFESSIONS[n % len(PROFESSIONS)],
+            "cms_sites_references": sites,
+            "contract_duration_max": 12 if contract == "TEMPORARY" else None,
+            "start_date": iso((created + timedelta(days=60)).replace(hour=0, minute=0, second=0)),
+            "description": f"Nous recherchons un·e {name} pour rejoindre notre équipe.",
+            "contract_type": contract,
+            "language": "fr",
+            "salary": {"min": "40000", "max": "55000", "currency": "EUR", "period": "yearly"},
+            "remote": REMOTE_LEVELS[n % len(REMOTE_LEVELS)],
+            "office_id": office["id"],
+            "reference": reference,
+            "education_level": "BAC_5",
+            "created_at": iso(created),
+            "updated_at": iso(created + timedelta(days=3)),
+            "published_at": iso(created + timedelta(days=1)) if status != "draft" else None,
+            "archived_at": iso(created + timedelta(days=200)) if status == "archived" else None,
+            # shown on demand (stages=true, websites=true, office=true)
+            "stages": stages,
+            "websites": [
+                {
+                    "reference": site,
+                    "name": WEBSITES[site][0],
+                    "url": f"{WEBSITES[site][1]}/{org.reference.lower()}/jobs/{slug}-{n}",
+                }
+                for site in sites.split(",")
+            ]
+            if status == "published"
+            else [],
+            "office": dict(office),
+        }
+
+    def add_job(self, org_reference: str, *, status: str = "published") -> dict[str, Any]:
+        """A job a recruiter creates now (the documented default pipeline, no candidates)."""
+        org = self.organizations[org_reference]
+        self.changes += 1
+        reference = (
+            "WTTJ_" + hashlib.sha256(f"{org_reference}:job:{self.changes}".encode()).hexdigest()[:7]
+        )
+        job = self._job(org, len(org.jobs) + self.changes, reference, datetime.now(PARIS))
+        job["status"] = status
+        org.jobs.append(job)
+        return job
+
+    def touch_job(self, org_reference: str, reference: str, **fields: Any) -> dict[str, Any]:
+        """Change a job's documented fields as ``PUT /jobs/:reference`` would; now updated."""
+        org = self.organizations[org_reference]
+        job = org.job(reference)
+        if job is None:
+            raise KeyError(reference)
+        job.update(fields)
+        job["updated_at"] = iso(datetime.now(UTC).astimezone(PARIS))
+        return job
+
+    def remove_job(self, org_reference: str, reference: str) -> None:
+        """A job deleted from the dashboard, with its candidates and their documents [INF]."""
+        org = self.organizations[org_reference]
+        org.jobs = [j for j in org.jobs if j["reference"] != reference]
+        for candidate_reference in [
+            ref for ref, c in org.candidates.items() if c["job_reference"] == reference
+        ]:
+            self.remove(org_reference, candidate_reference)
+
     def _document(
         self,
         org: Organization,
@@ -293,11 +468,18 @@ class WelcomeKitEmulator:
 
     # --- control API (connectors.sdk.emulation.EmulatorControl) --------------------------------
 
-    def change(self, action: ChangeAction, count: int, account: str | None = None) -> list[str]:
-        """Recruiter-side changes; ids are candidate references, the connector's ``remote_id``."""
+    def change(
+        self, action: ChangeAction, count: int, account: str | None = None, kind: str = "candidate"
+    ) -> list[str]:
+        """Recruiter-side changes; ids are candidate (or, with ``kind="job"``, job) references,
+        the connector's ``remote_id``."""
         org_reference, org = pick_account(self.organizations, account)
+        if kind == "job":
+            return self._change_jobs(action, count, org_reference, org)
 
         def create() -> str:
+            if not org.jobs:
+                raise Rejected("this organization has no job to apply to")
             self.changes += 1
             self._add_candidate(
                 org,
@@ -324,11 +506,41 @@ class WelcomeKitEmulator:
             cursor=self.changes,
         )
 
+    def _change_jobs(
+        self, action: ChangeAction, count: int, org_reference: str, org: Organization
+    ) -> list[str]:
+        """Jobs created (published, no candidates), updated (description and ``updated_at``) or
+        deleted (oldest first, with their candidates)."""
+
+        def create() -> str:
+            return str(self.add_job(org_reference)["reference"])
+
+        def update(reference: str) -> None:
+            self.changes += 1
+            self.touch_job(
+                org_reference,
+                reference,
+                description=f"Nous recrutons ! (mise à jour {self.changes})",
+            )
+
+        return recruiter_changes(
+            action,
+            count,
+            [str(j["reference"]) for j in org.jobs],
+            create=create,
+            remove=lambda reference: self.remove_job(org_reference, reference),
+            update=update,
+            cursor=self.changes,
+        )
+
     def state(self) -> dict[str, Any]:
         return {
             "vendor": "welcomekit",
             "accounts": [
-                account_state(reference, list(org.candidates))
+                {
+                    **account_state(reference, list(org.candidates)),
+                    "jobs": [j["reference"] for j in org.jobs],
+                }
                 for reference, org in self.organizations.items()
             ],
             "ignored_switches": {
@@ -403,7 +615,56 @@ class WelcomeKitEmulator:
             return wk_error(400, "validation_failed", "organization_reference is missing")
         if wanted != org.reference:
             return wk_error(401, "unauthorized", "You are not member of this organization")
-        return self._page(request, org.jobs)
+        jobs = org.jobs
+        status = request.query_params.get("status")
+        if status:
+            jobs = [j for j in jobs if j["status"] == status]
+        for param, key in (
+            ("created_after", "created_at"),
+            ("updated_after", "updated_at"),
+            ("published_after", "published_at"),
+        ):
+            if request.query_params.get(param):
+                try:
+                    day = date.fromisoformat(request.query_params[param])
+                except ValueError:
+                    return wk_error(400, "validation_failed", f"{param} must be YYYY-MM-DD")
+                jobs = [j for j in jobs if j[key] and datetime.fromisoformat(j[key]).date() >= day]
+        return self._page(request, [self._render_job(j, request) for j in jobs])
+
+    def _render_job(
+        self, job: dict[str, Any], request: Request, counts: dict[Any, int] | None = None
+    ) -> dict[str, Any]:
+        shown = dict(job)
+        for option in ("stages", "websites", "office"):
+            if request.query_params.get(option) != "true":
+                shown.pop(option)
+        if "stages" in shown:
+            shown["stages"] = [dict(stage) for stage in job["stages"]]
+        if counts is not None:
+            shown["candidates_count"] = sum(counts.values())
+            for stage in shown.get("stages", []):
+                stage["candidates_count"] = counts.get(stage["id"], 0)
+        return shown
+
+    async def get_job(self, request: Request) -> Response:
+        auth = self._authorize(request, "jobs_r")
+        if isinstance(auth, Response):
+            return auth
+        org, scopes = auth
+        job = org.job(request.path_params["reference"])
+        if job is None:
+            return wk_error(404, "not_found", "Job not found")
+        counts: dict[Any, int] | None = None
+        # Counters need a candidates scope as well (documented); without it they are left out.
+        if request.query_params.get("candidates_count") == "true" and (
+            scopes & {"candidates_r", "candidates_rw"}
+        ):
+            counts = {}
+            for candidate in org.candidates.values():
+                if candidate["job_reference"] == job["reference"]:
+                    counts[candidate["stage_id"]] = counts.get(candidate["stage_id"], 0) + 1
+        return json_response(self._render_job(job, request, counts))
 
     def _render(self, candidate: dict[str, Any], request: Request) -> dict[str, Any]:
         shown = dict(candidate)
@@ -421,7 +682,7 @@ class WelcomeKitEmulator:
         job_reference = request.query_params.get("job_reference")
         if not job_reference:
             return wk_error(400, "validation_failed", "job_reference is missing")
-        if not any(j["reference"] == job_reference for j in org.jobs):
+        if org.job(job_reference) is None:
             return wk_error(404, "not_found", "Job not found")
         since = request.query_params.get("updated_after")
         since_day = None
@@ -504,9 +765,14 @@ class WelcomeKitEmulator:
         ]
         if missing:
             return wk_error(400, "validation_failed", f"{', '.join(missing)} is missing")
-        job = next((j for j in org.jobs if j["reference"] == body["job_reference"]), None)
+        job = org.job(str(body["job_reference"]))
         if body["organization_reference"] != org.reference or job is None:
             return wk_error(404, "not_found", "Job not found")
+        stage = None
+        if body.get("job_stage_id") is not None:
+            stage = next((s for s in job["stages"] if s["id"] == body["job_stage_id"]), None)
+            if stage is None:
+                return wk_error(400, "validation_failed", "job_stage_id is invalid")
         rng = random.Random(len(org.candidates))
         self._add_candidate(
             org,
@@ -533,6 +799,8 @@ class WelcomeKitEmulator:
         ]
         candidate["resume_url"] = body.get("remote_resume_url")
         candidate["cover_letter"] = body.get("cover_letter") or ""
+        if stage is not None:
+            candidate["stage_id"], candidate["stage"] = stage["id"], dict(stage)
         org.documents[candidate["reference"]] = []
         return json_response(candidate, status=201)
 
