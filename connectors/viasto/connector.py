@@ -397,7 +397,7 @@ class ViastoConnector(Connector[ViastoSettings]):
             yield JobPage(records=(), incomplete=self.projects_shortfall)
 
     async def get_job(self, remote_id: str) -> JobRecord:
-        if not (remote_id.isascii() and remote_id.isdigit()) or remote_id != str(int(remote_id)):
+        if not (remote_id.isascii() and remote_id.isdigit()):
             raise NotFound("a viasto job id is a project id (digits)")
         payload = await self.http.get_json(f"{self._company_path}/projects/{remote_id}/")
         if not isinstance(payload, Mapping):
@@ -406,7 +406,7 @@ class ViastoConnector(Connector[ViastoSettings]):
             record = map_project(payload, self.context())
         except MappingError as exc:
             raise InvalidVendorResponse(f"viasto project unreadable: {exc}") from exc
-        if record.job.remote_id != remote_id:
+        if int(record.job.remote_id or -1) != int(remote_id):
             raise InvalidVendorResponse("viasto answered another project than the one asked")
         return record
 

@@ -357,7 +357,7 @@ async def test_get_job_reads_the_project_route(emulator: ViastoEmulator) -> None
         assert fresh.job.content() == listed.job.content()
         with pytest.raises(NotFound):
             await connector.get_job("999999")  # the vendor's own 404
-        for malformed in ("", "ten", "10/501", "010", "\u0661\u0660"):  # Arabic-Indic digits
+        for malformed in ("", "ten", "10/501", "-1", "\u0661\u0660"):  # Arabic-Indic digits
             with pytest.raises(NotFound):
                 await connector.get_job(malformed)
 
