@@ -1,24 +1,36 @@
-"""Stored candidates and attachments: batch upserts by content hash, keyset-paged queries."""
+"""Stored vendor records (candidates with their attachments and applications, jobs with their
+stages): batch upserts by content hash, keyset-paged queries."""
 
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from connectors import CandidateRecord, Quarantined
-from schemas import Attachment, Candidate
+from connectors import CandidateRecord, JobRecord, Quarantined
+from schemas import Application, Attachment, Candidate, Job, JobInterviewStage
 from unified_ats.store.database import PreSerialized
 from unified_ats.store.hashing import content_hash, raw_hash
 from unified_ats.store.singleflight import SingleFlight
-from unified_ats.store.tables import AttachmentRow, CandidateRow, Connection
+from unified_ats.store.tables import (
+    ApplicationRow,
+    AttachmentRow,
+    CandidateRow,
+    Connection,
+    JobRow,
+    StageRow,
+    StoredRecord,
+)
 
-M = TypeVar("M", Candidate, Attachment)
+M = TypeVar("M", bound=BaseModel)
+AnyModel = Candidate | Attachment | Application | Job | JobInterviewStage
+Record = CandidateRecord | JobRecord
 PLATFORM_FIELDS = {"id", "modified_at", "remote_was_deleted"}
 MAX_REMOTE_ID_BYTES = 1024
 """Ids go into unique B-tree indexes, whose entries PostgreSQL caps (~2.7 kB); ids beyond this
@@ -38,9 +50,18 @@ def indexable(remote_id: str) -> bool:
     return len(remote_id.encode()) <= MAX_REMOTE_ID_BYTES and "\x00" not in remote_id
 
 
-def unstorable(record: CandidateRecord) -> str | None:
+def head(record: Record) -> Candidate | Job:
+    """The record's main model (the one a quarantine entry names)."""
+    return record.candidate if isinstance(record, CandidateRecord) else record.job
+
+
+def kind_of(record: Record) -> str:
+    return "candidate" if isinstance(record, CandidateRecord) else "job"
+
+
+def unstorable(record: Record) -> str | None:
     """Why the store would refuse this record, checked before it reaches the database."""
-    ids = [record.candidate.remote_id or "", *(a.remote_id or "" for a in record.attachments)]
+    ids = [model.remote_id or "" for _, model, _ in _rows_of(record)]
     if not all(indexable(i) for i in ids):
         return f"remote id longer than {MAX_REMOTE_ID_BYTES} bytes or holding a NUL character"
     return None
@@ -72,6 +93,29 @@ class UpsertCounts:
         return self
 
 
+@dataclass
+class WriteCounts:
+    """Upsert counts per unified model (``candidates``, ``attachments``, ``applications``,
+    ``jobs``, ``job_interview_stages``)."""
+
+    models: dict[str, UpsertCounts] = field(default_factory=dict)
+
+    def __getitem__(self, model: str) -> UpsertCounts:
+        return self.models.setdefault(model, UpsertCounts())
+
+    def __setitem__(self, model: str, counts: UpsertCounts) -> None:
+        self.models[model] = counts
+
+    def __iadd__(self, other: "WriteCounts") -> "WriteCounts":
+        for model, counts in other.models.items():
+            self[model] += counts
+        return self
+
+    @property
+    def written(self) -> int:
+        return sum(c.written for c in self.models.values())
+
+
 @dataclass(frozen=True)
 class Stored(Generic[M]):
     model: M
@@ -101,6 +145,21 @@ class CandidateQuery:
     include_deleted: bool = False
 
 
+@dataclass(frozen=True)
+class RecordQuery:
+    """Filters over a job, stage or application listing. ``any_of`` maps a filter column to
+    the values it may hold; ``after_``/``before_`` are exclusive bounds on date columns."""
+
+    ids: Sequence[uuid.UUID] | None = None
+    remote_id: str | None = None
+    modified_after: datetime | None = None
+    modified_before: datetime | None = None
+    include_deleted: bool = False
+    any_of: dict[str, Sequence[Any]] = field(default_factory=dict)
+    after_: dict[str, datetime] = field(default_factory=dict)
+    before_: dict[str, datetime] = field(default_factory=dict)
+
+
 def _delimited(values: Sequence[str] | None) -> str:
     """``"\\na\\nb\\n"``: exact-item matching with LIKE on every backend."""
     return "\n" + "".join(f"{v}\n" for v in values or []) if values else ""
@@ -116,7 +175,76 @@ def _like_item(value: str) -> str:
     return f"%\n{escaped}\n%"
 
 
-def _document(model: Candidate | Attachment) -> PreSerialized:
+@dataclass(frozen=True)
+class ModelTable:
+    table: type[StoredRecord]
+    model: type[AnyModel]
+
+
+MODELS: dict[str, ModelTable] = {
+    "candidates": ModelTable(CandidateRow, Candidate),
+    "attachments": ModelTable(AttachmentRow, Attachment),
+    "applications": ModelTable(ApplicationRow, Application),
+    "jobs": ModelTable(JobRow, Job),
+    "job_interview_stages": ModelTable(StageRow, JobInterviewStage),
+}
+"""Each unified model, by the name the API and sync status use, with its table."""
+
+
+def related_id(value: object) -> uuid.UUID | None:
+    """A relation's id whether it holds the id or the expanded object."""
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    related: uuid.UUID = getattr(value, "id")  # noqa: B009 - any unified model
+    return related
+
+
+def _candidate_columns(candidate: Candidate) -> dict[str, Any]:
+    return {
+        "first_name": _no_nul(candidate.first_name),
+        "last_name": _no_nul(candidate.last_name),
+        "emails": _delimited([_no_nul(e.lower()) or "" for e in candidate.email_addresses or []]),
+        "tags": _delimited([_no_nul(t) or "" for t in candidate.tags or []]),
+        "remote_created_at": candidate.remote_created_at,
+    }
+
+
+def _rows_of(record: Record) -> list[tuple[str, AnyModel, dict[str, Any]]]:
+    """(model name, model, its filter columns) for every model a vendor record holds."""
+    if isinstance(record, JobRecord):
+        job = record.job
+        rows: list[tuple[str, AnyModel, dict[str, Any]]] = [
+            (
+                "jobs",
+                job,
+                {
+                    "code": _no_nul(job.code),
+                    "status": _no_nul(job.status),
+                    "remote_created_at": job.remote_created_at,
+                },
+            )
+        ]
+        rows += [("job_interview_stages", s, {"job_id": related_id(s.job)}) for s in record.stages]
+        return rows
+    rows = [("candidates", record.candidate, _candidate_columns(record.candidate))]
+    rows += [("attachments", a, {"candidate_id": a.candidate}) for a in record.attachments]
+    rows += [
+        (
+            "applications",
+            a,
+            {
+                "candidate_id": related_id(a.candidate),
+                "job_id": related_id(a.job),
+                "stage_id": related_id(a.current_stage),
+                "applied_at": a.applied_at,
+            },
+        )
+        for a in record.applications
+    ]
+    return rows
+
+
+def _document(model: AnyModel) -> PreSerialized:
     # Rendered by pydantic-core straight to JSON text: no intermediate dict, one encoding.
     return PreSerialized(model.model_dump_json(exclude=PLATFORM_FIELDS))
 
@@ -161,102 +289,79 @@ class RecordStore:
     async def upsert(
         self,
         connection_id: uuid.UUID,
-        records: Sequence[CandidateRecord],
+        records: Sequence[Record],
         *,
         now: datetime,
         touch_unchanged: bool = False,
-    ) -> tuple[UpsertCounts, UpsertCounts]:
+    ) -> WriteCounts:
         """Write records; only changed content gets a new ``modified_at``.
 
-        Returns the counts for candidates and for attachments. A record that reappears after
-        being marked deleted counts as changed. ``touch_unchanged`` records that the vendor
-        confirmed unchanged content now (a single refresh or a webhook); syncs leave it off, so
-        a no-change re-sync writes nothing (the connection's last full sync covers them).
+        Returns counts per unified model. A record that reappears after being marked deleted
+        counts as changed. ``touch_unchanged`` records that the vendor confirmed unchanged
+        content now (a single refresh or a webhook); syncs leave it off, so a no-change re-sync
+        writes nothing (the connection's last full sync covers them).
         Raises RecordRejected for a record the store cannot keep.
         """
         for record in records:
             reason = unstorable(record)
             if reason is not None:
                 raise RecordRejected(reason)
+        grouped: dict[str, list[tuple[AnyModel, dict[str, Any]]]] = {}
+        for record in records:
+            for name, model, columns in _rows_of(record):
+                grouped.setdefault(name, []).append((model, columns))
         self.forget(connection_id)
+        counts = WriteCounts()
         async with self.sessions.begin() as session:
-            candidates = await self._upsert_rows(
-                session,
-                CandidateRow,
-                connection_id,
-                [(r.candidate, self._candidate_columns(r.candidate)) for r in records],
-                now,
-                touch_unchanged,
-            )
-            attachments = await self._upsert_rows(
-                session,
-                AttachmentRow,
-                connection_id,
-                [(a, {"candidate_id": a.candidate}) for r in records for a in r.attachments],
-                now,
-                touch_unchanged,
-            )
-        return candidates, attachments
+            for name, items in grouped.items():
+                counts[name] += await self._upsert_rows(
+                    session, MODELS[name].table, connection_id, items, now, touch_unchanged
+                )
+        return counts
 
     async def upsert_page(
-        self, connection_id: uuid.UUID, records: Sequence[CandidateRecord], *, now: datetime
-    ) -> tuple[UpsertCounts, UpsertCounts, list[Quarantined]]:
+        self, connection_id: uuid.UUID, records: Sequence[Record], *, now: datetime
+    ) -> tuple[WriteCounts, list[Quarantined]]:
         """A sync's page: records the store cannot keep are quarantined, the rest are written.
 
         The page goes in one transaction; only when the database refuses a value does it fall
         back to one record at a time, to find which.
         """
         quarantined: list[Quarantined] = []
-        storable: list[CandidateRecord] = []
+        storable: list[Record] = []
         for record in records:
             reason = unstorable(record)
             if reason is None:
                 storable.append(record)
             else:
-                quarantined.append(Quarantined("candidate", record.candidate.remote_id, reason))
+                quarantined.append(Quarantined(kind_of(record), head(record).remote_id, reason))
         try:
-            candidates, attachments = await self.upsert(connection_id, storable, now=now)
-            return candidates, attachments, quarantined
+            return await self.upsert(connection_id, storable, now=now), quarantined
         except Exception as exc:
             if not _refused_by_store(exc):
                 raise
-        candidates, attachments = UpsertCounts(), UpsertCounts()
+        counts = WriteCounts()
         for record in storable:
             try:
-                one_candidate, its_attachments = await self.upsert(connection_id, [record], now=now)
+                counts += await self.upsert(connection_id, [record], now=now)
             except Exception as exc:
                 if not _refused_by_store(exc):
                     raise
                 reason = f"the store refused a value ({type(exc).__name__})"
-                quarantined.append(Quarantined("candidate", record.candidate.remote_id, reason))
-                continue
-            candidates += one_candidate
-            attachments += its_attachments
-        return candidates, attachments, quarantined
-
-    @staticmethod
-    def _candidate_columns(candidate: Candidate) -> dict[str, Any]:
-        return {
-            "first_name": _no_nul(candidate.first_name),
-            "last_name": _no_nul(candidate.last_name),
-            "emails": _delimited(
-                [_no_nul(e.lower()) or "" for e in candidate.email_addresses or []]
-            ),
-            "tags": _delimited([_no_nul(t) or "" for t in candidate.tags or []]),
-            "remote_created_at": candidate.remote_created_at,
-        }
+                quarantined.append(Quarantined(kind_of(record), head(record).remote_id, reason))
+        return counts, quarantined
 
     async def _upsert_rows(
         self,
         session: AsyncSession,
-        table: type[CandidateRow] | type[AttachmentRow],
+        table: type[StoredRecord],
         connection_id: uuid.UUID,
-        items: Sequence[tuple[Candidate | Attachment, dict[str, Any]]],
+        items: Sequence[tuple[AnyModel, dict[str, Any]]],
         now: datetime,
         touch_unchanged: bool = False,
     ) -> UpsertCounts:
         counts = UpsertCounts()
-        latest: dict[str, tuple[Candidate | Attachment, dict[str, Any]]] = {}
+        latest: dict[str, tuple[AnyModel, dict[str, Any]]] = {}
         for model, columns in items:
             latest[model.remote_id or str(model.id)] = (model, columns)
         if not latest:
@@ -325,36 +430,55 @@ class RecordStore:
     async def mark_candidate_deleted(
         self, connection_id: uuid.UUID, candidate_id: uuid.UUID, *, now: datetime
     ) -> None:
+        """The vendor says this candidate is gone: it, its files and its applications."""
+        await self._mark_deleted(
+            connection_id,
+            [
+                (CandidateRow, CandidateRow.id == candidate_id),
+                (AttachmentRow, AttachmentRow.candidate_id == candidate_id),
+                (ApplicationRow, ApplicationRow.candidate_id == candidate_id),
+            ],
+            now=now,
+        )
+
+    async def mark_job_deleted(
+        self, connection_id: uuid.UUID, job_id: uuid.UUID, *, now: datetime
+    ) -> None:
+        """The vendor says this job is gone: it and its stages (applications stay: they are
+        their candidates' records, and go with them)."""
+        await self._mark_deleted(
+            connection_id,
+            [(JobRow, JobRow.id == job_id), (StageRow, StageRow.job_id == job_id)],
+            now=now,
+        )
+
+    async def _mark_deleted(
+        self,
+        connection_id: uuid.UUID,
+        targets: Sequence[tuple[type[StoredRecord], Any]],
+        *,
+        now: datetime,
+    ) -> None:
         self.forget(connection_id)
         async with self.sessions.begin() as session:
-            await session.execute(
-                update(CandidateRow)
-                .where(
-                    CandidateRow.connection_id == connection_id,
-                    CandidateRow.id == candidate_id,
-                    CandidateRow.remote_was_deleted.is_(False),
+            for table, condition in targets:
+                await session.execute(
+                    update(table)
+                    .where(
+                        table.connection_id == connection_id,
+                        condition,
+                        table.remote_was_deleted.is_(False),
+                    )
+                    .values(remote_was_deleted=True, modified_at=now, fetched_at=now)
                 )
-                .values(remote_was_deleted=True, modified_at=now, fetched_at=now)
-            )
-            await session.execute(
-                update(AttachmentRow)
-                .where(
-                    AttachmentRow.connection_id == connection_id,
-                    AttachmentRow.candidate_id == candidate_id,
-                    AttachmentRow.remote_was_deleted.is_(False),
-                )
-                .values(remote_was_deleted=True, modified_at=now, fetched_at=now)
-            )
 
     async def purge(self, connection_id: uuid.UUID) -> None:
         self.forget(connection_id)
         async with self.sessions.begin() as session:
-            await session.execute(
-                delete(AttachmentRow).where(AttachmentRow.connection_id == connection_id)
-            )
-            await session.execute(
-                delete(CandidateRow).where(CandidateRow.connection_id == connection_id)
-            )
+            for kind in MODELS.values():
+                await session.execute(
+                    delete(kind.table).where(kind.table.connection_id == connection_id)
+                )
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -466,6 +590,82 @@ class RecordStore:
         async with self.sessions() as session:
             rows = (await session.scalars(statement)).all()
         return [Stored(attachment_from_row(r), r.seq, r.fetched_at) for r in rows]
+
+    async def record(
+        self, model: str, connection_id: uuid.UUID, record_id: uuid.UUID
+    ) -> Stored[Any] | None:
+        """One stored job, stage or application (``model`` as in MODELS), with the
+        connection's last full sync."""
+        kind = MODELS[model]
+        t = kind.table
+        statement = (
+            select(t, Connection.last_full_sync_at)
+            .join(Connection, Connection.id == t.connection_id)
+            .where(t.connection_id == connection_id, t.id == record_id)
+        )
+        async with self.sessions() as session:
+            found = (await session.execute(statement)).one_or_none()
+        if found is None:
+            return None
+        row, last_full = found
+        return Stored(model_from_row(kind.model, row), row.seq, row.fetched_at, last_full)
+
+    async def records(
+        self,
+        model: str,
+        connection_id: uuid.UUID,
+        query: "RecordQuery",
+        *,
+        after: int,
+        limit: int,
+    ) -> list[Stored[Any]]:
+        """A keyset page of jobs, stages or applications matching ``query``."""
+        kind = MODELS[model]
+        t = kind.table
+        statement = select(t).where(t.connection_id == connection_id, t.seq > after)
+        if not query.include_deleted:
+            statement = statement.where(t.remote_was_deleted.is_(False))
+        if query.ids is not None:
+            statement = statement.where(t.id.in_(list(query.ids)))
+        if query.remote_id is not None:
+            statement = statement.where(t.remote_id == query.remote_id)
+        if query.modified_after is not None:
+            statement = statement.where(t.modified_at > query.modified_after)
+        if query.modified_before is not None:
+            statement = statement.where(t.modified_at < query.modified_before)
+        for column, values in query.any_of.items():
+            statement = statement.where(getattr(t, column).in_(list(values)))
+        for column, bound in query.after_.items():
+            statement = statement.where(getattr(t, column) > bound)
+        for column, bound in query.before_.items():
+            statement = statement.where(getattr(t, column) < bound)
+        statement = statement.order_by(t.seq).limit(limit)
+        async with self.sessions() as session:
+            rows = (await session.scalars(statement)).all()
+        return [Stored(model_from_row(kind.model, r), r.seq, r.fetched_at) for r in rows]
+
+    async def by_ids(
+        self, model: str, connection_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, Any]:
+        """Stored models by id (deleted ones included: an expanded relation shows what it
+        points at), in one query; ids of other connections are never found."""
+        if not ids:
+            return {}
+        kind = MODELS[model]
+        t = kind.table
+        found: dict[uuid.UUID, Any] = {}
+        unique_ids = list(dict.fromkeys(ids))
+        async with self.sessions() as session:
+            for start in range(0, len(unique_ids), 500):  # bound the IN list
+                chunk = unique_ids[start : start + 500]
+                rows = (
+                    await session.scalars(
+                        select(t).where(t.connection_id == connection_id, t.id.in_(chunk))
+                    )
+                ).all()
+                for row in rows:
+                    found[row.id] = model_from_row(kind.model, row)
+        return found
 
     async def last_full_sync(self, connection_id: uuid.UUID) -> datetime | None:
         async with self.sessions() as session:

@@ -13,7 +13,7 @@ The rules that keep data safe live here, each in one transaction:
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -27,9 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors import Quarantined
 from unified_ats.store.tables import (
+    ApplicationRow,
     AttachmentRow,
     CandidateRow,
+    JobRow,
     QuarantinedRecord,
+    StageRow,
+    StoredRecord,
     SyncLease,
     SyncRun,
     SyncSeen,
@@ -58,6 +62,44 @@ RUNNING, SUCCEEDED, PARTIAL, FAILED, INTERRUPTED, ABANDONED = (
 RESUMABLE = (FAILED, INTERRUPTED, ABANDONED)
 RESUME_WITHIN = timedelta(hours=24)
 """Seen ids older than this are not carried over: a fresh enumeration is cheaper than doubt."""
+
+
+class Enumeration(StrEnum):
+    """What a full run enumerates; each one, when complete, decides its own deletions."""
+
+    JOBS = "jobs"
+    """Jobs with their stages."""
+    CANDIDATES = "candidates"
+    """Candidates with their attachments and applications."""
+
+
+@dataclass(frozen=True)
+class SeenKind:
+    """How one model's seen ids are kept: ``<prefix>:<remote id>``."""
+
+    prefix: str
+    model: str
+    table: type[StoredRecord]
+
+
+SEEN: dict[str, SeenKind] = {
+    "job": SeenKind("j", "jobs", JobRow),
+    "stage": SeenKind("s", "job_interview_stages", StageRow),
+    "candidate": SeenKind("c", "candidates", CandidateRow),
+    "attachment": SeenKind("a", "attachments", AttachmentRow),
+    "application": SeenKind("p", "applications", ApplicationRow),
+}
+QUARANTINE_PREFIX = {"candidate": "q", "job": "r"}
+"""A quarantined record keeps its stored row and the rows that hang from it (its files and
+applications, or its stages) from being marked deleted."""
+
+
+def seen_id(kind: str, remote_id: str) -> str:
+    return f"{SEEN[kind].prefix}:{remote_id}"
+
+
+def quarantined_id(kind: str, remote_id: str) -> str:
+    return f"{QUARANTINE_PREFIX.get(kind, 'q')}:{remote_id}"
 
 
 class FollowUp(StrEnum):
@@ -300,6 +342,7 @@ class SyncRuns:
             ):
                 run.resumed_from = previous.id
                 run.seen, run.pages = previous.seen, previous.pages
+                run.models = previous.models
             session.add(run)
             await session.flush()
             if run.resumed_from is not None:
@@ -320,8 +363,10 @@ class SyncRuns:
         total: int | None,
         now: datetime,
         ttl: float,
+        models: dict[str, Any] | None = None,
     ) -> None:
-        """Count a page and keep its ids (full runs); only while the run holds the lease."""
+        """Count a page and keep its ids (full runs); only while the run holds the lease.
+        ``models``: the run's counts per model so far (replaces the stored ones)."""
         async with self.sessions.begin() as session:
             await self._hold(session, run.connection_id, run.id, now=now, ttl=ttl)
             if run.full and remote_ids:
@@ -337,6 +382,7 @@ class SyncRuns:
                     changed=SyncRun.changed + changed,
                     total=total,
                     heartbeat_at=now,
+                    **({"models": models} if models is not None else {}),
                 )
             )
 
@@ -425,6 +471,7 @@ class SyncRuns:
         error: str | None = None,
         incomplete_reason: str | None = None,
         deleted: int = 0,
+        models: dict[str, Any] | None = None,
     ) -> None:
         async with self.sessions.begin() as session:
             await session.execute(
@@ -437,58 +484,97 @@ class SyncRuns:
                     error=error,
                     incomplete_reason=incomplete_reason,
                     deleted=deleted,
+                    **({"models": models} if models is not None else {}),
                 )
             )
             if state in (SUCCEEDED, PARTIAL):
                 await session.execute(delete(SyncSeen).where(SyncSeen.run_id == run.id))
 
-    async def mark_unseen_deleted(self, run: SyncRun, *, now: datetime, ttl: float) -> int:
-        """After a complete full run: whatever it did not see is gone at the vendor.
+    async def mark_unseen_deleted(
+        self,
+        run: SyncRun,
+        *,
+        now: datetime,
+        ttl: float,
+        complete: Collection[Enumeration] = (Enumeration.JOBS, Enumeration.CANDIDATES),
+    ) -> dict[str, int]:
+        """After a full run: whatever a ``complete`` enumeration did not see is gone at the
+        vendor. Returns how many rows each model marked.
 
-        Runs in the transaction that proves the lease is still this run's. Seen ids are stored
-        as ``c:<candidate>``, ``a:<attachment>`` and ``q:<quarantined candidate>`` (whose
-        attachments are kept too). A row the vendor confirmed after this run started (a
-        webhook, a refresh) is live whatever the enumeration saw.
+        Runs in the transaction that proves the lease is still this run's. A quarantined
+        record keeps its row and the rows hanging from it. A row the vendor confirmed after
+        this run started (a webhook, a refresh) is live whatever the enumeration saw.
         """
 
-        def seen(kind: str) -> Any:
+        def seen(prefix: str) -> Any:
             return select(func.substr(SyncSeen.remote_id, 3)).where(
-                SyncSeen.run_id == run.id, SyncSeen.remote_id.like(f"{kind}:%")
+                SyncSeen.run_id == run.id, SyncSeen.remote_id.like(f"{prefix}:%")
             )
 
-        kept_by_quarantine = select(CandidateRow.id).where(
-            CandidateRow.connection_id == run.connection_id,
-            CandidateRow.remote_id.in_(seen("q")),
-        )
+        def kept(table: type[StoredRecord], quarantine_prefix: str) -> Any:
+            return select(table.id).where(
+                table.connection_id == run.connection_id,
+                table.remote_id.in_(seen(quarantine_prefix)),
+            )
+
+        # model -> (its seen kind, the column that ties it to a parent, the parent's table and
+        # quarantine prefix): a quarantined parent keeps its children.
+        candidates, jobs = QUARANTINE_PREFIX["candidate"], QUARANTINE_PREFIX["job"]
+        plan: list[tuple[Enumeration, SeenKind, Any]] = [
+            (
+                Enumeration.CANDIDATES,
+                SEEN["candidate"],
+                CandidateRow.remote_id.not_in(seen(candidates)),
+            ),
+            (
+                Enumeration.CANDIDATES,
+                SEEN["attachment"],
+                or_(
+                    AttachmentRow.candidate_id.is_(None),
+                    AttachmentRow.candidate_id.not_in(kept(CandidateRow, candidates)),
+                ),
+            ),
+            (
+                Enumeration.CANDIDATES,
+                SEEN["application"],
+                or_(
+                    ApplicationRow.candidate_id.is_(None),
+                    ApplicationRow.candidate_id.not_in(kept(CandidateRow, candidates)),
+                ),
+            ),
+            (Enumeration.JOBS, SEEN["job"], JobRow.remote_id.not_in(seen(jobs))),
+            (
+                Enumeration.JOBS,
+                SEEN["stage"],
+                or_(StageRow.job_id.is_(None), StageRow.job_id.not_in(kept(JobRow, jobs))),
+            ),
+        ]
         deleted: dict[str, int] = {}
         async with self.sessions.begin() as session:
             await self._hold(session, run.connection_id, run.id, now=now, ttl=ttl)
-            for kind, table in (("c", CandidateRow), ("a", AttachmentRow)):
-                statement = update(table).where(
-                    table.connection_id == run.connection_id,
-                    table.remote_was_deleted.is_(False),
-                    table.fetched_at < run.started_at,
-                    table.remote_id.not_in(seen(kind)),
-                )
-                if table is CandidateRow:
-                    statement = statement.where(CandidateRow.remote_id.not_in(seen("q")))
-                else:
-                    statement = statement.where(
-                        or_(
-                            AttachmentRow.candidate_id.is_(None),
-                            AttachmentRow.candidate_id.not_in(kept_by_quarantine),
-                        )
-                    )
+            for enumeration, kind, keep in plan:
+                if enumeration not in complete:
+                    continue
+                table = kind.table
                 result = await session.execute(
-                    statement.values(remote_was_deleted=True, modified_at=now),
+                    update(table)
+                    .where(
+                        table.connection_id == run.connection_id,
+                        table.remote_was_deleted.is_(False),
+                        table.fetched_at < run.started_at,
+                        table.remote_id.not_in(seen(kind.prefix)),
+                        keep,
+                    )
+                    .values(remote_was_deleted=True, modified_at=now),
                     execution_options={"synchronize_session": False},
                 )
-                deleted[kind] = int(result.rowcount)  # type: ignore[attr-defined]
+                deleted[kind.model] = int(result.rowcount)  # type: ignore[attr-defined]
             # Records that map again leave the quarantine once a complete run has seen them.
-            await session.execute(
-                delete(QuarantinedRecord).where(
-                    QuarantinedRecord.connection_id == run.connection_id,
-                    QuarantinedRecord.run_id != run.id,
+            if set(complete) >= set(Enumeration):
+                await session.execute(
+                    delete(QuarantinedRecord).where(
+                        QuarantinedRecord.connection_id == run.connection_id,
+                        QuarantinedRecord.run_id != run.id,
+                    )
                 )
-            )
-        return deleted["c"]
+        return deleted

@@ -85,13 +85,9 @@ class Connection(Base):
     """Start of the last complete, successful enumeration: every record was fresh then."""
 
 
-class CandidateRow(Base):
-    __tablename__ = "candidates"
-    __table_args__ = (
-        UniqueConstraint("connection_id", "remote_id", name="uq_candidates_connection_remote"),
-        Index("ix_candidates_connection_seq", "connection_id", "seq"),
-        Index("ix_candidates_connection_modified", "connection_id", "modified_at"),
-    )
+class StoredRecord:
+    """Columns every stored vendor record has (candidates, attachments, jobs, stages,
+    applications): the unified document, its content hash, and the platform's bookkeeping."""
 
     # `seq` orders pages: new rows always sort after existing ones, so keyset pages stay stable.
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -108,16 +104,26 @@ class CandidateRow(Base):
     fetched_at: Mapped[datetime]
     """When the vendor last confirmed this content (a sync write, a refresh, a webhook)."""
     remote_was_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    data: Mapped[dict[str, Any]]
+
+
+class CandidateRow(StoredRecord, Base):
+    __tablename__ = "candidates"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "remote_id", name="uq_candidates_connection_remote"),
+        Index("ix_candidates_connection_seq", "connection_id", "seq"),
+        Index("ix_candidates_connection_modified", "connection_id", "modified_at"),
+    )
+
     remote_created_at: Mapped[datetime | None]
     first_name: Mapped[str | None] = mapped_column(Text)
     last_name: Mapped[str | None] = mapped_column(Text)
     emails: Mapped[str] = mapped_column(Text, default="")
     """Space-delimited, lower-cased: ``" a@x.fr b@y.fr "`` (filter by exact address)."""
     tags: Mapped[str] = mapped_column(Text, default="")
-    data: Mapped[dict[str, Any]]
 
 
-class AttachmentRow(Base):
+class AttachmentRow(StoredRecord, Base):
     __tablename__ = "attachments"
     __table_args__ = (
         UniqueConstraint("connection_id", "remote_id", name="uq_attachments_connection_remote"),
@@ -125,19 +131,45 @@ class AttachmentRow(Base):
         Index("ix_attachments_candidate", "candidate_id"),
     )
 
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
-    connection_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("connections.id", ondelete="CASCADE")
-    )
     candidate_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
-    remote_id: Mapped[str] = mapped_column(Text)
-    content_hash: Mapped[str] = mapped_column(String(64))
-    raw_hash: Mapped[str] = mapped_column(String(64))
-    modified_at: Mapped[datetime]
-    fetched_at: Mapped[datetime]
-    remote_was_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    data: Mapped[dict[str, Any]]
+
+
+class JobRow(StoredRecord, Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "remote_id", name="uq_jobs_connection_remote"),
+        Index("ix_jobs_connection_seq", "connection_id", "seq"),
+    )
+
+    code: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(Text)
+    remote_created_at: Mapped[datetime | None]
+
+
+class StageRow(StoredRecord, Base):
+    __tablename__ = "job_interview_stages"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "remote_id", name="uq_stages_connection_remote"),
+        Index("ix_stages_connection_seq", "connection_id", "seq"),
+        Index("ix_stages_job", "job_id"),
+    )
+
+    job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class ApplicationRow(StoredRecord, Base):
+    __tablename__ = "applications"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "remote_id", name="uq_applications_connection_remote"),
+        Index("ix_applications_connection_seq", "connection_id", "seq"),
+        Index("ix_applications_candidate", "candidate_id"),
+        Index("ix_applications_job", "job_id"),
+    )
+
+    candidate_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    stage_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    applied_at: Mapped[datetime | None]
 
 
 class SyncRun(Base):
@@ -169,6 +201,8 @@ class SyncRun(Base):
     incomplete_reason: Mapped[str | None] = mapped_column(Text, default=None)
     """Why a run that reached the end of the enumeration still could not mark deletions."""
     resumed_from: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    models: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    """Per unified model: ``{"jobs": {"seen": n, "changed": n, "deleted": n}, ...}``."""
 
 
 class SyncSeen(Base):

@@ -9,10 +9,13 @@
 - Pages are upserted as they arrive; only changed content gets a new ``modified_at``. A record
   that cannot be mapped or stored is quarantined (kind, remote id, reason) and the run goes on;
   a quarantined record is never marked deleted.
-- Only a full run that enumerated everything marks unseen records ``remote_was_deleted``, in
-  the transaction that proves it still holds the lease. A run that met a record without a
-  usable id, or whose connector saw fewer records than the vendor's own total, ends
-  ``partial``: nothing proves what is gone.
+- One engine for every model: jobs with their stages are enumerated first (so applications
+  find their jobs), then candidates with their attachments and applications.
+- Only a full run marks unseen records ``remote_was_deleted``, and only for an enumeration it
+  completed (jobs and candidates each decide for themselves), in the transaction that proves it
+  still holds the lease. An enumeration that met a record without a usable id, or whose
+  connector saw fewer records than the vendor's own total, marks nothing of its own deleted and
+  the run ends ``partial``.
 """
 
 import asyncio
@@ -20,25 +23,37 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from connectors import Capability, Connector, ConnectorError, Quarantined
+from connectors import (
+    CandidatePage,
+    CandidateRecord,
+    Capability,
+    Connector,
+    ConnectorError,
+    JobPage,
+    JobRecord,
+    Quarantined,
+)
 from unified_ats.store.accounts import Accounts, ConnectionInfo
-from unified_ats.store.records import RecordStore, UpsertCounts, indexable
+from unified_ats.store.records import RecordStore, UpsertCounts, WriteCounts, indexable
 from unified_ats.store.sync_runs import (
     FAILED,
     INTERRUPTED,
     PARTIAL,
     SUCCEEDED,
     Acquired,
+    Enumeration,
     FollowUp,
     LeaseLost,
     SyncRuns,
+    quarantined_id,
+    seen_id,
 )
 from unified_ats.store.tables import SyncRun
 
@@ -67,17 +82,38 @@ class SyncReport:
     quarantined: int = 0
     deleted: int = 0
     incomplete_reason: str | None = None
-    candidates: UpsertCounts = field(default_factory=UpsertCounts)
-    attachments: UpsertCounts = field(default_factory=UpsertCounts)
+    written: WriteCounts = field(default_factory=WriteCounts)
+    seen_by_model: dict[str, int] = field(default_factory=dict)
+    deleted_by_model: dict[str, int] = field(default_factory=dict)
     duration_seconds: float = 0.0
 
     @property
+    def candidates(self) -> UpsertCounts:
+        return self.written["candidates"]
+
+    @property
+    def attachments(self) -> UpsertCounts:
+        return self.written["attachments"]
+
+    @property
     def rows_written(self) -> int:
-        return self.candidates.written + self.attachments.written
+        return self.written.written
 
     @property
     def changed(self) -> int:
         return self.candidates.inserted + self.candidates.changed
+
+    def models(self) -> dict[str, dict[str, int]]:
+        """Counts per unified model, as the sync status shows them."""
+        names = [*self.seen_by_model, *self.written.models, *self.deleted_by_model]
+        return {
+            name: {
+                "seen": self.seen_by_model.get(name, 0),
+                "changed": self.written[name].inserted + self.written[name].changed,
+                "deleted": self.deleted_by_model.get(name, 0),
+            }
+            for name in dict.fromkeys(names)
+        }
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -274,51 +310,34 @@ class SyncEngine:
             run_id=run.id,
             resumed=run.resumed_from is not None,
         )
-        unidentified = 0
         shortfalls: list[str] = []
+        incomplete: set[Enumeration] = set()
         try:
+            if Capability.LIST_JOBS in connector.capabilities:
+                async for job_page in connector.iter_jobs():
+                    if await self._store_page(run, report, job_page, shortfalls, progress=None):
+                        incomplete.add(Enumeration.JOBS)
             async for page in connector.iter_candidates(
                 updated_since=updated_since, page_size=self.page_size
             ):
-                now = datetime.now(UTC)
-                candidates, attachments, refused = await self.records.upsert_page(
-                    connection.id, page.records, now=now
-                )
-                quarantined = [*page.quarantined, *refused]
-                await self.runs.quarantine(run, quarantined, now=now)
-                unidentified += sum(1 for q in quarantined if q.remote_id is None)
-                if page.incomplete:
-                    shortfalls.append(page.incomplete)
-                report.seen += len(page.records)
-                report.quarantined += len(quarantined)
-                report.candidates += candidates
-                report.attachments += attachments
-                await self.runs.record_page(
-                    run,
-                    remote_ids=self._seen_ids(page.records, quarantined),
-                    seen=len(page.records),
-                    changed=candidates.inserted + candidates.changed,
-                    total=page.total,
-                    now=now,
-                    ttl=self.lease_seconds,
-                )
-                if progress:
-                    progress(SyncProgress(report.seen, page.total, report.changed))
+                if await self._store_page(run, report, page, shortfalls, progress=progress):
+                    incomplete.add(Enumeration.CANDIDATES)
             finished = datetime.now(UTC)
             state = SUCCEEDED
-            if unidentified:
-                # A record without a usable id may be any stored one: deleting is guesswork.
-                shortfalls.append(
-                    f"{unidentified} vendor record(s) without a usable id could not be mapped"
-                )
             if shortfalls:
                 state = PARTIAL
-                report.incomplete_reason = "; ".join(shortfalls) + "; no deletions were marked"
-            elif is_full:
-                report.deleted = await self.runs.mark_unseen_deleted(
-                    run, now=finished, ttl=self.lease_seconds
+                report.incomplete_reason = "; ".join(shortfalls) + (
+                    "; no deletions were marked for these listings"
                 )
-                await self.accounts.mark_full_sync(connection.id, run.started_at)
+            if is_full:
+                complete = [e for e in Enumeration if e not in incomplete]
+                if complete:
+                    report.deleted_by_model = await self.runs.mark_unseen_deleted(
+                        run, now=finished, ttl=self.lease_seconds, complete=complete
+                    )
+                    report.deleted = report.deleted_by_model.get("candidates", 0)
+                if not incomplete:
+                    await self.accounts.mark_full_sync(connection.id, run.started_at)
             self.records.forget(connection.id)
             report.duration_seconds = time.perf_counter() - clock
             await self.runs.finish(
@@ -328,6 +347,7 @@ class SyncEngine:
                 duration=report.duration_seconds,
                 deleted=report.deleted,
                 incomplete_reason=report.incomplete_reason,
+                models=report.models(),
             )
         except LeaseLost:
             raise  # the run that took over marked this one abandoned
@@ -367,13 +387,90 @@ class SyncEngine:
         )
         return report
 
+    async def _store_page(
+        self,
+        run: SyncRun,
+        report: SyncReport,
+        page: CandidatePage | JobPage,
+        shortfalls: list[str],
+        *,
+        progress: Callable[[SyncProgress], None] | None,
+    ) -> bool:
+        """Store one page of either enumeration; True when it shows that enumeration
+        incomplete (its connector said so, or it met a record without a usable id)."""
+        now = datetime.now(UTC)
+        written, refused = await self.records.upsert_page(run.connection_id, page.records, now=now)
+        quarantined = [*page.quarantined, *refused]
+        await self.runs.quarantine(run, quarantined, now=now)
+        report.written += written
+        report.quarantined += len(quarantined)
+        is_jobs = isinstance(page, JobPage)
+        for name, count in self._seen_counts(page.records).items():
+            report.seen_by_model[name] = report.seen_by_model.get(name, 0) + count
+        if not is_jobs:
+            report.seen += len(page.records)
+        await self.runs.record_page(
+            run,
+            remote_ids=self._seen_ids(page.records, quarantined),
+            seen=0 if is_jobs else len(page.records),
+            changed=0
+            if is_jobs
+            else written["candidates"].inserted + written["candidates"].changed,
+            total=None if is_jobs else page.total,
+            now=now,
+            ttl=self.lease_seconds,
+            models=report.models(),
+        )
+        if progress and not is_jobs:
+            progress(SyncProgress(report.seen, page.total, report.changed))
+        gaps = []
+        if page.incomplete:
+            gaps.append(page.incomplete)
+        unidentified = sum(1 for q in quarantined if q.remote_id is None)
+        if unidentified:
+            # A record without a usable id may be any stored one: deleting is guesswork.
+            what = "job" if is_jobs else "candidate"
+            gaps.append(f"{unidentified} vendor {what}(s) without a usable id could not be mapped")
+        shortfalls.extend(gaps)
+        return bool(gaps)
+
     @staticmethod
-    def _seen_ids(records: Any, quarantined: list[Quarantined]) -> list[str]:
-        """``c:``/``a:`` for what was stored; ``q:`` keeps a quarantined record (and its files)."""
-        ids = [f"c:{r.candidate.remote_id}" for r in records]
-        ids += [f"a:{a.remote_id}" for r in records for a in r.attachments]
+    def _seen_counts(records: Sequence[CandidateRecord | JobRecord]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for record in records:
+            if isinstance(record, JobRecord):
+                pairs = [("jobs", 1), ("job_interview_stages", len(record.stages))]
+            else:
+                pairs = [
+                    ("candidates", 1),
+                    ("attachments", len(record.attachments)),
+                    ("applications", len(record.applications)),
+                ]
+            for name, count in pairs:
+                counts[name] = counts.get(name, 0) + count
+        return counts
+
+    @staticmethod
+    def _seen_ids(
+        records: Sequence[CandidateRecord | JobRecord], quarantined: list[Quarantined]
+    ) -> list[str]:
+        """Every stored model's seen id; a quarantined record's id keeps its row (and what
+        hangs from it) from being marked deleted."""
+        ids: list[str] = []
+        for record in records:
+            if isinstance(record, JobRecord):
+                ids.append(seen_id("job", record.job.remote_id or ""))
+                ids += [seen_id("stage", s.remote_id or "") for s in record.stages]
+            else:
+                ids.append(seen_id("candidate", record.candidate.remote_id or ""))
+                ids += [seen_id("attachment", a.remote_id or "") for a in record.attachments]
+                ids += [seen_id("application", a.remote_id or "") for a in record.applications]
         # An id the store could never hold has no row to protect (and would not fit the index).
-        ids += [f"q:{q.remote_id}" for q in quarantined if q.remote_id and indexable(q.remote_id)]
+        ids += [
+            quarantined_id(q.kind, q.remote_id)
+            for q in quarantined
+            if q.remote_id and indexable(q.remote_id)
+        ]
         return ids
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, status
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from connectors import Capability
 from schemas import ErrorBody
@@ -41,8 +41,11 @@ class WebhookTooLarge(ApiError):
 
 
 class WebhookAccepted(BaseModel):
-    candidate: str
-    changed: bool
+    candidate: str = Field(description="Unified id of the candidate the webhook was about.")
+    applications: list[str] = Field(
+        default_factory=list, description="Unified ids of its applications (a stage move)."
+    )
+    changed: bool = Field(description="The candidate's or an application's content changed.")
 
 
 class _NotFinite(ValueError):
@@ -158,9 +161,14 @@ async def receive_webhook(secret: str, request: Request, services: ServicesDep) 
     except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError) as exc:
         logger.info("webhook refused: %s", type(exc).__name__)
         raise WebhookRejected(unusable(exc)) from None
-    counts, _ = await services.records.upsert(
+    counts = await services.records.upsert(
         connection.id, [record], now=datetime.now(UTC), touch_unchanged=True
     )
+    candidate, applications = counts["candidates"], counts["applications"]
     return WebhookAccepted(
-        candidate=str(record.candidate.id), changed=bool(counts.inserted or counts.changed)
+        candidate=str(record.candidate.id),
+        applications=[str(a.id) for a in record.applications],
+        changed=bool(
+            candidate.inserted or candidate.changed or applications.inserted or applications.changed
+        ),
     )
