@@ -1,8 +1,13 @@
 """The Flatchr connector: HTTP calls only; all JSON handling is in :mod:`.mapping`.
 
-Flatchr has no paging and no get-by-id route. Enumeration is one search whose array is cut into
-pages here. A single candidate is refreshed by a narrow search on its stored e-mail, matched on
-the applicant id, with a full search as the fallback (see docs/connectors/flatchr.md).
+Flatchr has no paging and no get-by-id route for applicants. Enumeration is one search whose
+array is cut into pages here. A single candidate is refreshed by a narrow search on its stored
+e-mail, matched on the applicant id, with a full search as the fallback (see
+docs/connectors/flatchr.md).
+
+Search rows name their vacancy by integer id and their column by title; the vacancies and
+columns listings (the catalog) turn those into the job's and the stage's ids. The catalog is
+read once and kept, and every enumeration (candidates or jobs) reads it afresh.
 """
 
 import logging
@@ -11,15 +16,21 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr
 
 from connectors.flatchr.dates import search_filter_date
 from connectors.flatchr.mapping import (
+    CATALOG_KEY,
+    FlatchrCatalog,
     MappingError,
+    build_catalog,
     map_applicant_row,
+    map_vacancy,
     map_webhook,
+    pipeline,
     split_cv_remote_id,
 )
 from connectors.sdk.auth import HeaderToken
@@ -30,6 +41,8 @@ from connectors.sdk.base import (
     Connector,
     ConnectorSettings,
     FileDownload,
+    JobPage,
+    JobRecord,
     MappingContext,
     Quarantined,
     map_each,
@@ -73,6 +86,9 @@ class FlatchrConnector(Connector[FlatchrSettings]):
             Capability.DOWNLOAD_ATTACHMENT,
             Capability.VERIFY_CREDENTIALS,
             Capability.WEBHOOKS,
+            Capability.LIST_JOBS,
+            Capability.GET_JOB,
+            Capability.LIST_APPLICATIONS,
         }
     )
     candidate_fields = frozenset(
@@ -87,6 +103,7 @@ class FlatchrConnector(Connector[FlatchrSettings]):
             "phone_numbers",
             "email_addresses",
             "urls",
+            "applications",
             "attachments",
             "remote_created_at",
             "remote_updated_at",
@@ -105,8 +122,39 @@ class FlatchrConnector(Connector[FlatchrSettings]):
         }
     )
 
-    _company_name: str | None = None
-    _company_name_known: bool = False
+    job_fields = frozenset(
+        {
+            "remote_id",
+            "raw_data",
+            "custom_fields",
+            "name",
+            "description",
+            "code",
+            "status",
+            "job_posting_urls",
+            "remote_created_at",
+            "remote_updated_at",
+        }
+    )
+    stage_fields = frozenset(
+        {"remote_id", "raw_data", "custom_fields", "name", "job", "stage_order"}
+    )
+    application_fields = frozenset(
+        {
+            "remote_id",
+            "raw_data",
+            "custom_fields",
+            "candidate",
+            "job",
+            "current_stage",
+            "applied_at",
+            "archived",
+            "hired",
+            "score",
+        }
+    )
+
+    _catalog: FlatchrCatalog | None = None
 
     def build_auth(self) -> httpx.Auth:
         # The key goes in a header, never in the URL (the docs also allow `?token=`).
@@ -133,28 +181,37 @@ class FlatchrConnector(Connector[FlatchrSettings]):
             min_interval=self.settings.cv_min_interval,
         )
 
-    async def company_name(self) -> str | None:
-        """The hiring company's name, read once from the vacancies (search rows lack it)."""
-        if not self._company_name_known:
-            vacancies = await self.http.get_json(f"{self._company_path}/vacancies")
-            name = None
-            if isinstance(vacancies, list):
-                for vacancy in vacancies:
-                    company = vacancy.get("company") if isinstance(vacancy, Mapping) else None
-                    if isinstance(company, Mapping) and company.get("name"):
-                        name = str(company["name"]).strip() or None
-                        break
-            self._company_name, self._company_name_known = name, True
-        return self._company_name
+    async def _listing(self, what: str) -> list[Any]:
+        body = await self.http.get_json(f"{self._company_path}/{what}")
+        if not isinstance(body, list):
+            raise InvalidVendorResponse(f"Flatchr {what} listing is not a JSON array")
+        return body
 
-    async def mapping_context(self) -> MappingContext:
+    async def catalog(self, *, refresh: bool = False) -> FlatchrCatalog:
+        """The vacancies and columns listings, read once and kept until ``refresh``."""
+        if self._catalog is None or refresh:
+            vacancies = await self._listing("vacancies")
+            columns = await self._listing("columns")
+            self._catalog = build_catalog(vacancies, columns)
+        return self._catalog
+
+    async def company_name(self) -> str | None:
+        """The hiring company's name, from the vacancies listing (search rows lack it)."""
+        return (await self.catalog()).company_name
+
+    def _context(self, catalog: FlatchrCatalog) -> MappingContext:
         base = self.context()
         return MappingContext(
             ids=base.ids,
             observed_at=base.observed_at,
-            company_name=await self.company_name(),
+            company_name=catalog.company_name,
             default_phone_region=self.settings.default_phone_region,
+            extra={CATALOG_KEY: catalog},
         )
+
+    async def mapping_context(self, *, refresh: bool = False) -> MappingContext:
+        """The context with the catalog (kept from the last read unless ``refresh``)."""
+        return self._context(await self.catalog(refresh=refresh))
 
     async def search(self, filters: Mapping[str, Any] | None = None) -> list[Mapping[str, Any]]:
         response = await self.http.request(
@@ -187,7 +244,7 @@ class FlatchrConnector(Connector[FlatchrSettings]):
         if updated_since is not None:
             # Day granularity: overlap one whole day so nothing at the boundary is missed.
             filters["start_update"] = search_filter_date((updated_since - timedelta(days=1)).date())
-        ctx = await self.mapping_context()
+        ctx = await self.mapping_context(refresh=True)  # vacancies may have come or gone
         batch: list[Mapping[str, Any]] = []
         async for row in self.stream_search(filters):
             batch.append(row)
@@ -228,12 +285,57 @@ class FlatchrConnector(Connector[FlatchrSettings]):
             for row in rows:
                 if isinstance(row, Mapping) and str(row.get("applicant", "")).strip() == remote_id:
                     try:
-                        return map_applicant_row(row, ctx)
+                        record = map_applicant_row(row, ctx)
+                        if self._placement_unknown(record, row):
+                            # A vacancy or column newer than the kept catalog: read it again.
+                            with not_about_the_record("Flatchr's company routes"):
+                                ctx = await self.mapping_context(refresh=True)
+                            record = map_applicant_row(row, ctx)
                     except MappingError as exc:
                         raise InvalidVendorResponse(
                             f"Flatchr applicant row unreadable: {exc}"
                         ) from exc
+                    return record
         raise NotFound("Flatchr has no applicant with this id")
+
+    @staticmethod
+    def _placement_unknown(record: CandidateRecord, row: Mapping[str, Any]) -> bool:
+        """The row names a vacancy or a column, and the application found no job or stage."""
+        return any(
+            (a.job is None and row.get("vacancy_id") is not None)
+            or (a.current_stage is None and row.get("column"))
+            for a in record.applications
+        )
+
+    async def iter_jobs(self) -> AsyncIterator[JobPage]:
+        """Every vacancy (one listing, no paging and no total), each with every column."""
+        catalog = await self.catalog(refresh=True)
+        ctx = self._context(catalog)
+        records, quarantined = map_each(
+            catalog.vacancies,
+            lambda vacancy: map_vacancy(vacancy, catalog.columns, ctx),
+            remote_id_of=lambda vacancy: (
+                vacancy.get("id") if isinstance(vacancy, Mapping) else None
+            ),
+            kind="job",
+        )
+        yield JobPage(records=tuple(records), quarantined=tuple(quarantined))
+
+    async def get_job(self, remote_id: str) -> JobRecord:
+        """``GET /vacancy/{encoded id}`` (404: gone), and the columns listing for its stages."""
+        wanted = remote_id.strip()
+        if not wanted:
+            raise NotFound("a Flatchr vacancy id is never empty")
+        vacancy = await self.http.get_json(f"/vacancy/{quote(wanted, safe='')}")
+        with not_about_the_record("Flatchr's columns listing"):
+            columns = await self._listing("columns")
+        try:
+            record = map_vacancy(vacancy, pipeline(columns), self.context())
+        except MappingError as exc:
+            raise InvalidVendorResponse(f"Flatchr vacancy unreadable: {exc}") from exc
+        if record.job.remote_id != wanted:
+            raise InvalidVendorResponse("Flatchr answered another vacancy than the one asked")
+        return record
 
     def parse_webhook(self, payload: Any, ctx: MappingContext) -> CandidateRecord:
         """Map a ``new_applicant``/``drag_applicant`` body; raises MappingError when unusable."""
@@ -268,5 +370,4 @@ class FlatchrConnector(Connector[FlatchrSettings]):
         )
 
     async def verify_credentials(self) -> None:
-        self._company_name_known = False
-        await self.company_name()
+        await self.catalog(refresh=True)

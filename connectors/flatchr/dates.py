@@ -11,6 +11,7 @@ from typing import Any
 from connectors.sdk.normalize import epoch_datetime, iso_datetime
 
 _DAY_FIRST = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})\s*$")
+MAX_EPOCH_DIGITS = 20
 
 
 def parse_flatchr_date(value: Any) -> datetime | None:
@@ -36,6 +37,10 @@ def parse_flatchr_date(value: Any) -> datetime | None:
             return datetime(year, month, day, tzinfo=UTC)
         except ValueError:
             return None
+    cleaned = value.strip()
+    if cleaned.isdigit() and not (cleaned.isascii() and len(cleaned) <= MAX_EPOCH_DIGITS):
+        # Not Unix seconds: digits int() refuses ("²"), or more than int() converts.
+        return None
     return epoch_datetime(value) or iso_datetime(value)
 
 

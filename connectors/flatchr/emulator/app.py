@@ -2,10 +2,13 @@
 
 Auth: ``Authorization: Bearer <key>`` or ``?token=<key>`` (401 otherwise); an unknown company is
 a 404. ``files/expire`` allows 1 request/s per company and no concurrent calls (429 beyond),
-and answers either the bytes or a redirect to presigned storage (``cv_mode``).
+and answers either the bytes or a redirect to presigned storage (``cv_mode``). Vacancies are
+listed per company and read one by one at ``GET /vacancy/{id}`` (no company in that path: the
+key says whose it is).
 """
 
 import hashlib
+import json
 import random
 import time
 from dataclasses import dataclass, field
@@ -17,21 +20,30 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
 
 from connectors.flatchr.emulator.data import (
     COLUMNS,
-    VACANCIES,
+    NEW_VACANCY_TITLES,
     Applicant,
     Company,
+    Vacancy,
+    column_object,
     cv_bytes,
+    encoded_vacancy_id,
     filter_date,
     generate_applicants,
+    iso_ms,
     new_applicant,
+    new_vacancy,
 )
 from connectors.sdk.emulation import (
+    CONTROL_PREFIX,
+    MAX_CHANGE_COUNT,
     ChangeAction,
     EmulatorApp,
     Faults,
+    Rejected,
     account_state,
     bearer_token,
     json_response,
@@ -41,6 +53,9 @@ from connectors.sdk.emulation import (
 )
 from connectors.sdk.files import content_type_for_extension
 from connectors.sdk.ratelimit import Clock
+
+CHANGE_PATH = f"{CONTROL_PREFIX}/change"
+CHANGE_ACTIONS: tuple[ChangeAction, ...] = ("create", "update", "delete")
 
 
 def flatchr_error(status: int, message: str) -> Response:
@@ -68,12 +83,13 @@ class FlatchrEmulator:
         routes = [
             Route("/company/{company_id}/search/applicants", self.search, methods=["POST"]),
             Route("/company/{company_id}/vacancies", self.vacancies, methods=["GET"]),
+            Route("/vacancy/{vacancy_id}", self.vacancy, methods=["GET"]),
             Route("/company/{company_id}/columns", self.columns, methods=["GET"]),
             Route("/company/{company_id}/files/expire", self.files_expire, methods=["GET"]),
             Route("/_storage/{path:path}", self.storage, methods=["GET"]),
         ]
         self.router = Starlette(routes=routes)
-        self.app = EmulatorApp(self.router, control=self, error=flatchr_error)
+        self.app = JobChanges(EmulatorApp(self.router, control=self, error=flatchr_error), self)
 
     # --- data management (used by tests, benchmarks and the demo) -----------------------------
 
@@ -99,6 +115,30 @@ class FlatchrEmulator:
     def remove(self, company_id: str, applicant_id: str) -> None:
         del self.companies[company_id].applicants[applicant_id]
 
+    def add_vacancy(self, company_id: str, title: str, **fields: Any) -> Vacancy:
+        """A new vacancy, created now, with the next vacancy number (never one used before)."""
+        company = self.companies[company_id]
+        number = company.next_vacancy_number
+        company.next_vacancy_number += 1
+        vacancy = new_vacancy(number, title, at=datetime.now(UTC), **fields)
+        company.vacancies[number] = vacancy
+        return vacancy
+
+    def rename_vacancy(self, company_id: str, number: int, title: str) -> Vacancy:
+        """A recruiter renames a vacancy; its ``updated_at`` moves to now (its slug stays)."""
+        vacancy = self.companies[company_id].vacancies[number]
+        vacancy.title = title
+        vacancy.updated = datetime.now(UTC)
+        return vacancy
+
+    def remove_vacancy(self, company_id: str, number: int) -> None:
+        """[INF] A deleted vacancy leaves the listing and its route (404), and its applicants
+        leave the search with it: Flatchr documents no vacancy deletion at all."""
+        company = self.companies[company_id]
+        del company.vacancies[number]
+        for applicant_id in [k for k, a in company.applicants.items() if a.vacancy == number]:
+            del company.applicants[applicant_id]
+
     # --- control API (connectors.sdk.emulation.EmulatorControl) --------------------------------
 
     def change(self, action: ChangeAction, count: int, account: str | None = None) -> list[str]:
@@ -121,7 +161,41 @@ class FlatchrEmulator:
             cursor=self.changes,
         )
 
+    def change_jobs(
+        self, action: ChangeAction, count: int, account: str | None = None
+    ) -> list[str]:
+        """Recruiter-side vacancy changes; ids are encoded vacancy ids, the jobs' ``remote_id``.
+        create: new vacancies (status 1) created now; update: a rename, ``updated_at`` now;
+        delete: the oldest vacancies, with their applicants."""
+        company_id, company = pick_account(self.companies, account)
+        if action != "create" and count > len(company.vacancies):
+            raise Rejected(f"only {len(company.vacancies)} vacancies to change, asked for {count}")
+
+        def create() -> int:
+            self.changes += 1
+            title = NEW_VACANCY_TITLES[self.changes % len(NEW_VACANCY_TITLES)]
+            return self.add_vacancy(company_id, title, reference=f"REF-{self.changes}").number
+
+        def update(number: int) -> None:
+            self.changes += 1
+            base = company.vacancies[number].title.split(" (v", 1)[0]
+            self.rename_vacancy(company_id, number, f"{base} (v{self.changes})")
+
+        oldest_first = sorted(company.vacancies.values(), key=lambda v: (v.created, v.number))
+        numbers = recruiter_changes(
+            action,
+            count,
+            [v.number for v in oldest_first],
+            create=create,
+            remove=lambda number: self.remove_vacancy(company_id, number),
+            update=update,
+            cursor=self.changes,
+        )
+        return [encoded_vacancy_id(number) for number in numbers]
+
     def _create(self, company: Company) -> Applicant:
+        if not company.vacancies:
+            raise Rejected("this company has no vacancy left to apply to")
         while True:
             self.changes += 1
             applicant = new_applicant(
@@ -129,6 +203,7 @@ class FlatchrEmulator:
                 100_000 + self.changes,
                 at=datetime.now(UTC),
                 with_cv=True,
+                vacancies=sorted(company.vacancies),
             )
             if applicant.applicant_id not in company.applicants:
                 company.applicants[applicant.applicant_id] = applicant
@@ -139,7 +214,13 @@ class FlatchrEmulator:
         return {
             "vendor": "flatchr",
             "accounts": [
-                account_state(company_id, list(company.applicants))
+                {
+                    **account_state(company_id, list(company.applicants)),
+                    "jobs": {
+                        "remote_ids": [v.encoded_id for v in company.vacancies.values()],
+                        "count": len(company.vacancies),
+                    },
+                }
                 for company_id, company in self.companies.items()
             ],
             "ignored_switches": dict.fromkeys(
@@ -150,13 +231,23 @@ class FlatchrEmulator:
     def webhook_payload(
         self, company_id: str, applicant_id: str, event: str = "new_applicant"
     ) -> dict[str, Any]:
-        """The body Flatchr POSTs for ``new_applicant``/``drag_applicant`` (documented shape)."""
+        """The body Flatchr POSTs for ``new_applicant``/``drag_applicant`` (documented shape:
+        ``data.column`` is the column's integer id in ``new_applicant`` and the column object
+        in ``drag_applicant``, per the webhook example and the ``data (drag_applicant)``
+        schema)."""
         company = self.companies[company_id]
         a = company.applicants[applicant_id]
-        vacancy_id, vacancy_title = VACANCIES[a.vacancy]
+        found = company.vacancies.get(a.vacancy)
+        vacancy = (
+            found.webhook_object(company_id)
+            if found
+            else {"id": a.vacancy, "title": None, "company_id": company_id}
+        )
+        vacancy_title = vacancy["title"] or ""
         column_id, column_title, hired = COLUMNS[a.column]
-        iso = a.created.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        updated = a.updated.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        column = column_object(column_id, column_title, hired, company_id)
+        iso = iso_ms(a.created)
+        updated = iso_ms(a.updated)
         cv = None
         if a.cv_key:
             cv = {
@@ -174,7 +265,7 @@ class FlatchrEmulator:
             "data": {
                 "applicant": {
                     "candidate_id": a.candidate_id,
-                    "vacancy_id": f"V{vacancy_id:015d}",
+                    "vacancy_id": encoded_vacancy_id(a.vacancy),
                     "comment": "",
                     "column_id": f"C{column_id:015d}",
                     "updated_at": updated,
@@ -185,7 +276,8 @@ class FlatchrEmulator:
                     "external_id": a.external_id or None,
                     "view": False,
                     "anonym": False,
-                    "column": {"id": column_id, "title": column_title, "hired": hired},
+                    "reason_id": None,
+                    "column": column,
                 },
                 "candidate": {
                     "firstname": a.firstname,
@@ -200,13 +292,15 @@ class FlatchrEmulator:
                     "external_id": None,
                     "consent": True,
                 },
-                "vacancy": {"id": vacancy_id, "title": vacancy_title, "company_id": company_id},
-                "column": column_id,
+                "vacancy": vacancy,
+                "column": dict(column) if event == "drag_applicant" else column_id,
                 "cv": cv,
                 "user": {},
                 "message": f"Un nouveau candidat a postulé sur votre offre <b>{vacancy_title}</b>",
                 "applicant_id": a.candidate_id + 800,
                 "candidate_id": a.candidate_id,
+                "column_id": f"C{column_id:015d}",
+                "vacancy_id": encoded_vacancy_id(a.vacancy),
                 "company": {"id": company_id, "name": company.name},
             },
             "event": event,
@@ -238,7 +332,7 @@ class FlatchrEmulator:
         if not isinstance(filters, dict):
             return flatchr_error(400, "Bad Request")
         rows = [
-            a.search_row(include_cv=self.include_cv_in_search)
+            company.search_row(a, include_cv=self.include_cv_in_search)
             for a in company.applicants.values()
             if _matches(a, filters)
         ]
@@ -248,7 +342,19 @@ class FlatchrEmulator:
         company = self._authorize(request)
         if isinstance(company, Response):
             return company
-        return json_response(company.vacancies())
+        return json_response(company.vacancy_listing(request.query_params.get("status")))
+
+    async def vacancy(self, request: Request) -> Response:
+        """``GET /vacancy/{vacancyId}`` (base api.flatchr.io): one vacancy by its encoded id.
+        [INF] Another company's vacancy is a 404 like an unknown one."""
+        token = bearer_token(request, "token")
+        company = next((c for c in self.companies.values() if c.api_key == token), None)
+        if token is None or company is None:
+            return flatchr_error(401, "Unauthorized")
+        vacancy = company.vacancy_by_encoded_id(request.path_params["vacancy_id"])
+        if vacancy is None:
+            return flatchr_error(404, "Vacancy not found")
+        return json_response(vacancy.listing(company))
 
     async def columns(self, request: Request) -> Response:
         company = self._authorize(request)
@@ -314,6 +420,9 @@ def _file_response(key: str, extension: str) -> Response:
 
 
 def _matches(applicant: Applicant, filters: dict[str, Any]) -> bool:
+    vacancy = filters.get("vacancy")  # the encoded vacancy id
+    if vacancy and encoded_vacancy_id(applicant.vacancy) != str(vacancy).strip():
+        return False
     email = filters.get("email")
     if email and (applicant.email or "").strip().lower() != str(email).strip().lower():
         return False
@@ -338,3 +447,96 @@ def _matches(applicant: Applicant, filters: dict[str, Any]) -> bool:
         return False
     end = filter_date(filters.get("end"))
     return not (end and applicant.created.date() > end)
+
+
+class JobChanges:
+    """``POST /_emulator/change`` with ``"kind": "job"`` changes vacancies (the shared control
+    API changes candidates only); ``"kind": "candidate"``, or no ``kind``, goes on to it."""
+
+    def __init__(self, inner: EmulatorApp, emulator: FlatchrEmulator) -> None:
+        self.inner = inner
+        self.emulator = emulator
+
+    @property
+    def requests_seen(self) -> int:
+        return self.inner.requests_seen
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not (
+            scope["type"] == "http" and scope["path"] == CHANGE_PATH and scope["method"] == "POST"
+        ):
+            await self.inner(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        try:
+            parsed = json.loads(body)
+        except (ValueError, RecursionError):
+            parsed = None
+        if isinstance(parsed, dict) and "kind" in parsed:
+            kind = parsed.pop("kind")
+            if kind == "job":
+                await self._job_change(parsed)(scope, receive, send)
+                return
+            if kind != "candidate":
+                detail = 'kind must be "candidate" (the default) or "job"'
+                await json_response({"detail": detail}, status=422)(scope, receive, send)
+                return
+            body = json.dumps(parsed).encode()
+        await self.inner(scope, _replay(body, receive), send)
+
+    def _job_change(self, body: dict[str, Any]) -> Response:
+        problems = []
+        unknown = sorted(str(k) for k in body if k not in ("action", "count", "account"))
+        if unknown:
+            problems.append(f"unknown keys: {', '.join(unknown)}")
+        action = body.get("action")
+        if action not in CHANGE_ACTIONS:
+            problems.append(f"action must be one of {', '.join(CHANGE_ACTIONS)}")
+        count = body.get("count", 1)
+        if (
+            isinstance(count, bool)
+            or not isinstance(count, int)
+            or not 1 <= count <= (MAX_CHANGE_COUNT)
+        ):
+            problems.append(f"count must be an integer from 1 to {MAX_CHANGE_COUNT}")
+        account = body.get("account")
+        if account is not None and (
+            isinstance(account, bool) or not isinstance(account, str | int)
+        ):
+            problems.append("account must be a string naming the company")
+        if problems:
+            return json_response({"detail": "; ".join(problems)}, status=422)
+        chosen = next(a for a in CHANGE_ACTIONS if a == action)
+        try:
+            ids = self.emulator.change_jobs(
+                chosen, count, None if account is None else str(account)
+            )
+        except Rejected as exc:
+            return json_response({"detail": str(exc)}, status=422)
+        return json_response({"action": chosen, "kind": "job", "ids": ids})
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands ``body`` over once, then waits on the real one (disconnects)."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed

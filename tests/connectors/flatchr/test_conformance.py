@@ -2,6 +2,7 @@
 
 import httpx
 
+from connectors.flatchr.emulator.data import VACANCIES
 from connectors.sdk.conformance import ConformanceHarness, conformance_suite
 from tests.connectors.flatchr.conftest import API_KEY, COMPANY_ID, make_connector, make_emulator
 from tests.helpers import VirtualClock
@@ -19,6 +20,7 @@ def flatchr_harness() -> ConformanceHarness:
         page_size=20,
         secrets=[API_KEY],
         vendor_counts=False,  # the search answers the whole array, with no total
+        expected_jobs=len(VACANCIES),  # the five seeded vacancies
         webhook_bodies=lambda remote_id: [
             emulator.webhook_payload(COMPANY_ID, remote_id, event)
             for event in ("new_applicant", "drag_applicant")

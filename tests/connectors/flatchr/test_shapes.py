@@ -1,5 +1,6 @@
 """One normalization per record: a Flatchr applicant sent as a search row, a `new_applicant`
-webhook or a `drag_applicant` webhook maps to the same unified content and content hash.
+webhook or a `drag_applicant` webhook maps to the same unified content and content hash, for
+the candidate, its CV and its application (job and stage included).
 
 Before, the webhook gave an encoded `vacancy_id` and the search row `source`, `hired` and an
 integer `vacancy_id`, so `modified_at` moved on every webhook-then-refresh round.
@@ -11,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectors.flatchr.emulator import FlatchrEmulator
-from connectors.flatchr.emulator.data import COLUMNS, SOURCES, VACANCIES, Applicant
-from connectors.flatchr.mapping import map_applicant_row, map_webhook
+from connectors.flatchr.emulator.data import COLUMNS, SOURCES, VACANCY_NUMBERS, Applicant
+from connectors.flatchr.mapping import CATALOG_KEY, build_catalog, map_applicant_row, map_webhook
 from connectors.sdk.base import IdScope, MappingContext
 from unified_ats.store.hashing import content_hash
 
@@ -38,7 +39,7 @@ def applicants(draw: st.DrawFn) -> Applicant:
         phone=draw(
             st.none() | st.sampled_from(["+33654342384", "06 54 34 23 84", "0033654342384"])
         ),
-        vacancy=draw(st.integers(0, len(VACANCIES) - 1)),
+        vacancy=draw(st.sampled_from(VACANCY_NUMBERS)),
         column=draw(st.integers(0, len(COLUMNS) - 1)),
         status=draw(st.sampled_from([0, 1])),
         score=draw(st.integers(0, 5)),
@@ -63,8 +64,11 @@ def test_every_shape_of_an_applicant_has_one_content(applicant: Applicant) -> No
         ids=IdScope.for_account("flatchr", COMPANY),
         observed_at=datetime.now(UTC),
         company_name="Hôpital",
+        extra={CATALOG_KEY: build_catalog(company.vacancy_listing(), company.columns())},
     )
-    row = map_applicant_row(applicant.search_row(include_cv=True), ctx)
+    row = map_applicant_row(company.search_row(applicant, include_cv=True), ctx)
+    [application] = row.applications
+    assert application.job is not None and application.current_stage is not None
     for event in ("new_applicant", "drag_applicant"):
         hooked = map_webhook(emulator.webhook_payload(COMPANY, applicant.applicant_id, event), ctx)
         assert hooked.candidate.content() == row.candidate.content()
@@ -72,3 +76,5 @@ def test_every_shape_of_an_applicant_has_one_content(applicant: Applicant) -> No
         assert [content_hash(a) for a in hooked.attachments] == [
             content_hash(a) for a in row.attachments
         ]
+        assert [a.content() for a in hooked.applications] == [application.content()]
+        assert [content_hash(a) for a in hooked.applications] == [content_hash(application)]
