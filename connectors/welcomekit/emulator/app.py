@@ -336,10 +336,17 @@ class WelcomeKitEmulator:
             )
         org.documents[reference] = documents
 
-    def _job(self, org: Organization, n: int, reference: str, created: datetime) -> dict[str, Any]:
+    def _job(
+        self,
+        org: Organization,
+        n: int,
+        reference: str,
+        created: datetime,
+        status: str | None = None,
+    ) -> dict[str, Any]:
         """Job number ``n`` as stored: every documented field, with its stages, websites and
         office (each shown only when asked for). Values follow ``n``: no random draws."""
-        status = JOB_STATUSES[n % len(JOB_STATUSES)]
+        status = status or JOB_STATUSES[n % len(JOB_STATUSES)]
         name = f"{JOB_NAMES[n % len(JOB_NAMES)]}{'' if n < len(JOB_NAMES) else f' #{n}'}"
         office = OFFICES[n % len(OFFICES)]
         sites = "wttj_fr" if n % 2 == 0 else "wttj_fr,wttj_careers"
@@ -405,8 +412,7 @@ class WelcomeKitEmulator:
         reference = (
             "WTTJ_" + hashlib.sha256(f"{org_reference}:job:{self.changes}".encode()).hexdigest()[:7]
         )
-        job = self._job(org, len(org.jobs) + self.changes, reference, datetime.now(PARIS))
-        job["status"] = status
+        job = self._job(org, len(org.jobs) + self.changes, reference, datetime.now(PARIS), status)
         org.jobs.append(job)
         return job
 
