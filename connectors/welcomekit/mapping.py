@@ -13,10 +13,13 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
+from uuid import UUID
 
 from connectors.sdk.base import (
     CandidateRecord,
+    IdScope,
     JobRecord,
     MappingContext,
     stage_remote_id,
@@ -276,7 +279,7 @@ def map_candidate(
             )
         )
     attachments += map_documents(documents, candidate_id, payload, ctx)
-    application = map_application(payload, ctx, job=job)
+    application = map_application(payload, ctx, job=job, candidate_id=candidate_id)
     candidate = Candidate(
         id=candidate_id,
         remote_id=reference,
@@ -335,8 +338,19 @@ def _scalar(value: Any) -> Any:
     return text(value)
 
 
+@lru_cache(maxsize=16_384)
+def _placement(ids: IdScope, job_reference: str, stage_key: str | None) -> tuple[UUID, UUID | None]:
+    """The job's and the stage's unified ids (many candidates share them: computed once)."""
+    stage = ids.stage_id(stage_remote_id(job_reference, stage_key)) if stage_key else None
+    return ids.job_id(job_reference), stage
+
+
 def map_application(
-    payload: Mapping[str, Any], ctx: MappingContext, *, job: JobInfo | None = None
+    payload: Mapping[str, Any],
+    ctx: MappingContext,
+    *,
+    job: JobInfo | None = None,
+    candidate_id: UUID | None = None,
 ) -> Application:
     """The candidate record's one Application (same remote id as the candidate).
 
@@ -356,10 +370,8 @@ def map_application(
     if stage_key is None and stage is not None:
         stage_key = usable_remote_id(stage.get("id"))
     stage_reference = text(stage.get("reference")) if stage else None
-    current_stage = (
-        ctx.ids.stage_id(stage_remote_id(job_reference, stage_key))
-        if job_reference is not None and stage_key is not None
-        else None
+    job_id, current_stage = (
+        _placement(ctx.ids, job_reference, stage_key) if job_reference is not None else (None, None)
     )
     raw = {key: payload[key] for key in (*APPLICATION_KEYS, "created_at") if key in payload}
     return Application(
@@ -375,8 +387,8 @@ def map_application(
                 "referrer": text(payload.get("referrer")),
             }
         ),
-        candidate=ctx.ids.candidate_id(reference),
-        job=ctx.ids.job_id(job_reference) if job_reference is not None else None,
+        candidate=candidate_id or ctx.ids.candidate_id(reference),
+        job=job_id,
         applied_at=iso_datetime(payload.get("created_at")),
         rejected_at=None,  # Welcome Kit dates no rejection (only GET /moves would, per job)
         source=text(payload.get("origin")),
