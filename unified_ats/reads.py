@@ -16,15 +16,15 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from connectors import CandidateRecord, ConnectorError, FileDownload, NotFound
-from schemas import Attachment, Candidate
+from connectors import CandidateRecord, ConnectorError, FileDownload, JobRecord, NotFound
+from schemas import Application, Attachment, Candidate, Job, JobInterviewStage
 from unified_ats.connector_pool import ConnectorPool
 from unified_ats.settings import Settings
 from unified_ats.store.accounts import ConnectionInfo
@@ -32,7 +32,7 @@ from unified_ats.store.records import CandidateQuery, RecordRejected, RecordStor
 from unified_ats.store.singleflight import SingleFlight
 
 logger = logging.getLogger("unified_ats.reads")
-T = TypeVar("T", Candidate, Attachment)
+T = TypeVar("T", Candidate, Attachment, Application, Job, JobInterviewStage)
 
 
 class RecordNotFound(LookupError):
@@ -70,6 +70,7 @@ class Reads:
         self.pool = pool
         self.settings = settings
         self._refreshes: SingleFlight[CandidateRecord | None] = SingleFlight()
+        self._job_refreshes: SingleFlight[JobRecord | None] = SingleFlight()
 
     @property
     def deadline(self) -> float:
@@ -81,26 +82,157 @@ class Reads:
         stored = await self.records.candidate(connection.id, candidate_id)
         if stored is None or stored.model.remote_was_deleted:
             raise RecordNotFound("no candidate with this id on this connection")
+
+        async def refresh() -> bool:
+            assert stored is not None
+            return await self._refresh_candidate(connection, stored)
+
+        return await self._serve(
+            stored,
+            force_refresh=force_refresh,
+            refresh=refresh,
+            reload=lambda: self.records.candidate(connection.id, candidate_id),
+            what="candidate",
+        )
+
+    async def application(
+        self, connection: ConnectionInfo, application_id: uuid.UUID, *, force_refresh: bool
+    ) -> Served[Application]:
+        """An application is its candidate's vendor record: refreshing one refreshes both."""
+        stored: Stored[Application] | None = await self.records.record(
+            "applications", connection.id, application_id
+        )
+        if stored is None or stored.model.remote_was_deleted:
+            raise RecordNotFound("no application with this id on this connection")
+        candidate_id = stored.model.candidate
+
+        async def refresh() -> bool:
+            owner = (
+                await self.records.candidate(connection.id, candidate_id)
+                if isinstance(candidate_id, uuid.UUID)
+                else None
+            )
+            if owner is None:  # an orphan: nothing to refresh it through
+                raise _Unstorable("the application's candidate is not stored")
+            return await self._refresh_candidate(connection, owner)
+
+        return await self._serve(
+            stored,
+            force_refresh=force_refresh,
+            refresh=refresh,
+            reload=lambda: self.records.record("applications", connection.id, application_id),
+            what="application",
+        )
+
+    async def job(
+        self, connection: ConnectionInfo, job_id: uuid.UUID, *, force_refresh: bool
+    ) -> Served[Job]:
+        stored: Stored[Job] | None = await self.records.record("jobs", connection.id, job_id)
+        if stored is None or stored.model.remote_was_deleted:
+            raise RecordNotFound("no job with this id on this connection")
+
+        async def refresh() -> bool:
+            assert stored is not None
+            return await self._refresh_job(connection, stored.model)
+
+        return await self._serve(
+            stored,
+            force_refresh=force_refresh,
+            refresh=refresh,
+            reload=lambda: self.records.record("jobs", connection.id, job_id),
+            what="job",
+        )
+
+    async def stage(
+        self, connection: ConnectionInfo, stage_id: uuid.UUID, *, force_refresh: bool
+    ) -> Served[JobInterviewStage]:
+        """A stage is refreshed with its job (the vendor serves stages inside their job)."""
+        stored: Stored[JobInterviewStage] | None = await self.records.record(
+            "job_interview_stages", connection.id, stage_id
+        )
+        if stored is None or stored.model.remote_was_deleted:
+            raise RecordNotFound("no job interview stage with this id on this connection")
+        job_id = stored.model.job
+
+        async def refresh() -> bool:
+            job: Stored[Job] | None = (
+                await self.records.record("jobs", connection.id, job_id)
+                if isinstance(job_id, uuid.UUID)
+                else None
+            )
+            if job is None:
+                raise _Unstorable("the stage's job is not stored")
+            return await self._refresh_job(connection, job.model)
+
+        return await self._serve(
+            stored,
+            force_refresh=force_refresh,
+            refresh=refresh,
+            reload=lambda: self.records.record("job_interview_stages", connection.id, stage_id),
+            what="job interview stage",
+        )
+
+    async def _serve(
+        self,
+        stored: Stored[T],
+        *,
+        force_refresh: bool,
+        refresh: Callable[[], Awaitable[bool]],
+        reload: Callable[[], Awaitable[Stored[T] | None]],
+        what: str,
+    ) -> Served[T]:
+        """The freshness rules shared by every single read (see the module docstring).
+
+        ``refresh`` asks the vendor within the deadline and stores the answer; it returns False
+        when the vendor says the record's owner is gone."""
         now = datetime.now(UTC)
         age = _age(stored.fresh_as_of, now)
         if not force_refresh and age <= self.settings.max_age_seconds:
             return Served(stored.model, int(age))
         try:
-            record = await self._refreshes.do(
-                (connection.id, candidate_id), lambda: self._refresh(connection, stored)
-            )
+            alive = await refresh()
         except TimeoutError:
-            logger.warning("serving stored candidate %s: vendor past the deadline", candidate_id)
+            logger.warning("serving a stored %s: vendor past the deadline", what)
             return Served(stored.model, int(age), Staleness.VENDOR_TIMEOUT)
         except ConnectorError as exc:
-            logger.warning("serving stored candidate %s: vendor failed: %s", candidate_id, exc)
+            logger.warning("serving a stored %s: vendor failed: %s", what, exc)
             return Served(stored.model, int(age), Staleness.VENDOR_ERROR)
-        if record is None:
-            raise RecordNotFound("this candidate no longer exists at the vendor")
-        refreshed = await self.records.candidate(connection.id, candidate_id)
-        if refreshed is None:  # the connection was deleted meanwhile
-            raise RecordNotFound("no candidate with this id on this connection")
+        refreshed = await reload() if alive else None
+        if refreshed is None or refreshed.model.remote_was_deleted:
+            raise RecordNotFound(f"this {what} no longer exists at the vendor")
         return Served(refreshed.model, None)
+
+    async def _refresh_candidate(
+        self, connection: ConnectionInfo, stored: Stored[Candidate]
+    ) -> bool:
+        record = await self._refreshes.do(
+            (connection.id, stored.model.id), lambda: self._refresh(connection, stored)
+        )
+        return record is not None
+
+    async def _refresh_job(self, connection: ConnectionInfo, job: Job) -> bool:
+        """The job and its stages, fresh from the vendor; stages it no longer lists are gone."""
+
+        async def load() -> JobRecord | None:
+            connector = await self.pool.for_connection(connection)
+            now = datetime.now(UTC)
+            try:
+                async with asyncio.timeout(self.deadline):
+                    record = await connector.get_job(job.remote_id or "")
+            except NotFound:
+                await self.records.mark_job_deleted(connection.id, job.id, now=now)
+                return None
+            try:
+                await self.records.upsert(connection.id, [record], now=now, touch_unchanged=True)
+            except RecordRejected as exc:
+                logger.warning("refresh of job %s not stored: %s", job.id, exc.reason)
+                raise _Unstorable(exc.reason) from None
+            await self.records.mark_stages_gone(
+                connection.id, job.id, keep=[s.id for s in record.stages], now=now
+            )
+            return record
+
+        return await self._job_refreshes.do((connection.id, job.id), load) is not None
 
     async def _refresh(
         self, connection: ConnectionInfo, stored: Stored[Candidate]

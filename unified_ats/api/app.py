@@ -9,13 +9,23 @@ from typing import Any
 from fastapi import FastAPI
 
 from unified_ats.api.errors import NeverFiveHundred, install_error_handlers
-from unified_ats.api.routes import attachments, candidates, connections, health, sync, webhooks
+from unified_ats.api.routes import (
+    applications,
+    attachments,
+    candidates,
+    connections,
+    health,
+    jobs,
+    sync,
+    webhooks,
+)
 from unified_ats.log_redaction import protect_service_logs
 from unified_ats.services import Services
 from unified_ats.settings import Settings
 
-DESCRIPTION = """A unified ATS API shaped like Bindbee's: the same Candidate and Attachment
-for Flatchr, Welcome to the Jungle (Welcome Kit) and viasto Interview Suite.
+DESCRIPTION = """A unified ATS API shaped like Bindbee's: the same Candidate, Attachment, Job,
+JobInterviewStage and Application for Flatchr, Welcome to the Jungle (Welcome Kit) and
+viasto Interview Suite.
 
 Every `/api/ats/v1` data route takes `Authorization: Bearer <api key>` and
 `x-connector-token: <token>`."""
@@ -58,7 +68,16 @@ def create_app(
     if services is not None:
         app.state.services = services
     install_error_handlers(app)
-    for module in (candidates, attachments, connections, sync, webhooks, health):
+    for module in (
+        candidates,
+        attachments,
+        applications,
+        jobs,
+        connections,
+        sync,
+        webhooks,
+        health,
+    ):
         app.include_router(module.router)
     app.add_middleware(NeverFiveHundred)
     return app

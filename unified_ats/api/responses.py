@@ -1,10 +1,12 @@
 """The statuses each route declares in OpenAPI, and response shaping shared by the routes."""
 
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request
+from fastapi import Header, Request, Response
+from pydantic import BaseModel
 
 from schemas import Attachment, Candidate, ErrorBody
+from unified_ats.reads import Served
 from unified_ats.services import Services
 
 
@@ -27,13 +29,21 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 VENDOR_ERRORS = (429, 502, 503, 504)
 
 
-def shape_candidate(candidate: Candidate, *, raw: bool, custom: bool) -> Candidate:
+M = TypeVar("M", bound=BaseModel)
+
+
+def shape_model(model: M, *, raw: bool, custom: bool) -> M:
+    """``raw_data`` and ``custom_fields`` only when asked for (Bindbee's defaults)."""
     update: dict[str, Any] = {}
     if not raw:
         update["raw_data"] = None
     if not custom:
         update["custom_fields"] = None
-    return candidate.model_copy(update=update) if update else candidate
+    return model.model_copy(update=update) if update else model
+
+
+def shape_candidate(candidate: Candidate, *, raw: bool, custom: bool) -> Candidate:
+    return shape_model(candidate, raw=raw, custom=custom)
 
 
 def download_url(services: Services, request: Request, attachment: Attachment) -> str:
@@ -50,3 +60,34 @@ def shape_attachment(
     if not custom:
         update["custom_fields"] = None
     return attachment.model_copy(update=update)
+
+
+def json_response(body: str, *, served: Served[Any] | None = None) -> Response:
+    headers: dict[str, str] = {}
+    if served is not None and served.age_seconds is not None:
+        headers["Age"] = str(served.age_seconds)
+    if served is not None and served.stale is not None:
+        headers["X-Stale-Reason"] = served.stale.value
+    return Response(body, media_type="application/json", headers=headers)
+
+
+FRESHNESS_HEADERS = {
+    "Age": {
+        "description": "Seconds since the vendor last confirmed this copy (absent: fetched now).",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "X-Stale-Reason": {
+        "description": "Present when a refresh was due but the stored copy was served instead: "
+        "`vendor-timeout` (no answer within the read deadline) or `vendor-error`.",
+        "schema": {"type": "string", "enum": ["vendor-timeout", "vendor-error"]},
+    },
+}
+
+
+CacheControl = Annotated[
+    str | None, Header(description="`no-cache` forces a refresh from the vendor.")
+]
+
+
+def no_cache(cache_control: str | None) -> bool:
+    return cache_control is not None and "no-cache" in cache_control.lower()

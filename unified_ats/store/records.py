@@ -3,7 +3,7 @@ stages): batch upserts by content hash, keyset-paged queries."""
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -155,7 +155,7 @@ class RecordQuery:
     modified_after: datetime | None = None
     modified_before: datetime | None = None
     include_deleted: bool = False
-    any_of: dict[str, Sequence[Any]] = field(default_factory=dict)
+    any_of: Mapping[str, Sequence[Any]] = field(default_factory=dict)
     after_: dict[str, datetime] = field(default_factory=dict)
     before_: dict[str, datetime] = field(default_factory=dict)
 
@@ -449,6 +449,21 @@ class RecordStore:
         await self._mark_deleted(
             connection_id,
             [(JobRow, JobRow.id == job_id), (StageRow, StageRow.job_id == job_id)],
+            now=now,
+        )
+
+    async def mark_stages_gone(
+        self,
+        connection_id: uuid.UUID,
+        job_id: uuid.UUID,
+        *,
+        keep: Sequence[uuid.UUID],
+        now: datetime,
+    ) -> None:
+        """A fresh read of a job lists all its stages: those it no longer lists are gone."""
+        await self._mark_deleted(
+            connection_id,
+            [(StageRow, (StageRow.job_id == job_id) & StageRow.id.not_in(keep))],
             now=now,
         )
 

@@ -9,8 +9,7 @@ from fastapi.responses import StreamingResponse
 from schemas import Attachment, Page
 from unified_ats.api.deps import ConnectionDep, ServicesDep
 from unified_ats.api.paging import decode_cursor, encode_cursor, reject_unknown_parameters
-from unified_ats.api.responses import VENDOR_ERRORS, errors, shape_attachment
-from unified_ats.api.routes.candidates import json_response
+from unified_ats.api.responses import VENDOR_ERRORS, errors, json_response, shape_attachment
 from unified_ats.api.streaming import stream_file
 
 router = APIRouter(prefix="/api/ats/v1", tags=["attachments"])

@@ -2,21 +2,27 @@
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from connectors import Capability
 from schemas import Candidate, Page, to_utc
 from unified_ats.api.deps import ConnectionDep, ServicesDep, get_services
-from unified_ats.api.errors import BadRequest, NotFoundError
+from unified_ats.api.errors import NotFoundError
+from unified_ats.api.expand import expand_description, expand_relations, parse_expand
+from unified_ats.api.listing import check_honoured, page_json, parse_ids, shaper
 from unified_ats.api.paging import decode_cursor, encode_cursor, reject_unknown_parameters
-from unified_ats.api.responses import VENDOR_ERRORS, errors, shape_candidate
+from unified_ats.api.responses import (
+    FRESHNESS_HEADERS,
+    VENDOR_ERRORS,
+    CacheControl,
+    errors,
+    json_response,
+    no_cache,
+)
 from unified_ats.api.streaming import stream_file
-from unified_ats.reads import Served
-from unified_ats.services import Services
-from unified_ats.store.accounts import ConnectionInfo
 from unified_ats.store.records import CandidateQuery
 
 router = APIRouter(prefix="/api/ats/v1", tags=["candidates"])
@@ -39,83 +45,10 @@ LIST_PARAMETERS = {
     "include_raw_data",
     "include_custom_fields",
     "include_deleted",
+    "expand",
     *FILTER_NEEDS,
 }
-
-
-def avatar_url(
-    services: Services, request: Request, connection: ConnectionInfo, candidate: Candidate
-) -> str | None:
-    """Our own avatar route, for vendors whose photo URL needs credentials (viasto)."""
-    cls = services.pool.connector_class(connection.connector)
-    if candidate.avatar is None or Capability.DOWNLOAD_AVATAR not in cls.capabilities:
-        return candidate.avatar
-    base = services.settings.public_base_url or str(request.base_url)
-    return f"{base.rstrip('/')}/api/ats/v1/candidates/{candidate.id}/avatar"
-
-
-def shaped(
-    services: Services,
-    request: Request,
-    connection: ConnectionInfo,
-    candidate: Candidate,
-    *,
-    raw: bool,
-    custom: bool,
-) -> Candidate:
-    shaped_candidate = shape_candidate(candidate, raw=raw, custom=custom)
-    avatar = avatar_url(services, request, connection, candidate)
-    if avatar == candidate.avatar:
-        return shaped_candidate
-    return shaped_candidate.model_copy(update={"avatar": avatar})
-
-
-def json_response(body: str, *, served: Served[Any] | None = None) -> Response:
-    headers: dict[str, str] = {}
-    if served is not None and served.age_seconds is not None:
-        headers["Age"] = str(served.age_seconds)
-    if served is not None and served.stale is not None:
-        headers["X-Stale-Reason"] = served.stale.value
-    return Response(body, media_type="application/json", headers=headers)
-
-
-FRESHNESS_HEADERS = {
-    "Age": {
-        "description": "Seconds since the vendor last confirmed this copy (absent: fetched now).",
-        "schema": {"type": "integer", "minimum": 0},
-    },
-    "X-Stale-Reason": {
-        "description": "Present when a refresh was due but the stored copy was served instead: "
-        "`vendor-timeout` (no answer within the read deadline) or `vendor-error`.",
-        "schema": {"type": "string", "enum": ["vendor-timeout", "vendor-error"]},
-    },
-}
-
-
-def check_honoured(
-    services: Services, connection: ConnectionInfo, requested: dict[str, object]
-) -> None:
-    filled = services.pool.connector_class(connection.connector).candidate_fields
-    refused = [
-        name
-        for name, value in requested.items()
-        if value is not None and FILTER_NEEDS[name] not in filled
-    ]
-    if refused:
-        raise BadRequest(
-            f"{connection.connector} does not provide "
-            f"{', '.join(FILTER_NEEDS[n] for n in refused)}; "
-            f"filter(s) {', '.join(refused)} cannot be applied on this connection"
-        )
-
-
-def parse_ids(ids: str | None) -> list[uuid.UUID] | None:
-    if ids is None:
-        return None
-    try:
-        return [uuid.UUID(part.strip()) for part in ids.split(",") if part.strip()]
-    except ValueError:
-        raise BadRequest("ids must be a comma-separated list of UUIDs") from None
+ExpandQuery = Annotated[str | None, Query(description=expand_description("candidates"))]
 
 
 @router.get(
@@ -142,18 +75,22 @@ async def list_candidates(
     include_raw_data: bool = False,
     include_custom_fields: bool = False,
     include_deleted: bool = False,
+    expand: ExpandQuery = None,
 ) -> Response:
     reject_unknown_parameters(request, LIST_PARAMETERS)
+    relations = parse_expand("candidates", expand)
+    requested = {
+        "email_addresses": email_addresses,
+        "first_name": first_name,
+        "last_name": last_name,
+        "tag": tag,
+        "created_after": created_after,
+    }
     check_honoured(
         services,
         connection,
-        {
-            "email_addresses": email_addresses,
-            "first_name": first_name,
-            "last_name": last_name,
-            "tag": tag,
-            "created_after": created_after,
-        },
+        "candidates",
+        {name: (value, FILTER_NEEDS[name]) for name, value in requested.items()},
     )
     after = decode_cursor(cursor)
     query = CandidateQuery(
@@ -177,17 +114,18 @@ async def list_candidates(
     else:
         items = [s.model for s in stored[:page_size]]
         next_cursor = encode_cursor(stored[page_size - 1].seq) if len(stored) > page_size else None
-    page = Page[Candidate](
-        cursor=next_cursor,
-        page_size=page_size,
-        items=[
-            shaped(
-                services, request, connection, c, raw=include_raw_data, custom=include_custom_fields
-            )
-            for c in items
-        ],
+    shape = shaper(
+        services, request, connection, raw=include_raw_data, custom=include_custom_fields
     )
-    return json_response(page.model_dump_json())
+    served = await expand_relations(
+        services,
+        connection,
+        "candidates",
+        [shape("candidates", c) for c in items],
+        relations,
+        shape,
+    )
+    return json_response(page_json(served, cursor=next_cursor, page_size=page_size))
 
 
 @router.get(
@@ -205,22 +143,25 @@ async def get_candidate(
     connection: ConnectionDep,
     include_raw_data: bool = False,
     include_custom_fields: bool = False,
-    cache_control: Annotated[
-        str | None, Header(description="`no-cache` forces a refresh from the vendor.")
-    ] = None,
+    expand: ExpandQuery = None,
+    cache_control: CacheControl = None,
 ) -> Response:
-    reject_unknown_parameters(request, {"include_raw_data", "include_custom_fields"})
+    reject_unknown_parameters(request, {"include_raw_data", "include_custom_fields", "expand"})
+    relations = parse_expand("candidates", expand)
     services = get_services(request)  # not a dependency: this is the hottest route
-    force = cache_control is not None and "no-cache" in cache_control.lower()
-    served = await services.reads.candidate(connection, candidate_id, force_refresh=force)
-    candidate = shaped(
-        services,
-        request,
-        connection,
-        served.model,
-        raw=include_raw_data,
-        custom=include_custom_fields,
+    served = await services.reads.candidate(
+        connection, candidate_id, force_refresh=no_cache(cache_control)
     )
+    shape = shaper(
+        services, request, connection, raw=include_raw_data, custom=include_custom_fields
+    )
+    candidate = shape("candidates", served.model)
+    if relations:
+        candidate = (
+            await expand_relations(
+                services, connection, "candidates", [candidate], relations, shape
+            )
+        )[0]
     return json_response(candidate.model_dump_json(), served=served)
 
 

@@ -19,12 +19,18 @@ SyncState = Literal[
 
 
 class QuarantinedOut(BaseModel):
-    kind: str = Field(description="What kind of vendor record (candidate).")
+    kind: str = Field(description="What kind of vendor record (candidate or job).")
     remote_id: str | None = Field(description="The vendor's id, or null when it had none usable.")
     reason: str = Field(description="Why it could not be mapped or stored (never its content).")
     count: int = Field(description="How many times syncs met it.")
     first_seen_at: datetime
     last_seen_at: datetime
+
+
+class ModelCounts(BaseModel):
+    seen: int = Field(description="Records of this model the run enumerated.")
+    changed: int = Field(description="Records whose content was new or changed.")
+    deleted: int = Field(description="Records marked `remote_was_deleted` (full runs only).")
 
 
 class SyncStatus(BaseModel):
@@ -49,10 +55,16 @@ class SyncStatus(BaseModel):
     )
     resumed: bool = Field(default=False, description="The run took over an unfinished one's work.")
     queued: bool = Field(default=False, description="A follow-up sync waits for this one.")
-    seen: int
-    changed: int
-    deleted: int
+    seen: int = Field(description="Candidates the last run enumerated.")
+    changed: int = Field(description="Candidates whose content was new or changed.")
+    deleted: int = Field(description="Candidates marked deleted.")
     quarantined: int = Field(default=0, description="Records the last run could not keep.")
+    models: dict[str, ModelCounts] = Field(
+        default_factory=dict,
+        description="The last run's counts per model: `jobs`, `job_interview_stages`, "
+        "`candidates`, `applications`, `attachments` (a model the connector does not serve "
+        "is absent).",
+    )
     total: int | None
     duration_seconds: float | None
     quarantine: list[QuarantinedOut] = Field(
@@ -139,6 +151,10 @@ async def sync_status(services: ServicesDep, connection: ConnectionDep) -> SyncS
             "changed": latest.changed,
             "deleted": latest.deleted,
             "quarantined": latest.quarantined,
+            "models": {
+                name: ModelCounts.model_validate(counts)
+                for name, counts in (latest.models or {}).items()
+            },
             "total": latest.total,
             "duration_seconds": latest.duration_seconds,
         }

@@ -1,0 +1,113 @@
+"""What every record route shares: shaping, id-list filters, connector-honoured filters, and
+keyset pages over the store."""
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+
+from connectors import Capability
+from schemas import Candidate, Page, to_utc
+from unified_ats.api.errors import BadRequest
+from unified_ats.api.expand import Shape
+from unified_ats.api.paging import decode_cursor, encode_cursor
+from unified_ats.api.responses import shape_candidate, shape_model
+from unified_ats.services import Services
+from unified_ats.store.accounts import ConnectionInfo
+from unified_ats.store.records import RecordQuery
+
+FIELD_DECLARATIONS = {
+    "candidates": "candidate_fields",
+    "applications": "application_fields",
+    "jobs": "job_fields",
+    "job_interview_stages": "stage_fields",
+}
+
+
+def parse_ids(value: str | None, name: str = "ids") -> list[uuid.UUID] | None:
+    """A comma-separated list of unified ids (a 400 naming the parameter otherwise)."""
+    if value is None:
+        return None
+    try:
+        return [uuid.UUID(part.strip()) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise BadRequest(f"{name} must be a comma-separated list of UUIDs") from None
+
+
+def utc(value: datetime | None) -> datetime | None:
+    return to_utc(value) if value is not None else None
+
+
+def check_honoured(
+    services: Services,
+    connection: ConnectionInfo,
+    model: str,
+    requested: Mapping[str, tuple[object, str]],
+) -> None:
+    """A filter on a field the connector never fills would silently match nothing: a 400.
+
+    ``requested``: filter name -> (its value, the unified field it needs)."""
+    cls = services.pool.connector_class(connection.connector)
+    filled: frozenset[str] = getattr(cls, FIELD_DECLARATIONS[model])
+    refused = [
+        (name, field)
+        for name, (value, field) in requested.items()
+        if value is not None and field not in filled
+    ]
+    if refused:
+        raise BadRequest(
+            f"{connection.connector} does not provide "
+            f"{', '.join(sorted({f for _, f in refused}))}; "
+            f"filter(s) {', '.join(n for n, _ in refused)} cannot be applied on this connection"
+        )
+
+
+def avatar_url(
+    services: Services, request: Request, connection: ConnectionInfo, candidate: Candidate
+) -> str | None:
+    """Our own avatar route, for vendors whose photo URL needs credentials (viasto)."""
+    cls = services.pool.connector_class(connection.connector)
+    if candidate.avatar is None or Capability.DOWNLOAD_AVATAR not in cls.capabilities:
+        return candidate.avatar
+    base = services.settings.public_base_url or str(request.base_url)
+    return f"{base.rstrip('/')}/api/ats/v1/candidates/{candidate.id}/avatar"
+
+
+def shaper(
+    services: Services, request: Request, connection: ConnectionInfo, *, raw: bool, custom: bool
+) -> Shape:
+    """(model name, model) -> the model as served, for outer and embedded objects alike."""
+
+    def shape(model: str, value: Any) -> Any:
+        if model == "candidates":
+            shaped: Candidate = shape_candidate(value, raw=raw, custom=custom)
+            avatar = avatar_url(services, request, connection, value)
+            if avatar != value.avatar:
+                shaped = shaped.model_copy(update={"avatar": avatar})
+            return shaped
+        return shape_model(value, raw=raw, custom=custom)
+
+    return shape
+
+
+async def store_page(
+    services: Services,
+    connection: ConnectionInfo,
+    model: str,
+    query: RecordQuery,
+    *,
+    cursor: str | None,
+    page_size: int,
+) -> tuple[list[Any], str | None]:
+    """One keyset page of stored jobs, stages or applications, and the next cursor."""
+    stored = await services.records.records(
+        model, connection.id, query, after=decode_cursor(cursor), limit=page_size + 1
+    )
+    next_cursor = encode_cursor(stored[page_size - 1].seq) if len(stored) > page_size else None
+    return [s.model for s in stored[:page_size]], next_cursor
+
+
+def page_json(items: list[Any], *, cursor: str | None, page_size: int) -> str:
+    return Page[Any](cursor=cursor, page_size=page_size, items=items).model_dump_json()
