@@ -42,6 +42,7 @@ VACANCIES = [
     (2407, "Chirurgien", "chirurgien-2022", 1, "CDI", False),
 ]
 VACANCY_NUMBERS = [number for number, *_ in VACANCIES]
+SEEDED_TITLES = {number: title for number, title, *_ in VACANCIES}
 NEW_VACANCY_TITLES = [
     "Infirmier(ère) de bloc opératoire",
     "Comptable fournisseurs H/F",
@@ -256,12 +257,12 @@ class Applicant:
     def column_title(self) -> str:
         return COLUMNS[self.column][1]
 
-    def search_row(self, *, include_cv: bool, vacancy: Vacancy | None) -> dict[str, Any]:
+    def search_row(self, *, include_cv: bool, vacancy: Vacancy | None = None) -> dict[str, Any]:
         """One row as ``POST /search/applicants`` returns it; ``vacancy`` is the one applied to
-        (its current title shows in the row)."""
+        (its current title shows in the row; without it, the seeded title)."""
         row: dict[str, Any] = {
             "applicant": self.applicant_id,
-            "vacancy": vacancy.title if vacancy else None,
+            "vacancy": vacancy.title if vacancy else SEEDED_TITLES.get(self.vacancy),
             "column": self.column_title,
             "vacancy_id": self.vacancy,
             "external_id": self.external_id,
