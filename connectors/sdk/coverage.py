@@ -10,7 +10,7 @@ from typing import Any
 
 from connectors.sdk.base import Connector
 from connectors.sdk.registry import default_registry
-from schemas import Attachment, Candidate
+from schemas import Application, Attachment, Candidate, Job, JobInterviewStage
 
 COVERAGE_PATH = Path(__file__).resolve().parents[2] / "docs" / "coverage.md"
 PLATFORM = {"id", "modified_at", "remote_was_deleted"}
@@ -47,6 +47,23 @@ def render_coverage(connectors: Sequence[type[Connector[Any]]]) -> str:
         "## Attachment",
         "",
         *_table(list(Attachment.model_fields), ordered, "attachment_fields"),
+        "",
+        "## Job",
+        "",
+        *_table(list(Job.model_fields), ordered, "job_fields"),
+        "",
+        "## JobInterviewStage",
+        "",
+        "Every connector gives each job its own stages, even where the vendor's stages are",
+        "company-wide (Flatchr columns, viasto's candidate workflow).",
+        "",
+        *_table(list(JobInterviewStage.model_fields), ordered, "stage_fields"),
+        "",
+        "## Application",
+        "",
+        "One per candidate record: every supported vendor keys a candidate per job.",
+        "",
+        *_table(list(Application.model_fields), ordered, "application_fields"),
         "",
         "## Capabilities",
         "",

@@ -159,9 +159,14 @@ async def first_ids(
             await client.get("/api/ats/v1/candidates", params={"page_size": 200}, headers=headers)
         ).json()["items"]
         with_cv = next((c for c in items if c["attachments"]), items[0])
+        jobs = (
+            await client.get("/api/ats/v1/jobs", params={"page_size": 1}, headers=headers)
+        ).json()["items"]
         ids[connector] = {
             "candidate": with_cv["id"],
             "attachment": with_cv["attachments"][0] if with_cv["attachments"] else "",
+            "application": (with_cv.get("applications") or [""])[0],
+            "job": jobs[0]["id"] if jobs else "",
             "count": str(len(items)),
         }
     return ids
@@ -230,8 +235,25 @@ def announce_demo(
                     f"{base}/api/ats/v1/attachments/{first['attachment']}/download", headers, "-OJ"
                 ),
             ]
+        if first.get("job"):
+            lines += [
+                "#   a job, then its interview stages:",
+                curl(f"{base}/api/ats/v1/jobs/{first['job']}", headers),
+                curl(f"{base}/api/ats/v1/job-interview-stages?job={first['job']}", headers),
+            ]
+        if first.get("application"):
+            lines += [
+                "#   the candidate's applications (which job, at which stage):",
+                curl(f"{base}/api/ats/v1/applications?candidate={first['candidate']}", headers),
+                "#   the same, with candidate, job and stage embedded (expand):",
+                curl(
+                    f"{base}/api/ats/v1/applications/{first['application']}"
+                    "?expand=candidate,job,current_stage",
+                    headers,
+                ),
+            ]
         lines += [
-            "#   its sync status (state, counts, quarantine), then ask for a full sync:",
+            "#   its sync status (state, counts per model, quarantine), then a full sync:",
             curl(f"{base}/api/ats/v1/sync-status", headers),
             curl(f"{base}/api/ats/v1/sync-status?full=true", headers, "-X", "POST"),
             "",
