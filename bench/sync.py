@@ -9,6 +9,7 @@ Targets: >= 5k records/s; peak RSS grows < 50 MB from 10k to 100k.
 """
 
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -57,7 +59,9 @@ async def measure(vendor: str, base_url: str, data_dir: Path) -> dict[str, float
     }
 
 
-def run_size(vendor: str, size: int) -> dict[str, float]:
+@contextlib.contextmanager
+def emulator_process(vendor: str, size: int) -> Iterator[str]:
+    """A vendor emulator with ``size`` records in its own process; yields its base URL."""
     port = free_port()
     emulator = subprocess.Popen(
         [
@@ -81,25 +85,22 @@ def run_size(vendor: str, size: int) -> dict[str, float]:
                 break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        with tempfile.TemporaryDirectory() as tmp:
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "bench.sync",
-                    "--child",
-                    vendor,
-                    f"http://127.0.0.1:{port}",
-                    tmp,
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-        return json.loads(out.strip().splitlines()[-1])
+        yield f"http://127.0.0.1:{port}"
     finally:
         emulator.terminate()
         emulator.wait()
+
+
+def run_size(vendor: str, size: int) -> dict[str, float]:
+    with emulator_process(vendor, size) as base_url, tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.sync", "--child", vendor, base_url, tmp],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return result
 
 
 def main(vendor: str, sizes: list[int]) -> None:
