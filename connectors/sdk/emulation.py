@@ -26,6 +26,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ErrorResponder = Callable[[int, str], Response]
 ChangeAction = Literal["create", "update", "delete"]
+ChangeKind = Literal["candidate", "job"]
+"""What ``POST /_emulator/change`` changes: candidates (the default) or jobs."""
 CONTROL_PREFIX = "/_emulator"
 HANG_SECONDS = 3600.0
 HANG_POLL_SECONDS = 0.05
@@ -314,13 +316,26 @@ class EmulatorControl(Protocol):
         :class:`Rejected` when the change is impossible (unknown account, too few candidates)."""
         ...
 
+    def change_jobs(
+        self, action: ChangeAction, count: int, account: str | None = None
+    ) -> list[str]:
+        """The same for jobs (``"kind": "job"``): ids are the jobs' ``remote_id``. Deleting a
+        job deletes its candidates, as the vendors do."""
+        ...
+
     def state(self) -> dict[str, Any]:
         """``{"vendor", "accounts": [account_state(...)], "ignored_switches": {switch: why}}``."""
         ...
 
 
-def account_state(account: str, remote_ids: list[str]) -> dict[str, Any]:
-    return {"account": account, "remote_ids": remote_ids, "count": len(remote_ids)}
+def account_state(
+    account: str, remote_ids: list[str], job_remote_ids: list[str] | None = None
+) -> dict[str, Any]:
+    """One account in ``GET /_emulator/state``: its candidates' (and jobs') remote ids."""
+    state: dict[str, Any] = {"account": account, "remote_ids": remote_ids, "count": len(remote_ids)}
+    if job_remote_ids is not None:
+        state |= {"job_remote_ids": job_remote_ids, "job_count": len(job_remote_ids)}
+    return state
 
 
 def pick_account(accounts: Mapping[str, T], account: str | None) -> tuple[str, T]:
@@ -415,11 +430,12 @@ class EmulatorApp:
 
     async def change(self, request: Request) -> Response:
         try:
-            action, count, account = _change_request(await _control_body(request))
-            ids = self.control.change(action, count, account)
+            action, count, account, kind = _change_request(await _control_body(request))
+            change = self.control.change_jobs if kind == "job" else self.control.change
+            ids = change(action, count, account)
         except Rejected as exc:
             return json_response({"detail": str(exc)}, status=422)
-        return json_response({"action": action, "ids": ids})
+        return json_response({"action": action, "kind": kind, "ids": ids})
 
     async def state(self, request: Request) -> Response:
         return json_response(
@@ -438,11 +454,11 @@ async def _control_body(request: Request) -> object:
         raise Rejected("the body must be JSON") from None
 
 
-def _change_request(body: object) -> tuple[ChangeAction, int, str | None]:
+def _change_request(body: object) -> tuple[ChangeAction, int, str | None, ChangeKind]:
     if not isinstance(body, dict):
         raise Rejected('the body must be a JSON object: {"action": ..., "count": n}')
     problems = []
-    unknown = sorted(str(k) for k in body if k not in ("action", "count", "account"))
+    unknown = sorted(str(k) for k in body if k not in ("action", "count", "account", "kind"))
     if unknown:
         problems.append(f"unknown keys: {', '.join(unknown)}")
     action = body.get("action")
@@ -455,10 +471,19 @@ def _change_request(body: object) -> tuple[ChangeAction, int, str | None]:
     account = body.get("account")
     if account is not None and (isinstance(account, bool) or not isinstance(account, str | int)):
         problems.append("account must be a string naming the company or organization")
+    kinds: tuple[ChangeKind, ...] = get_args(ChangeKind)
+    kind = body.get("kind", "candidate")
+    if kind not in kinds:
+        problems.append(f"kind must be one of {', '.join(kinds)} (default: candidate)")
     if problems:
         raise Rejected("; ".join(problems))
     assert isinstance(count, int)
-    return next(a for a in actions if a == action), count, None if account is None else str(account)
+    return (
+        next(a for a in actions if a == action),
+        count,
+        None if account is None else str(account),
+        next(k for k in kinds if k == kind),
+    )
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,9 @@ def epoch_datetime(value: Any) -> datetime | None:
         return None
     if isinstance(value, str):
         cleaned = value.strip()
-        if not cleaned.isdigit():
+        # ASCII digits only ("²" is a digit to str.isdigit), and short enough to be a date:
+        # int() refuses digit strings past 4,300 characters with a ValueError.
+        if not (cleaned.isascii() and cleaned.isdigit()) or len(cleaned) > 20:
             return None
         value = int(cleaned)
     if not isinstance(value, int | float):

@@ -66,3 +66,16 @@ def test_id_scope_gives_exactly_uuid5(namespace, remote_id: str) -> None:
     assert ids.attachment_id(remote_id) == uuid.uuid5(namespace, f"attachment:{remote_id}")
     assert ids.candidate_id(remote_id).version == 5
     assert str(ids.candidate_id(remote_id)) == str(uuid.uuid5(namespace, f"candidate:{remote_id}"))
+
+
+@given(st.one_of(st.text(), st.integers(), st.floats(), st.booleans(), st.none()))
+def test_epoch_dates_never_raise_whatever_the_vendor_sends(value: object) -> None:
+    """Odd vendor values ("²", a 5,000-digit string, inf) are no date, never an exception."""
+    result = normalize.epoch_datetime(value)
+    assert result is None or result.tzinfo == UTC
+
+
+def test_epoch_digits_that_are_not_ascii_or_absurdly_long_are_no_date() -> None:
+    assert normalize.epoch_datetime("²") is None
+    assert normalize.epoch_datetime("1" * 5000) is None
+    assert normalize.epoch_datetime(" 1643904014 ") == datetime(2022, 2, 3, 16, 0, 14, tzinfo=UTC)

@@ -51,7 +51,7 @@ async def vendor_jobs(stack: Stack, vendor: str) -> list[str]:
     async with control(stack, vendor) as client:
         state = (await client.get("/_emulator/state")).json()
     account = state["accounts"][0]
-    jobs: list[str] = account.get("job_remote_ids") or account.get("jobs") or []
+    jobs: list[str] = account["job_remote_ids"]
     return jobs
 
 

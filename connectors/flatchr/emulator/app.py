@@ -8,7 +8,6 @@ key says whose it is).
 """
 
 import hashlib
-import json
 import random
 import time
 from dataclasses import dataclass, field
@@ -20,7 +19,6 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import Message, Receive, Scope, Send
 
 from connectors.flatchr.emulator.data import (
     COLUMNS,
@@ -38,8 +36,6 @@ from connectors.flatchr.emulator.data import (
     new_vacancy,
 )
 from connectors.sdk.emulation import (
-    CONTROL_PREFIX,
-    MAX_CHANGE_COUNT,
     ChangeAction,
     EmulatorApp,
     Faults,
@@ -53,9 +49,6 @@ from connectors.sdk.emulation import (
 )
 from connectors.sdk.files import content_type_for_extension
 from connectors.sdk.ratelimit import Clock
-
-CHANGE_PATH = f"{CONTROL_PREFIX}/change"
-CHANGE_ACTIONS: tuple[ChangeAction, ...] = ("create", "update", "delete")
 
 
 def flatchr_error(status: int, message: str) -> Response:
@@ -89,7 +82,7 @@ class FlatchrEmulator:
             Route("/_storage/{path:path}", self.storage, methods=["GET"]),
         ]
         self.router = Starlette(routes=routes)
-        self.app = JobChanges(EmulatorApp(self.router, control=self, error=flatchr_error), self)
+        self.app = EmulatorApp(self.router, control=self, error=flatchr_error)
 
     # --- data management (used by tests, benchmarks and the demo) -----------------------------
 
@@ -214,13 +207,11 @@ class FlatchrEmulator:
         return {
             "vendor": "flatchr",
             "accounts": [
-                {
-                    **account_state(company_id, list(company.applicants)),
-                    "jobs": {
-                        "remote_ids": [v.encoded_id for v in company.vacancies.values()],
-                        "count": len(company.vacancies),
-                    },
-                }
+                account_state(
+                    company_id,
+                    list(company.applicants),
+                    [v.encoded_id for v in company.vacancies.values()],
+                )
                 for company_id, company in self.companies.items()
             ],
             "ignored_switches": dict.fromkeys(
@@ -447,96 +438,3 @@ def _matches(applicant: Applicant, filters: dict[str, Any]) -> bool:
         return False
     end = filter_date(filters.get("end"))
     return not (end and applicant.created.date() > end)
-
-
-class JobChanges:
-    """``POST /_emulator/change`` with ``"kind": "job"`` changes vacancies (the shared control
-    API changes candidates only); ``"kind": "candidate"``, or no ``kind``, goes on to it."""
-
-    def __init__(self, inner: EmulatorApp, emulator: FlatchrEmulator) -> None:
-        self.inner = inner
-        self.emulator = emulator
-
-    @property
-    def requests_seen(self) -> int:
-        return self.inner.requests_seen
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not (
-            scope["type"] == "http" and scope["path"] == CHANGE_PATH and scope["method"] == "POST"
-        ):
-            await self.inner(scope, receive, send)
-            return
-        body = await _read_body(receive)
-        try:
-            parsed = json.loads(body)
-        except (ValueError, RecursionError):
-            parsed = None
-        if isinstance(parsed, dict) and "kind" in parsed:
-            kind = parsed.pop("kind")
-            if kind == "job":
-                await self._job_change(parsed)(scope, receive, send)
-                return
-            if kind != "candidate":
-                detail = 'kind must be "candidate" (the default) or "job"'
-                await json_response({"detail": detail}, status=422)(scope, receive, send)
-                return
-            body = json.dumps(parsed).encode()
-        await self.inner(scope, _replay(body, receive), send)
-
-    def _job_change(self, body: dict[str, Any]) -> Response:
-        problems = []
-        unknown = sorted(str(k) for k in body if k not in ("action", "count", "account"))
-        if unknown:
-            problems.append(f"unknown keys: {', '.join(unknown)}")
-        action = body.get("action")
-        if action not in CHANGE_ACTIONS:
-            problems.append(f"action must be one of {', '.join(CHANGE_ACTIONS)}")
-        count = body.get("count", 1)
-        if (
-            isinstance(count, bool)
-            or not isinstance(count, int)
-            or not 1 <= count <= (MAX_CHANGE_COUNT)
-        ):
-            problems.append(f"count must be an integer from 1 to {MAX_CHANGE_COUNT}")
-        account = body.get("account")
-        if account is not None and (
-            isinstance(account, bool) or not isinstance(account, str | int)
-        ):
-            problems.append("account must be a string naming the company")
-        if problems:
-            return json_response({"detail": "; ".join(problems)}, status=422)
-        chosen = next(a for a in CHANGE_ACTIONS if a == action)
-        try:
-            ids = self.emulator.change_jobs(
-                chosen, count, None if account is None else str(account)
-            )
-        except Rejected as exc:
-            return json_response({"detail": str(exc)}, status=422)
-        return json_response({"action": chosen, "kind": "job", "ids": ids})
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` that hands ``body`` over once, then waits on the real one (disconnects)."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed

@@ -45,7 +45,6 @@ from starlette.routing import Route
 
 from connectors.flatchr.emulator.data import FIRST_NAMES, LAST_NAMES, ascii_slug
 from connectors.sdk.emulation import (
-    MAX_CHANGE_COUNT,
     ChangeAction,
     EmulatorApp,
     Faults,
@@ -158,7 +157,7 @@ class ViastoEmulator:
             Route(candidate + "/cv/{token}/", self.cv, methods=["GET"]),
             Route(candidate + "/photo/{token}/", self.photo, methods=["GET"]),
         ]
-        self.app = ViastoEmulatorApp(Starlette(routes=routes), control=self, error=detail)
+        self.app = EmulatorApp(Starlette(routes=routes), control=self, error=detail)
 
     # --- data ----------------------------------------------------------------------------------
 
@@ -433,13 +432,11 @@ class ViastoEmulator:
         return {
             "vendor": "viasto",
             "accounts": [
-                {
-                    **account_state(
-                        str(company_id),
-                        [f"{p}/{c}" for p, project in company.candidates.items() for c in project],
-                    ),
-                    "job_remote_ids": [str(p) for p in company.projects],
-                }
+                account_state(
+                    str(company_id),
+                    [f"{p}/{c}" for p, project in company.candidates.items() for c in project],
+                    [str(p) for p in company.projects],
+                )
                 for company_id, company in self.companies.items()
             ],
             "ignored_switches": {},
@@ -714,47 +711,4 @@ class ViastoEmulator:
         return await self._file(request, "photo")
 
 
-class ViastoEmulatorApp(EmulatorApp):
-    """The shared control API, plus project changes: ``POST /_emulator/change`` with
-    ``"kind": "job"`` (the shared body otherwise; ``kind`` is viasto's own key for now)."""
-
-    control: ViastoEmulator
-
-    async def change(self, request: Request) -> Response:
-        try:
-            body = json.loads(await request.body())
-        except (ValueError, RecursionError):
-            body = None
-        if not isinstance(body, dict) or "kind" not in body:
-            return await super().change(request)  # the shared checks and candidate changes
-        try:
-            action, count, account = _job_change(body)
-            ids = self.control.change_jobs(action, count, account)
-        except Rejected as exc:
-            return json_response({"detail": str(exc)}, status=422)
-        return json_response({"action": action, "kind": "job", "ids": ids})
-
-
-def _job_change(body: dict[str, Any]) -> tuple[ChangeAction, int, str | None]:
-    problems = []
-    if body.get("kind") != "job":
-        problems.append('kind must be "job" (leave it out to change candidates)')
-    unknown = sorted(str(k) for k in body if k not in ("action", "count", "account", "kind"))
-    if unknown:
-        problems.append(f"unknown keys: {', '.join(unknown)}")
-    actions: dict[str, ChangeAction] = {"create": "create", "update": "update", "delete": "delete"}
-    action = actions.get(str(body.get("action")))
-    if action is None:
-        problems.append(f"action must be one of {', '.join(actions)}")
-    count = body.get("count", 1)
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_CHANGE_COUNT:
-        problems.append(f"count must be an integer from 1 to {MAX_CHANGE_COUNT}")
-    account = body.get("account")
-    if account is not None and (isinstance(account, bool) or not isinstance(account, str | int)):
-        problems.append("account must be a string naming the company")
-    if problems or action is None:
-        raise Rejected("; ".join(problems))
-    return action, count, None if account is None else str(account)
-
-
-__all__ = ["ViastoEmulator", "ViastoEmulatorApp"]
+__all__ = ["ViastoEmulator"]

@@ -40,8 +40,6 @@ from connectors.sdk.emulation import (
     EmulatorApp,
     Faults,
     Rejected,
-    _change_request,
-    _control_body,
     account_state,
     bearer_token,
     json_response,
@@ -111,31 +109,6 @@ ALL_SCOPES = frozenset(
 MAX_PER_PAGE = 100
 
 
-CHANGE_KINDS = ("candidate", "job")
-
-
-class WelcomeKitEmulatorApp(EmulatorApp):
-    """The shared emulator app, whose ``POST /_emulator/change`` also takes ``"kind": "job"``
-    (create, update or delete jobs; the default kind is ``candidate``)."""
-
-    async def change(self, request: Request) -> Response:
-        control = self.control
-        assert isinstance(control, WelcomeKitEmulator)
-        try:
-            body = await _control_body(request)
-            kind = "candidate"
-            if isinstance(body, dict) and "kind" in body:
-                body = dict(body)
-                kind = body.pop("kind")
-                if kind not in CHANGE_KINDS:
-                    raise Rejected(f"kind must be one of {', '.join(CHANGE_KINDS)}")
-            action, count, account = _change_request(body)
-            ids = control.change(action, count, account, kind=kind)
-        except Rejected as exc:
-            return json_response({"detail": str(exc)}, status=422)
-        return json_response({"action": action, "kind": kind, "ids": ids})
-
-
 def wk_error(status: int, code: str, description: str) -> Response:
     return json_response({"error": code, "error_description": description}, status=status)
 
@@ -189,7 +162,7 @@ class WelcomeKitEmulator:
             Route("/api/v1/external/documents", self.attach_documents, methods=["POST"]),
             Route("/uploads/{path:path}", self.cdn, methods=["GET"]),
         ]
-        self.app = WelcomeKitEmulatorApp(Starlette(routes=routes), control=self, error=fault_error)
+        self.app = EmulatorApp(Starlette(routes=routes), control=self, error=fault_error)
 
     # --- data ----------------------------------------------------------------------------------
 
@@ -474,14 +447,9 @@ class WelcomeKitEmulator:
 
     # --- control API (connectors.sdk.emulation.EmulatorControl) --------------------------------
 
-    def change(
-        self, action: ChangeAction, count: int, account: str | None = None, kind: str = "candidate"
-    ) -> list[str]:
-        """Recruiter-side changes; ids are candidate (or, with ``kind="job"``, job) references,
-        the connector's ``remote_id``."""
+    def change(self, action: ChangeAction, count: int, account: str | None = None) -> list[str]:
+        """Recruiter-side changes; ids are candidate references, the connector's ``remote_id``."""
         org_reference, org = pick_account(self.organizations, account)
-        if kind == "job":
-            return self._change_jobs(action, count, org_reference, org)
 
         def create() -> str:
             if not org.jobs:
@@ -512,11 +480,12 @@ class WelcomeKitEmulator:
             cursor=self.changes,
         )
 
-    def _change_jobs(
-        self, action: ChangeAction, count: int, org_reference: str, org: Organization
+    def change_jobs(
+        self, action: ChangeAction, count: int, account: str | None = None
     ) -> list[str]:
         """Jobs created (published, no candidates), updated (description and ``updated_at``) or
-        deleted (oldest first, with their candidates)."""
+        deleted (oldest first, with their candidates); ids are job references."""
+        org_reference, org = pick_account(self.organizations, account)
 
         def create() -> str:
             return str(self.add_job(org_reference)["reference"])
@@ -543,10 +512,7 @@ class WelcomeKitEmulator:
         return {
             "vendor": "welcomekit",
             "accounts": [
-                {
-                    **account_state(reference, list(org.candidates)),
-                    "jobs": [j["reference"] for j in org.jobs],
-                }
+                account_state(reference, list(org.candidates), [j["reference"] for j in org.jobs])
                 for reference, org in self.organizations.items()
             ],
             "ignored_switches": {

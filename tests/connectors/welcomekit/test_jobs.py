@@ -204,8 +204,8 @@ async def test_control_api_creates_updates_and_deletes_jobs(
         )
         state = (await client.get("/_emulator/state")).json()
     assert wrong.status_code == 422 and "kind" in wrong.json()["detail"]
-    assert deleted[0] not in state["accounts"][0]["jobs"]
-    assert set(new) <= set(state["accounts"][0]["jobs"])
+    assert deleted[0] not in state["accounts"][0]["job_remote_ids"]
+    assert set(new) <= set(state["accounts"][0]["job_remote_ids"])
     assert all(c["job_reference"] != deleted[0] for c in org.candidates.values())
     async with make_connector(emulator) as connector:
         jobs = {r.job.remote_id: r for r in await jobs_of(connector)}
