@@ -96,6 +96,21 @@ def test_demo_serves_the_unified_api_over_real_http(demo) -> None:
         assert client.get("/api/ats/v1/candidates").status_code == 401
         spec = client.get("/openapi.json").json()
         assert "/api/ats/v1/candidates/{candidate_id}" in spec["paths"]
+        # What the demo prints for each vendor: a job, the candidate's application, an expand.
+        for vendor, first in info["ids"].items():
+            h = {"Authorization": f"Bearer {key}", "x-connector-token": info["tokens"][vendor]}
+            job = client.get(f"/api/ats/v1/jobs/{first['job']}", headers=h)
+            assert job.status_code == 200 and job.json()["name"], vendor
+            expanded = client.get(
+                f"/api/ats/v1/applications/{first['application']}",
+                params={"expand": "candidate,job,current_stage"},
+                headers=h,
+            ).json()
+            assert expanded["candidate"]["id"] == first["candidate"], vendor
+            assert (
+                expanded["job"]["id"]
+                and expanded["current_stage"]["job"] == (expanded["job"]["id"])
+            )
     assert process.poll() is None
 
 
@@ -122,3 +137,6 @@ def test_the_demo_holds_every_vendor_record_despite_strict_paging(demo) -> None:
                     break
             vendor_ids = [r for account in state["accounts"] for r in account["remote_ids"]]
             assert sorted(stored) == sorted(vendor_ids), vendor
+            jobs = client.get("/api/ats/v1/jobs", params={"page_size": 200}, headers=headers)
+            vendor_jobs = [j for account in state["accounts"] for j in account["job_remote_ids"]]
+            assert sorted(j["remote_id"] for j in jobs.json()["items"]) == sorted(vendor_jobs)
