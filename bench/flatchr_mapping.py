@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 
 from bench.common import best_of, report
 from connectors.flatchr.emulator.data import Company, generate_applicants
-from connectors.flatchr.mapping import map_applicant_row
+from connectors.flatchr.mapping import CATALOG_KEY, build_catalog, map_applicant_row
 from connectors.sdk.base import IdScope, MappingContext
 from connectors.sdk.normalize import phone_cache_clear
-from schemas import Attachment, Candidate
+from schemas import Application, Attachment, Candidate
 
 
 def main(n: int = 20_000) -> float:
@@ -26,10 +26,14 @@ def main(n: int = 20_000) -> float:
         observed_at=datetime.now(UTC),
         company_name="Bench SA",
         default_phone_region="FR",
+        # What the connector reads once per sync: vacancies and columns, to resolve job and stage.
+        extra={CATALOG_KEY: build_catalog(company.vacancy_listing(), company.columns())},
     )
     records = [map_applicant_row(row, ctx) for row in rows]
     candidates_json = [r.candidate.model_dump(mode="json") for r in records]
     attachments_json = [a.model_dump(mode="json") for r in records for a in r.attachments]
+    applications_json = [a.model_dump(mode="json") for r in records for a in r.applications]
+    assert all(a["job"] and a["current_stage"] for a in applications_json)
 
     def mapping_cold() -> None:
         phone_cache_clear()  # a first sync: every phone number is parsed
@@ -45,6 +49,8 @@ def main(n: int = 20_000) -> float:
             Candidate.model_validate(payload)
         for payload in attachments_json:
             Attachment.model_validate(payload)
+        for payload in applications_json:
+            Application.model_validate(payload)
 
     cold = best_of(mapping_cold, repeat=3)
     warm = best_of(mapping_warm, repeat=3)

@@ -19,7 +19,7 @@ from connectors.sdk.normalize import phone_cache_clear
 from connectors.viasto import ViastoConnector, ViastoSettings
 from connectors.viasto.emulator import ViastoEmulator
 from connectors.viasto.mapping import map_candidate
-from schemas import Attachment, Candidate
+from schemas import Application, Attachment, Candidate
 
 TOKEN = "f" * 40
 
@@ -41,6 +41,7 @@ def mapping(per_project: int) -> list[tuple[str, str]]:
     records = [map_candidate(p, ctx, project_name="Sales") for p in payloads]
     candidates = [r.candidate.model_dump(mode="json") for r in records]
     attachments = [a.model_dump(mode="json") for r in records for a in r.attachments]
+    applications = [a.model_dump(mode="json") for r in records for a in r.applications]
 
     def cold() -> None:
         phone_cache_clear()
@@ -56,6 +57,8 @@ def mapping(per_project: int) -> list[tuple[str, str]]:
             Candidate.model_validate(c)
         for a in attachments:
             Attachment.model_validate(a)
+        for a in applications:
+            Application.model_validate(a)
 
     n = len(payloads)
     c, w, v = (best_of(f, repeat=3) for f in (cold, warm, validation))

@@ -12,7 +12,7 @@ from connectors.sdk.base import IdScope, MappingContext
 from connectors.sdk.normalize import phone_cache_clear
 from connectors.welcomekit.emulator import WelcomeKitEmulator
 from connectors.welcomekit.mapping import JobInfo, map_candidate
-from schemas import Attachment, Candidate
+from schemas import Application, Attachment, Candidate
 
 
 def main(n: int = 20_000) -> float:
@@ -29,6 +29,7 @@ def main(n: int = 20_000) -> float:
     records = [map_candidate(c, ctx, job=job, documents=docs) for c, job, docs in items]
     candidates = [r.candidate.model_dump(mode="json") for r in records]
     attachments = [a.model_dump(mode="json") for r in records for a in r.attachments]
+    applications = [a.model_dump(mode="json") for r in records for a in r.applications]
 
     def mapping_cold() -> None:
         phone_cache_clear()
@@ -44,6 +45,8 @@ def main(n: int = 20_000) -> float:
             Candidate.model_validate(payload)
         for payload in attachments:
             Attachment.model_validate(payload)
+        for payload in applications:
+            Application.model_validate(payload)
 
     cold, warm, validated = (best_of(f, repeat=3) for f in (mapping_cold, mapping_warm, validation))
     report(
