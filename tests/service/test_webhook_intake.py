@@ -15,18 +15,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from connectors.flatchr.emulator.data import COLUMNS
 from tests.service.conftest import FLATCHR_COMPANY, Stack
-from unified_ats.store.tables import AttachmentRow, CandidateRow
+from unified_ats.store.tables import ApplicationRow, AttachmentRow, CandidateRow
 
 MIB = 1024 * 1024
 KIB_64 = 64 * 1024
 
 
 async def snapshot(stack: Stack) -> list[tuple[Any, ...]]:
-    """Every stored candidate and attachment row, every column: what a 4xx must not change."""
+    """Every stored candidate, attachment and application row, every column: what a 4xx must
+    not change."""
     rows: list[tuple[Any, ...]] = []
     async with stack.services.records.sessions() as session:
-        for table in (CandidateRow, AttachmentRow):
+        for table in (CandidateRow, AttachmentRow, ApplicationRow):
             result = await session.execute(select(table).order_by(table.remote_id))
             for (row,) in result.all():
                 rows.append(
@@ -256,6 +258,40 @@ async def test_a_valid_webhook_is_accepted_and_a_replay_only_confirms_the_copy(
     after = await stored(hook.stack, first.json()["candidate"])
     assert after.modified_at == before.modified_at and after.content_hash == before.content_hash
     assert after.fetched_at > before.fetched_at  # touch_unchanged: the vendor confirmed it now
+
+
+async def test_drag_applicant_moves_the_application_to_its_new_stage_at_once(
+    hook: Hook,
+) -> None:
+    """The recruiter drags the card to another column: the webhook moves the application's
+    stage before any sync, and the next full sync finds nothing more to change."""
+    stack = hook.stack
+    applicant = stack.flatchr.companies[FLATCHR_COMPANY].applicants[hook.applicant]
+    new_column = (applicant.column + 1) % len(COLUMNS)
+    stack.flatchr.touch(FLATCHR_COMPANY, hook.applicant, column=new_column)
+    body = stack.flatchr.webhook_payload(FLATCHR_COMPANY, hook.applicant, event="drag_applicant")
+    answer = await hook.post(json=body)
+    assert answer.status_code == 200 and answer.json()["changed"] is True
+    [application_id] = answer.json()["applications"]
+    moved = await stored_application(stack, uuid.UUID(application_id))
+    stage = await stack.services.records.record(
+        "job_interview_stages", moved.connection_id, moved.stage_id
+    )
+    assert stage is not None and stage.model.name == COLUMNS[new_column][1]
+    assert stage.model.job == moved.job_id
+    report = await stack.services.sync(moved.connection_id, full=True)
+    assert report.written["applications"].changed == 0, "the webhook and the sync disagree"
+    after = await stored_application(stack, uuid.UUID(application_id))
+    assert after.stage_id == moved.stage_id and after.modified_at == moved.modified_at
+
+
+async def stored_application(stack: Stack, application_id: uuid.UUID) -> ApplicationRow:
+    async with stack.services.records.sessions() as session:
+        row = await session.scalar(
+            select(ApplicationRow).where(ApplicationRow.id == application_id)
+        )
+    assert row is not None
+    return row
 
 
 def test_413_is_declared_in_openapi(stack: Stack) -> None:

@@ -1,0 +1,105 @@
+"""``GET /api/ats/v1/applications`` with and without ``expand=candidate,job``, from the store,
+in one run: the cost of embedding related objects.
+
+    uv run python -m bench.api_lists [seconds] [--repeat N]
+
+One uvicorn worker on SQLite, 2,000 applications over Flatchr's emulator. Each round loads both
+URLs for ``seconds`` at 16 connections (plain, then expanded), pages of 50 from random cursors
+(a client paging through, not a cached first page); the medians of the rounds are compared.
+Target: the expanded p50 at most 2x the plain p50.
+"""
+
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.api_read import serve
+from bench.common import report
+from bench.loadgen import LoadResult, load
+from connectors.flatchr.emulator import FlatchrEmulator
+from connectors.sdk.emulation import EmulatorTransport
+from unified_ats.api.paging import encode_cursor
+from unified_ats.demo import free_port
+from unified_ats.onboarding import connect
+from unified_ats.services import Services
+from unified_ats.settings import Settings
+from unified_ats.store.records import RecordQuery
+
+COMPANY, KEY = "BENCHCOMPANY0000", "flt_bench_key"
+SIZE = 2_000
+
+
+async def prepare(data_dir: Path) -> tuple[str, str, list[str]]:
+    """A synced store; returns the API key, the connector token and every page's cursor."""
+    emulator = FlatchrEmulator()
+    emulator.add_company(company_id=COMPANY, api_key=KEY, name="Bench SA", size=SIZE)
+    services = await Services.start(
+        Settings(data_dir=data_dir, allow_base_url_override=True),
+        transports={"flatchr": EmulatorTransport(emulator.app)},
+    )
+    try:
+        tenant, api_key = await services.accounts.create_tenant("bench")
+        connection, token, _ = await connect(
+            services, tenant, "flatchr", {"api_key": KEY, "company_id": COMPANY}, sync_now=False
+        )
+        await services.sync(connection.id, full=True)
+        stored = await services.records.records(
+            "applications", connection.id, RecordQuery(), after=0, limit=SIZE
+        )
+        cursors = [encode_cursor(s.seq) for s in stored[: SIZE - 50 : 50]]
+        return api_key, token, cursors
+    finally:
+        await services.aclose()
+
+
+def main(seconds: int, repeat: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        api_key, token, cursors = asyncio.run(prepare(data_dir))
+        env = {"UNIFIED_ATS_DATA_DIR": str(data_dir), "UNIFIED_ATS_SYNC_INTERVAL_SECONDS": "0"}
+        headers = {"Authorization": f"Bearer {api_key}", "x-connector-token": token}
+        port = free_port()
+        process = serve("unified_ats.api.app:create_app", port, env)
+        results: dict[str, list[LoadResult]] = {"plain": [], "expanded": []}
+        try:
+            base = f"http://127.0.0.1:{port}/api/ats/v1/applications?page_size=50"
+            for _ in range(repeat):
+                cursor = random.choice(cursors)
+                for name, extra in (("plain", ""), ("expanded", "&expand=candidate,job")):
+                    url = f"{base}&cursor={cursor}{extra}"
+                    load(url, headers, connections=16, seconds=1)  # warm-up
+                    results[name].append(load(url, headers, connections=16, seconds=seconds))
+        finally:
+            process.terminate()
+            process.wait()
+    p50 = {name: statistics.median(r.p50_ms for r in runs) for name, runs in results.items()}
+    rps = {
+        name: statistics.median(r.requests_per_second for r in runs)
+        for name, runs in results.items()
+    }
+    errors = sum(r.errors for runs in results.values() for r in runs)
+    rows = [
+        (name, f"{rps[name]:7,.0f} req/s  p50 {p50[name]:7.2f} ms  ({results[name][0].tool})")
+        for name in results
+    ]
+    rows.append(
+        (
+            "expanded / plain",
+            f"p50 {p50['expanded'] / p50['plain']:.2f}x (target <= 2x); errors {errors}",
+        )
+    )
+    report(f"GET /applications?page_size=50, 16 connections, {seconds}s x {repeat} rounds", rows)
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    repeat = int(args[args.index("--repeat") + 1]) if "--repeat" in args else 3
+    positional = [
+        a
+        for a in args
+        if a.isdigit() and (args.index(a) == 0 or args[args.index(a) - 1] != "--repeat")
+    ]
+    main(int(positional[0]) if positional else 5, repeat)
