@@ -142,7 +142,7 @@ async def test_a_filter_the_connector_cannot_honour_is_refused_plainly(stack: St
         ("/candidates", {"cursor": "eyJ2IjoxLCJzIjotMX0"}, 400),
         ("/candidates", {"modified_after": "yesterday"}, 422),
         ("/candidates", {"include_deleted": "maybe"}, 422),
-        ("/candidates", {"expand": "applications"}, 400),
+        ("/candidates", {"expand": "attachments"}, 400),
         ("/candidates", {"ids": "1,2"}, 400),
         ("/candidates/not-a-uuid", {}, 422),
         (f"/candidates/{uuid.uuid4()}", {}, 404),
