@@ -197,6 +197,7 @@ def sync(
         "seconds",
         "rec/s",
     )
+    models = Table("connection", "model", "seen", "changed", "deleted", title="per model")
     failed = False
     for target, result in with_services(work):
         if result == QUEUED:  # another run is going; this request is its follow-up
@@ -218,7 +219,13 @@ def sync(
             f"{result.duration_seconds:.1f}",
             f"{rate:,.0f}",
         )
+        for model, counts in result.models().items():
+            models.add_row(
+                target, model, str(counts["seen"]), str(counts["changed"]), str(counts["deleted"])
+            )
     console.print(table)
+    if models.row_count:
+        console.print(models)
     if failed:
         raise typer.Exit(1)
 

@@ -69,6 +69,9 @@ def test_operator_flow_from_tenant_to_sync(cli_env: Path, flatchr_url: str) -> N
     assert "incremental" in synced  # the first sync was full; this one uses start_update
     full = run("sync", "--all", "--full")
     assert re.search(r"full\s+│\s+40\s", full), full
+    # Per model: every candidate's application, and the company's jobs (vacancies).
+    assert re.search(r"applications\s+│\s+40\s", full), full
+    assert re.search(r"jobs\s+│\s+\d+\s", full), full
     rotated = run("connections", "rotate-token", "--tenant", tenant, connection)
     assert "uats_ct_" in rotated
     run("connections", "delete", "--tenant", tenant, connection)
