@@ -21,7 +21,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from connectors import CandidateRecord, ConnectorError, FileDownload, JobRecord, NotFound
 from schemas import Application, Attachment, Candidate, Job, JobInterviewStage
@@ -99,14 +99,9 @@ class Reads:
         self, connection: ConnectionInfo, application_id: uuid.UUID, *, force_refresh: bool
     ) -> Served[Application]:
         """An application is its candidate's vendor record: refreshing one refreshes both."""
-        stored: Stored[Application] | None = await self.records.record(
-            "applications", connection.id, application_id
-        )
-        if stored is None or stored.model.remote_was_deleted:
-            raise RecordNotFound("no application with this id on this connection")
-        candidate_id = stored.model.candidate
 
-        async def refresh() -> bool:
+        async def through_candidate(stored: Stored[Application]) -> bool:
+            candidate_id = stored.model.candidate
             owner = (
                 await self.records.candidate(connection.id, candidate_id)
                 if isinstance(candidate_id, uuid.UUID)
@@ -116,45 +111,25 @@ class Reads:
                 raise _Unstorable("the application's candidate is not stored")
             return await self._refresh_candidate(connection, owner)
 
-        return await self._serve(
-            stored,
-            force_refresh=force_refresh,
-            refresh=refresh,
-            reload=lambda: self.records.record("applications", connection.id, application_id),
-            what="application",
+        return await self._record(
+            "applications", connection, application_id, force_refresh, through_candidate
         )
 
     async def job(
         self, connection: ConnectionInfo, job_id: uuid.UUID, *, force_refresh: bool
     ) -> Served[Job]:
-        stored: Stored[Job] | None = await self.records.record("jobs", connection.id, job_id)
-        if stored is None or stored.model.remote_was_deleted:
-            raise RecordNotFound("no job with this id on this connection")
-
-        async def refresh() -> bool:
-            assert stored is not None
+        async def itself(stored: Stored[Job]) -> bool:
             return await self._refresh_job(connection, stored.model)
 
-        return await self._serve(
-            stored,
-            force_refresh=force_refresh,
-            refresh=refresh,
-            reload=lambda: self.records.record("jobs", connection.id, job_id),
-            what="job",
-        )
+        return await self._record("jobs", connection, job_id, force_refresh, itself)
 
     async def stage(
         self, connection: ConnectionInfo, stage_id: uuid.UUID, *, force_refresh: bool
     ) -> Served[JobInterviewStage]:
         """A stage is refreshed with its job (the vendor serves stages inside their job)."""
-        stored: Stored[JobInterviewStage] | None = await self.records.record(
-            "job_interview_stages", connection.id, stage_id
-        )
-        if stored is None or stored.model.remote_was_deleted:
-            raise RecordNotFound("no job interview stage with this id on this connection")
-        job_id = stored.model.job
 
-        async def refresh() -> bool:
+        async def through_job(stored: Stored[JobInterviewStage]) -> bool:
+            job_id = stored.model.job
             job: Stored[Job] | None = (
                 await self.records.record("jobs", connection.id, job_id)
                 if isinstance(job_id, uuid.UUID)
@@ -164,12 +139,31 @@ class Reads:
                 raise _Unstorable("the stage's job is not stored")
             return await self._refresh_job(connection, job.model)
 
+        return await self._record(
+            "job_interview_stages", connection, stage_id, force_refresh, through_job
+        )
+
+    async def _record(
+        self,
+        model: str,
+        connection: ConnectionInfo,
+        record_id: uuid.UUID,
+        force_refresh: bool,
+        refresh: Callable[[Stored[Any]], Awaitable[bool]],
+    ) -> Served[Any]:
+        """A stored job, stage or application under the freshness rules; ``refresh`` takes
+        the stored copy to the vendor (through whatever record the vendor serves it in)."""
+        what = model.rstrip("s").replace("_", " ")
+        stored: Stored[Any] | None = await self.records.record(model, connection.id, record_id)
+        if stored is None or stored.model.remote_was_deleted:
+            raise RecordNotFound(f"no {what} with this id on this connection")
+        found = stored
         return await self._serve(
-            stored,
+            found,
             force_refresh=force_refresh,
-            refresh=refresh,
-            reload=lambda: self.records.record("job_interview_stages", connection.id, stage_id),
-            what="job interview stage",
+            refresh=lambda: refresh(found),
+            reload=lambda: self.records.record(model, connection.id, record_id),
+            what=what,
         )
 
     async def _serve(

@@ -88,14 +88,3 @@ def _ids(value: object) -> list[uuid.UUID]:
         return [i for i in (related_id(v) for v in value) if i is not None]
     found = related_id(value)
     return [found] if found is not None else []
-
-
-async def expanded_one(
-    services: Services,
-    connection: ConnectionInfo,
-    model: str,
-    item: M,
-    fields: Sequence[str],
-    shape: Shape,
-) -> M:
-    return (await expand_relations(services, connection, model, [item], fields, shape))[0]

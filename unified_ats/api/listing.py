@@ -3,17 +3,19 @@ keyset pages over the store."""
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
 
 from connectors import Capability
 from schemas import Candidate, Page, to_utc
 from unified_ats.api.errors import BadRequest
-from unified_ats.api.expand import Shape
+from unified_ats.api.expand import Shape, expand_relations
 from unified_ats.api.paging import decode_cursor, encode_cursor
-from unified_ats.api.responses import shape_candidate, shape_model
+from unified_ats.api.responses import json_response, shape_candidate, shape_model
+from unified_ats.reads import Served
 from unified_ats.services import Services
 from unified_ats.store.accounts import ConnectionInfo
 from unified_ats.store.records import RecordQuery
@@ -111,3 +113,42 @@ async def store_page(
 
 def page_json(items: list[Any], *, cursor: str | None, page_size: int) -> str:
     return Page[Any](cursor=cursor, page_size=page_size, items=items).model_dump_json()
+
+
+@dataclass(frozen=True)
+class View:
+    """How one request wants records served: raw data and custom fields or not, and which
+    relations to embed. Builds the response, outer and embedded objects shaped alike."""
+
+    services: Services
+    request: Request
+    connection: ConnectionInfo
+    raw: bool
+    custom: bool
+    relations: list[str]
+
+    def shape(self) -> Shape:
+        return shaper(
+            self.services, self.request, self.connection, raw=self.raw, custom=self.custom
+        )
+
+    async def served(self, model: str, items: list[Any]) -> list[Any]:
+        shape = self.shape()
+        return await expand_relations(
+            self.services,
+            self.connection,
+            model,
+            [shape(model, item) for item in items],
+            self.relations,
+            shape,
+        )
+
+    async def page(
+        self, model: str, items: list[Any], *, cursor: str | None, page_size: int
+    ) -> Response:
+        served = await self.served(model, items)
+        return json_response(page_json(served, cursor=cursor, page_size=page_size))
+
+    async def one(self, model: str, read: Served[Any]) -> Response:
+        [item] = await self.served(model, [read.model])
+        return json_response(item.model_dump_json(), served=read)

@@ -91,3 +91,11 @@ CacheControl = Annotated[
 
 def no_cache(cache_control: str | None) -> bool:
     return cache_control is not None and "no-cache" in cache_control.lower()
+
+
+def single_read(what: str) -> dict[int | str, dict[str, Any]]:
+    """The statuses of a single read, and its freshness headers."""
+    return {
+        **errors(400, 401, 404, 422, *VENDOR_ERRORS),
+        200: {"description": f"The {what}.", "headers": FRESHNESS_HEADERS},
+    }

@@ -9,23 +9,20 @@ from fastapi import APIRouter, Query, Request, Response
 
 from schemas import Application, Page
 from unified_ats.api.deps import ConnectionDep, ServicesDep
-from unified_ats.api.expand import expand_description, expand_relations, parse_expand
+from unified_ats.api.expand import expand_description, parse_expand
 from unified_ats.api.listing import (
+    View,
     check_honoured,
-    page_json,
     parse_ids,
-    shaper,
     store_page,
     utc,
 )
 from unified_ats.api.paging import reject_unknown_parameters
 from unified_ats.api.responses import (
-    FRESHNESS_HEADERS,
-    VENDOR_ERRORS,
     CacheControl,
     errors,
-    json_response,
     no_cache,
+    single_read,
 )
 from unified_ats.api.routes.jobs import COMMON, SHAPING, Ids, IncludeDeleted, PageSize
 from unified_ats.store.records import RecordQuery
@@ -113,27 +110,14 @@ async def list_applications(
     items, next_cursor = await store_page(
         services, connection, "applications", query, cursor=cursor, page_size=page_size
     )
-    shape = shaper(
-        services, request, connection, raw=include_raw_data, custom=include_custom_fields
-    )
-    served = await expand_relations(
-        services,
-        connection,
-        "applications",
-        [shape("applications", a) for a in items],
-        relations,
-        shape,
-    )
-    return json_response(page_json(served, cursor=next_cursor, page_size=page_size))
+    view = View(services, request, connection, include_raw_data, include_custom_fields, relations)
+    return await view.page("applications", items, cursor=next_cursor, page_size=page_size)
 
 
 @router.get(
     "/applications/{application_id}",
     response_model=Application,
-    responses={
-        **errors(400, 401, 404, 422, *VENDOR_ERRORS),
-        200: {"description": "The application.", "headers": FRESHNESS_HEADERS},
-    },
+    responses=single_read("application"),
     operation_id="get_application",
     summary="Retrieve an application",
 )
@@ -152,15 +136,5 @@ async def get_application(
     served = await services.reads.application(
         connection, application_id, force_refresh=no_cache(cache_control)
     )
-    shape = shaper(
-        services, request, connection, raw=include_raw_data, custom=include_custom_fields
-    )
-    [application] = await expand_relations(
-        services,
-        connection,
-        "applications",
-        [shape("applications", served.model)],
-        relations,
-        shape,
-    )
-    return json_response(application.model_dump_json(), served=served)
+    view = View(services, request, connection, include_raw_data, include_custom_fields, relations)
+    return await view.one("applications", served)

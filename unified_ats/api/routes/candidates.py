@@ -11,16 +11,15 @@ from connectors import Capability
 from schemas import Candidate, Page, to_utc
 from unified_ats.api.deps import ConnectionDep, ServicesDep, get_services
 from unified_ats.api.errors import NotFoundError
-from unified_ats.api.expand import expand_description, expand_relations, parse_expand
-from unified_ats.api.listing import check_honoured, page_json, parse_ids, shaper
+from unified_ats.api.expand import expand_description, parse_expand
+from unified_ats.api.listing import View, check_honoured, parse_ids
 from unified_ats.api.paging import decode_cursor, encode_cursor, reject_unknown_parameters
 from unified_ats.api.responses import (
-    FRESHNESS_HEADERS,
     VENDOR_ERRORS,
     CacheControl,
     errors,
-    json_response,
     no_cache,
+    single_read,
 )
 from unified_ats.api.streaming import stream_file
 from unified_ats.store.records import CandidateQuery
@@ -114,27 +113,14 @@ async def list_candidates(
     else:
         items = [s.model for s in stored[:page_size]]
         next_cursor = encode_cursor(stored[page_size - 1].seq) if len(stored) > page_size else None
-    shape = shaper(
-        services, request, connection, raw=include_raw_data, custom=include_custom_fields
-    )
-    served = await expand_relations(
-        services,
-        connection,
-        "candidates",
-        [shape("candidates", c) for c in items],
-        relations,
-        shape,
-    )
-    return json_response(page_json(served, cursor=next_cursor, page_size=page_size))
+    view = View(services, request, connection, include_raw_data, include_custom_fields, relations)
+    return await view.page("candidates", items, cursor=next_cursor, page_size=page_size)
 
 
 @router.get(
     "/candidates/{candidate_id}",
     response_model=Candidate,
-    responses={
-        **errors(400, 401, 404, 422, *VENDOR_ERRORS),
-        200: {"description": "The candidate.", "headers": FRESHNESS_HEADERS},
-    },
+    responses=single_read("candidate"),
     summary="Retrieve a candidate",
 )
 async def get_candidate(
@@ -152,17 +138,8 @@ async def get_candidate(
     served = await services.reads.candidate(
         connection, candidate_id, force_refresh=no_cache(cache_control)
     )
-    shape = shaper(
-        services, request, connection, raw=include_raw_data, custom=include_custom_fields
-    )
-    candidate = shape("candidates", served.model)
-    if relations:
-        candidate = (
-            await expand_relations(
-                services, connection, "candidates", [candidate], relations, shape
-            )
-        )[0]
-    return json_response(candidate.model_dump_json(), served=served)
+    view = View(services, request, connection, include_raw_data, include_custom_fields, relations)
+    return await view.one("candidates", served)
 
 
 @router.get(

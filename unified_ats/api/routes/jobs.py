@@ -9,19 +9,15 @@ from fastapi import APIRouter, Query, Request, Response
 
 from schemas import Job, JobInterviewStage, Page
 from unified_ats.api.deps import ConnectionDep, ServicesDep
-from unified_ats.api.expand import Shape, expand_description, expand_relations, parse_expand
-from unified_ats.api.listing import page_json, parse_ids, shaper, store_page, utc
+from unified_ats.api.expand import expand_description, parse_expand
+from unified_ats.api.listing import View, parse_ids, store_page, utc
 from unified_ats.api.paging import reject_unknown_parameters
 from unified_ats.api.responses import (
-    FRESHNESS_HEADERS,
-    VENDOR_ERRORS,
     CacheControl,
     errors,
-    json_response,
     no_cache,
+    single_read,
 )
-from unified_ats.services import Services
-from unified_ats.store.accounts import ConnectionInfo
 from unified_ats.store.records import RecordQuery
 
 router = APIRouter(prefix="/api/ats/v1", tags=["jobs"])
@@ -79,21 +75,14 @@ async def list_jobs(
     items, next_cursor = await store_page(
         services, connection, "jobs", query, cursor=cursor, page_size=page_size
     )
-    shape = shaper(
-        services, request, connection, raw=include_raw_data, custom=include_custom_fields
-    )
-    return json_response(
-        page_json([shape("jobs", j) for j in items], cursor=next_cursor, page_size=page_size)
-    )
+    view = View(services, request, connection, include_raw_data, include_custom_fields, [])
+    return await view.page("jobs", items, cursor=next_cursor, page_size=page_size)
 
 
 @router.get(
     "/jobs/{job_id}",
     response_model=Job,
-    responses={
-        **errors(400, 401, 404, 422, *VENDOR_ERRORS),
-        200: {"description": "The job.", "headers": FRESHNESS_HEADERS},
-    },
+    responses=single_read("job"),
     operation_id="get_job",
     summary="Retrieve a job",
 )
@@ -108,10 +97,8 @@ async def get_job(
 ) -> Response:
     reject_unknown_parameters(request, SHAPING)
     served = await services.reads.job(connection, job_id, force_refresh=no_cache(cache_control))
-    shape = shaper(
-        services, request, connection, raw=include_raw_data, custom=include_custom_fields
-    )
-    return json_response(shape("jobs", served.model).model_dump_json(), served=served)
+    view = View(services, request, connection, include_raw_data, include_custom_fields, [])
+    return await view.one("jobs", served)
 
 
 StageExpand = Annotated[str | None, Query(description=expand_description("job_interview_stages"))]
@@ -156,20 +143,14 @@ async def list_job_interview_stages(
     items, next_cursor = await store_page(
         services, connection, "job_interview_stages", query, cursor=cursor, page_size=page_size
     )
-    shape = shaper(
-        services, request, connection, raw=include_raw_data, custom=include_custom_fields
-    )
-    served = await expand_stages(services, connection, items, relations, shape)
-    return json_response(page_json(served, cursor=next_cursor, page_size=page_size))
+    view = View(services, request, connection, include_raw_data, include_custom_fields, relations)
+    return await view.page("job_interview_stages", items, cursor=next_cursor, page_size=page_size)
 
 
 @router.get(
     "/job-interview-stages/{stage_id}",
     response_model=JobInterviewStage,
-    responses={
-        **errors(400, 401, 404, 422, *VENDOR_ERRORS),
-        200: {"description": "The stage.", "headers": FRESHNESS_HEADERS},
-    },
+    responses=single_read("stage"),
     operation_id="get_job_interview_stage",
     summary="Retrieve a job interview stage",
 )
@@ -186,21 +167,5 @@ async def get_job_interview_stage(
     reject_unknown_parameters(request, {*SHAPING, "expand"})
     relations = parse_expand("job_interview_stages", expand)
     served = await services.reads.stage(connection, stage_id, force_refresh=no_cache(cache_control))
-    shape = shaper(
-        services, request, connection, raw=include_raw_data, custom=include_custom_fields
-    )
-    [stage] = await expand_stages(services, connection, [served.model], relations, shape)
-    return json_response(stage.model_dump_json(), served=served)
-
-
-async def expand_stages(
-    services: Services,
-    connection: ConnectionInfo,
-    items: list[JobInterviewStage],
-    relations: list[str],
-    shape: Shape,
-) -> list[JobInterviewStage]:
-    shaped = [shape("job_interview_stages", s) for s in items]
-    return await expand_relations(
-        services, connection, "job_interview_stages", shaped, relations, shape
-    )
+    view = View(services, request, connection, include_raw_data, include_custom_fields, relations)
+    return await view.one("job_interview_stages", served)
