@@ -289,7 +289,8 @@ def test_any_project_maps_deterministically_or_is_a_mapping_error(payload: Any) 
     assert [s.remote_id for s in first.stages] == [
         stage_remote_id(job.remote_id, key) for key, _, _ in WORKFLOW
     ]
-    for evaluator in payload.get("evaluators") or []:
+    evaluators = payload.get("evaluators")
+    for evaluator in evaluators if isinstance(evaluators, list) else []:
         if isinstance(evaluator, dict) and evaluator.get("activation_key"):
             assert evaluator["activation_key"] not in json.dumps(job.raw_data)
     assert json.loads(job.model_dump_json())  # serializable whatever came in
