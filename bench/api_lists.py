@@ -9,10 +9,10 @@ URLs for ``seconds`` at 16 connections (plain, then expanded), pages of 50 from 
 Target: the expanded p50 at most 2x the plain p50.
 """
 
+import argparse
 import asyncio
 import random
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
@@ -95,11 +95,8 @@ def main(seconds: int, repeat: int) -> None:
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    repeat = int(args[args.index("--repeat") + 1]) if "--repeat" in args else 3
-    positional = [
-        a
-        for a in args
-        if a.isdigit() and (args.index(a) == 0 or args[args.index(a) - 1] != "--repeat")
-    ]
-    main(int(positional[0]) if positional else 5, repeat)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("seconds", type=int, nargs="?", default=5)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    main(args.seconds, args.repeat)

@@ -1,15 +1,16 @@
 """A full sync with jobs, stages and applications against the candidates-only sync it replaced,
 from the same emulator, in one run.
 
-    uv run python -m bench.models_sync [size] [--repeat N] [--baseline-ref REF]
+    uv run python -m bench.models_sync [size] [--repeat N] [--baseline-ref REF] [--vendor V]
 
 The baseline is the code at ``REF`` (default: the last commit before jobs and applications),
-checked out in a temporary git worktree; both sides run ``bench.sync --child`` (enumeration,
-then a full sync into a fresh SQLite store) in their own processes, alternately, against one
-emulator process serving the current vendor data. Records/s counts candidates: the new side
+checked out in a temporary git worktree; both sides run the same full sync into a fresh SQLite
+store (``CHILD``, which uses only APIs both versions have) in their own processes, alternately,
+against one emulator process serving the current vendor data. Records/s counts candidates: the new side
 also writes their applications and every job and stage. Target: >= 0.8x the baseline.
 """
 
+import argparse
 import json
 import statistics
 import subprocess
@@ -25,10 +26,36 @@ BASELINE_REF = "ec3f6f7"
 """The last commit before jobs, stages and applications (candidates and attachments only)."""
 
 
+CHILD = """
+import asyncio, json, sys
+from pathlib import Path
+
+from bench.emulator_server import settings_for
+from unified_ats.onboarding import connect
+from unified_ats.services import Services
+from unified_ats.settings import Settings
+
+
+async def main(vendor, base_url, data_dir):
+    services = await Services.start(Settings(data_dir=Path(data_dir), allow_base_url_override=True))
+    try:
+        tenant, _ = await services.accounts.create_tenant("bench")
+        raw = settings_for(vendor, base_url)
+        connection, _, _ = await connect(services, tenant, vendor, raw, sync_now=False)
+        report = await services.sync(connection.id, full=True)
+    finally:
+        await services.aclose()
+    print(json.dumps({"seen": report.seen, "sync_rps": report.seen / report.duration_seconds}))
+
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
 def child(tree: Path, vendor: str, base_url: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run(
-            [sys.executable, "-m", "bench.sync", "--child", vendor, base_url, tmp],
+            [sys.executable, "-c", CHILD, vendor, base_url, tmp],
             cwd=tree,
             env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
             capture_output=True,
@@ -39,7 +66,7 @@ def child(tree: Path, vendor: str, base_url: str) -> dict[str, float]:
     return result
 
 
-def main(size: int, repeat: int, baseline_ref: str) -> None:
+def main(size: int, repeat: int, baseline_ref: str, vendors: list[str]) -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         baseline = Path(tmp) / "baseline"
@@ -49,7 +76,7 @@ def main(size: int, repeat: int, baseline_ref: str) -> None:
             check=True,
         )
         try:
-            for vendor in ("flatchr", "welcomekit"):
+            for vendor in vendors:
                 with emulator_process(vendor, size) as base_url:
                     runs: dict[str, list[float]] = {"baseline": [], "current": []}
                     for _ in range(repeat):
@@ -72,12 +99,10 @@ def main(size: int, repeat: int, baseline_ref: str) -> None:
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    repeat = int(args[args.index("--repeat") + 1]) if "--repeat" in args else 3
-    ref = args[args.index("--baseline-ref") + 1] if "--baseline-ref" in args else BASELINE_REF
-    positional = [
-        a
-        for i, a in enumerate(args)
-        if not a.startswith("--") and (i == 0 or not args[i - 1].startswith("--"))
-    ]
-    main(int(positional[0]) if positional else 10_000, repeat, ref)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("size", type=int, nargs="?", default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline-ref", default=BASELINE_REF)
+    parser.add_argument("--vendor", action="append", choices=["flatchr", "welcomekit"])
+    args = parser.parse_args()
+    main(args.size, args.repeat, args.baseline_ref, args.vendor or ["flatchr", "welcomekit"])

@@ -87,6 +87,8 @@ class IdScope:
     """Deterministic unified ids: the same (scope, kind, remote id) always gives the same UUID."""
 
     namespace: uuid.UUID
+    _shared: dict[str, uuid.UUID] = field(default_factory=dict, compare=False, repr=False)
+    """Ids of jobs and stages, which thousands of applications share (bounded: see _cached)."""
 
     @classmethod
     def for_account(cls, connector_name: str, account_key: str) -> "IdScope":
@@ -99,10 +101,18 @@ class IdScope:
         return _uuid5(self.namespace.bytes, f"attachment:{remote_id}")
 
     def job_id(self, remote_id: str) -> uuid.UUID:
-        return _uuid5(self.namespace.bytes, f"job:{remote_id}")
+        return self._cached(f"job:{remote_id}")
 
     def stage_id(self, remote_id: str) -> uuid.UUID:
-        return _uuid5(self.namespace.bytes, f"stage:{remote_id}")
+        return self._cached(f"stage:{remote_id}")
+
+    def _cached(self, name: str) -> uuid.UUID:
+        found = self._shared.get(name)
+        if found is None:
+            if len(self._shared) >= 10_000:  # a vendor with that many jobs: start afresh
+                self._shared.clear()
+            found = self._shared[name] = _uuid5(self.namespace.bytes, name)
+        return found
 
     def application_id(self, remote_id: str) -> uuid.UUID:
         return _uuid5(self.namespace.bytes, f"application:{remote_id}")

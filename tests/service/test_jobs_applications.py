@@ -285,3 +285,26 @@ async def test_ids_of_another_tenant_or_connection_are_never_served(stack: Stack
     assert response.status_code == 401
     missing = await stack.client.get(f"{API}/applications/{uuid.uuid4()}", headers=wk)
     assert missing.status_code == 404 and missing.json()["detail"]
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+async def test_a_candidate_deleted_at_the_vendor_takes_exactly_its_application_along(
+    stack: Stack, vendor: str
+) -> None:
+    h = await connected(stack, vendor)
+    before = await everything(stack, h, "applications")
+    async with control(stack, vendor) as client:
+        changed = await client.post("/_emulator/change", json={"action": "delete", "count": 2})
+    gone = set(changed.json()["ids"])
+    connection_id = uuid.UUID(
+        (await stack.client.get(f"{API}/sync-status", headers=h)).json()["connection_id"]
+    )
+    report = await stack.services.sync(connection_id, full=True)
+    assert report.deleted_by_model["candidates"] == report.deleted_by_model["applications"] == 2
+    live = await everything(stack, h, "applications")
+    assert {a["remote_id"] for a in live} == {a["remote_id"] for a in before} - gone
+    every = await everything(stack, h, "applications", include_deleted="true")
+    assert {a["remote_id"] for a in every if a["remote_was_deleted"]} == gone
+    # A second full run changes nothing: the live applications were seen with their candidates.
+    again = await stack.services.sync(connection_id, full=True)
+    assert again.deleted_by_model.get("applications", 0) == 0 and again.rows_written == 0

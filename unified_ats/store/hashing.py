@@ -26,3 +26,23 @@ def content_hash(model: BaseModel) -> str:
 
 def raw_hash(model: BaseModel) -> str:
     return _digest(getattr(model, "raw_data", None))
+
+
+def fingerprint(model: BaseModel) -> tuple[str, str, str]:
+    """(the stored document, its content hash, its raw hash) with two encodings, not three.
+
+    The document is every field but the platform's own (``id``, ``modified_at``,
+    ``remote_was_deleted``): the content, plus ``raw_data`` and ``file_url``, whose encodings
+    are spliced in (key order does not matter to a JSON document).
+    """
+    content = model.model_dump_json(exclude=_EXCLUDE)
+    raw = to_json(getattr(model, "raw_data", None))
+    tail = ',"raw_data":' + raw.decode()
+    if "file_url" in type(model).model_fields:
+        tail += ',"file_url":' + to_json(getattr(model, "file_url", None)).decode()
+    document = (content[:-1] + tail + "}") if content != "{}" else "{" + tail[1:] + "}"
+    return (
+        document,
+        hashlib.sha256(content.encode()).hexdigest(),
+        hashlib.sha256(raw).hexdigest(),
+    )

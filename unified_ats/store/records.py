@@ -6,17 +6,17 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, Table, delete, func, insert, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors import CandidateRecord, JobRecord, Quarantined
 from schemas import Application, Attachment, Candidate, Job, JobInterviewStage
 from unified_ats.store.database import PreSerialized
-from unified_ats.store.hashing import content_hash, raw_hash
+from unified_ats.store.hashing import fingerprint
 from unified_ats.store.singleflight import SingleFlight
 from unified_ats.store.tables import (
     ApplicationRow,
@@ -31,7 +31,6 @@ from unified_ats.store.tables import (
 M = TypeVar("M", bound=BaseModel)
 AnyModel = Candidate | Attachment | Application | Job | JobInterviewStage
 Record = CandidateRecord | JobRecord
-PLATFORM_FIELDS = {"id", "modified_at", "remote_was_deleted"}
 MAX_REMOTE_ID_BYTES = 1024
 """Ids go into unique B-tree indexes, whose entries PostgreSQL caps (~2.7 kB); ids beyond this
 bound are quarantined instead of failing a whole page. Every other vendor value is unbounded."""
@@ -59,10 +58,19 @@ def kind_of(record: Record) -> str:
     return "candidate" if isinstance(record, CandidateRecord) else "job"
 
 
+def _remote_ids(record: Record) -> list[str | None]:
+    if isinstance(record, JobRecord):
+        return [record.job.remote_id, *(s.remote_id for s in record.stages)]
+    return [
+        record.candidate.remote_id,
+        *(a.remote_id for a in record.attachments),
+        *(a.remote_id for a in record.applications),
+    ]
+
+
 def unstorable(record: Record) -> str | None:
     """Why the store would refuse this record, checked before it reaches the database."""
-    ids = [model.remote_id or "" for _, model, _ in _rows_of(record)]
-    if not all(indexable(i) for i in ids):
+    if not all(indexable(i or "") for i in _remote_ids(record)):
         return f"remote id longer than {MAX_REMOTE_ID_BYTES} bytes or holding a NUL character"
     return None
 
@@ -244,11 +252,6 @@ def _rows_of(record: Record) -> list[tuple[str, AnyModel, dict[str, Any]]]:
     return rows
 
 
-def _document(model: AnyModel) -> PreSerialized:
-    # Rendered by pydantic-core straight to JSON text: no intermediate dict, one encoding.
-    return PreSerialized(model.model_dump_json(exclude=PLATFORM_FIELDS))
-
-
 def model_from_row(model: type[M], row: Any) -> M:
     """The unified model: the stored document plus the platform's own columns."""
     return model.model_validate(
@@ -293,6 +296,7 @@ class RecordStore:
         *,
         now: datetime,
         touch_unchanged: bool = False,
+        checked: bool = False,
     ) -> WriteCounts:
         """Write records; only changed content gets a new ``modified_at``.
 
@@ -300,9 +304,10 @@ class RecordStore:
         counts as changed. ``touch_unchanged`` records that the vendor confirmed unchanged
         content now (a single refresh or a webhook); syncs leave it off, so a no-change re-sync
         writes nothing (the connection's last full sync covers them).
-        Raises RecordRejected for a record the store cannot keep.
+        Raises RecordRejected for a record the store cannot keep (``checked``: the caller has
+        already sorted those out).
         """
-        for record in records:
+        for record in [] if checked else records:
             reason = unstorable(record)
             if reason is not None:
                 raise RecordRejected(reason)
@@ -336,14 +341,14 @@ class RecordStore:
             else:
                 quarantined.append(Quarantined(kind_of(record), head(record).remote_id, reason))
         try:
-            return await self.upsert(connection_id, storable, now=now), quarantined
+            return await self.upsert(connection_id, storable, now=now, checked=True), quarantined
         except Exception as exc:
             if not _refused_by_store(exc):
                 raise
         counts = WriteCounts()
         for record in storable:
             try:
-                counts += await self.upsert(connection_id, [record], now=now)
+                counts += await self.upsert(connection_id, [record], now=now, checked=True)
             except Exception as exc:
                 if not _refused_by_store(exc):
                     raise
@@ -384,10 +389,14 @@ class RecordStore:
         updates: list[dict[str, Any]] = []
         touched: list[dict[str, Any]] = []
         for remote_id, (model, columns) in latest.items():
-            document = _document(model)
-            new_content, new_raw = content_hash(model), raw_hash(model)
+            document, new_content, new_raw = fingerprint(model)
             found = existing.get(remote_id)
-            values = {"data": document, "content_hash": new_content, "raw_hash": new_raw, **columns}
+            values = {
+                "data": PreSerialized(document),
+                "content_hash": new_content,
+                "raw_hash": new_raw,
+                **columns,
+            }
             if found is None:
                 counts.inserted += 1
                 inserts.append(
@@ -422,7 +431,9 @@ class RecordStore:
         if touched:
             await session.execute(update(table), touched)
         if inserts:
-            await session.execute(insert(table), inserts)
+            # Core, not the ORM's bulk insert: the rows are complete, and the ORM's per-row
+            # bookkeeping cost more than the insert itself.
+            await session.execute(insert(cast(Table, table.__table__)), inserts)  # type: ignore[attr-defined]
         if updates:
             await session.execute(update(table), updates)
         return counts

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -537,9 +537,18 @@ class SyncRuns:
             (
                 Enumeration.CANDIDATES,
                 SEEN["application"],
-                or_(
-                    ApplicationRow.candidate_id.is_(None),
-                    ApplicationRow.candidate_id.not_in(kept(CandidateRow, candidates)),
+                and_(
+                    or_(
+                        ApplicationRow.candidate_id.is_(None),
+                        ApplicationRow.candidate_id.not_in(kept(CandidateRow, candidates)),
+                    ),
+                    # Seen as part of its candidate's record: it shares the remote id of its
+                    # own candidate, which this run saw (its seen id is not written twice).
+                    ~exists().where(
+                        CandidateRow.id == ApplicationRow.candidate_id,
+                        CandidateRow.remote_id == ApplicationRow.remote_id,
+                        CandidateRow.remote_id.in_(seen(SEEN["candidate"].prefix)),
+                    ),
                 ),
             ),
             (Enumeration.JOBS, SEEN["job"], JobRow.remote_id.not_in(seen(jobs))),

@@ -462,9 +462,16 @@ class SyncEngine:
                 ids.append(seen_id("job", record.job.remote_id or ""))
                 ids += [seen_id("stage", s.remote_id or "") for s in record.stages]
             else:
-                ids.append(seen_id("candidate", record.candidate.remote_id or ""))
+                candidate = record.candidate.remote_id or ""
+                ids.append(seen_id("candidate", candidate))
                 ids += [seen_id("attachment", a.remote_id or "") for a in record.attachments]
-                ids += [seen_id("application", a.remote_id or "") for a in record.applications]
+                # An application that shares its candidate's remote id is the same vendor record
+                # (every vendor so far): the candidate's seen id stands for it (see SyncRuns).
+                ids += [
+                    seen_id("application", a.remote_id or "")
+                    for a in record.applications
+                    if a.remote_id != candidate
+                ]
         # An id the store could never hold has no row to protect (and would not fit the index).
         ids += [
             quarantined_id(q.kind, q.remote_id)
