@@ -433,7 +433,7 @@ class RecordStore:
         if inserts:
             # Core, not the ORM's bulk insert: the rows are complete, and the ORM's per-row
             # bookkeeping cost more than the insert itself.
-            await session.execute(insert(cast(Table, table.__table__)), inserts)  # type: ignore[attr-defined]
+            await session.execute(insert(cast(Table, getattr(table, "__table__"))), inserts)  # noqa: B009
         if updates:
             await session.execute(update(table), updates)
         return counts

@@ -17,9 +17,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Table, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -121,10 +121,12 @@ class Acquired:
 
 
 def _seen_insert(session: AsyncSession) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` into sync_seen, in the store's own dialect."""
+    """``INSERT … ON CONFLICT DO NOTHING`` into sync_seen, in the store's own dialect (on the
+    Core table: thousands of rows a page, without the ORM's per-row bookkeeping)."""
+    table = cast(Table, SyncSeen.__table__)
     if session.get_bind().dialect.name == "postgresql":
-        return postgresql_insert(SyncSeen).on_conflict_do_nothing()
-    return sqlite_insert(SyncSeen).on_conflict_do_nothing()
+        return postgresql_insert(table).on_conflict_do_nothing()
+    return sqlite_insert(table).on_conflict_do_nothing()
 
 
 def _stronger(a: str | None, b: FollowUp) -> FollowUp:
