@@ -127,9 +127,12 @@ async def test_concurrent_triggers_of_every_kind_never_overlap_or_wrongly_delete
         runs = await runs_of(stack.services, connection_id)
         assert_no_overlap(runs)
         assert all(r.state == "succeeded" for r in runs)
-        # Every round coalesced: the 11 requests of a round gave at most the run going, its
-        # follow-up, and one more for requests that came in during that follow-up.
-        assert len(runs) <= 1 + 3 * 3 + 1
+        # Every round coalesced: its 11 requests gave a handful of runs, not 11. They reach the
+        # store over a few short runs (through the HTTP stack, behind SQLite's write lock), and
+        # a request that comes in during a follow-up gets one more, so the count per round is
+        # bounded, not exact; the exact rule (any number of requests during one run give one
+        # follow-up) is tested alone below.
+        assert len(runs) <= 1 + 3 * 5 + 1
     finally:
         await other.aclose()
 
