@@ -113,6 +113,12 @@ async def test_expand_embeds_the_related_objects_shaped_like_the_outer_ones(
         if before["current_stage"]:
             assert after["current_stage"]["id"] == before["current_stage"]
             assert after["current_stage"]["job"] == before["job"]
+    # An embedded record is exactly what its own route serves (same shaping, same links).
+    first = expanded[0]
+    alone = await stack.client.get(f"{API}/candidates/{first['candidate']['id']}", headers=h)
+    assert first["candidate"] == alone.json()
+    job_alone = await stack.client.get(f"{API}/jobs/{first['job']['id']}", headers=h)
+    assert first["job"] == job_alone.json()
     with_raw = (
         await stack.client.get(
             f"{API}/applications",

@@ -1,8 +1,10 @@
-"""``expand``: relations served as embedded objects instead of ids, one query per relation.
+"""``expand``: relations served as embedded objects instead of ids, in one store session.
 
 Which relations each model can expand is declared once here; an unknown name is a 400 that
 lists the allowed ones. Embedded objects are shaped like the outer ones (``include_raw_data``
-and ``include_custom_fields`` apply to them too).
+and ``include_custom_fields`` apply to them too). They are embedded as the stored JSON
+documents (validated when they were written), not rebuilt as models: a page of 50 applications
+embeds 50 candidates, and validating them again cost more than the rest of the request.
 """
 
 import uuid
@@ -19,6 +21,8 @@ from unified_ats.store.records import related_id
 M = TypeVar("M", bound=BaseModel)
 Shape = Callable[[str, Any], Any]
 """(model name, model) -> the model as served (raw data and custom fields dropped, links)."""
+ShapeDocument = Callable[[str, dict[str, Any]], dict[str, Any]]
+"""(model name, stored document) -> the document as served (links such as a served avatar)."""
 
 EXPANDABLE: dict[str, dict[str, str]] = {
     "applications": {
@@ -59,28 +63,36 @@ async def expand_relations(
     model: str,
     items: Sequence[M],
     fields: Sequence[str],
-    shape: Shape,
-) -> list[M]:
-    """``items`` with each named relation replaced by the stored object it points at (an id
-    whose object is not stored stays an id)."""
+    shape: ShapeDocument,
+    *,
+    without: frozenset[str] = frozenset(),
+) -> list[M | dict[str, Any]]:
+    """``items`` with each named relation replaced by the stored record it points at (an id
+    whose record is not stored stays an id). An item with an embedded relation comes back as
+    its JSON-ready dict."""
     if not fields or not items:
         return list(items)
-    updates: list[dict[str, Any]] = [{} for _ in items]
-    for field in fields:
-        target = EXPANDABLE[model][field]
-        values = [getattr(item, field) for item in items]
-        wanted = [i for v in values for i in _ids(v)]
-        found = await services.records.by_ids(target, connection.id, wanted)
-        shaped = {key: shape(target, value) for key, value in found.items()}
-        for update, value in zip(updates, values, strict=True):
+    targets = {field: EXPANDABLE[model][field] for field in fields}
+    values = {field: [getattr(item, field) for item in items] for field in fields}
+    wanted: dict[str, list[uuid.UUID]] = {}
+    for field, target in targets.items():
+        wanted.setdefault(target, []).extend(i for v in values[field] for i in _ids(v))
+    found = await services.records.documents(connection.id, wanted, without=without)
+    shaped = {
+        target: {key: shape(target, document) for key, document in documents.items()}
+        for target, documents in found.items()
+    }
+    served: list[M | dict[str, Any]] = []
+    for n, item in enumerate(items):
+        embedded: dict[str, Any] = {}
+        for field, target in targets.items():
+            value, documents = values[field][n], shaped[target]
             if isinstance(value, list):
-                update[field] = [shaped.get(i, i) for i in _ids(value)]
-            elif value is not None:
-                key = related_id(value)
-                update[field] = shaped.get(key, key) if key is not None else None
-    return [
-        item.model_copy(update=u) if u else item for item, u in zip(items, updates, strict=True)
-    ]
+                embedded[field] = [documents.get(i, str(i)) for i in _ids(value)]
+            elif (key := related_id(value)) is not None:
+                embedded[field] = documents.get(key, str(key))
+        served.append({**item.model_dump(mode="json"), **embedded} if embedded else item)
+    return served
 
 
 def _ids(value: object) -> list[uuid.UUID]:

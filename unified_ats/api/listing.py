@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Request, Response
+from pydantic_core import to_json
 
 from connectors import Capability
 from schemas import Candidate, Page, to_utc
@@ -67,14 +68,18 @@ def check_honoured(
 
 
 def avatar_url(
-    services: Services, request: Request, connection: ConnectionInfo, candidate: Candidate
+    services: Services,
+    request: Request,
+    connection: ConnectionInfo,
+    candidate_id: object,
+    avatar: str | None,
 ) -> str | None:
     """Our own avatar route, for vendors whose photo URL needs credentials (viasto)."""
     cls = services.pool.connector_class(connection.connector)
-    if candidate.avatar is None or Capability.DOWNLOAD_AVATAR not in cls.capabilities:
-        return candidate.avatar
+    if avatar is None or Capability.DOWNLOAD_AVATAR not in cls.capabilities:
+        return avatar
     base = services.settings.public_base_url or str(request.base_url)
-    return f"{base.rstrip('/')}/api/ats/v1/candidates/{candidate.id}/avatar"
+    return f"{base.rstrip('/')}/api/ats/v1/candidates/{candidate_id}/avatar"
 
 
 def shaper(
@@ -85,7 +90,7 @@ def shaper(
     def shape(model: str, value: Any) -> Any:
         if model == "candidates":
             shaped: Candidate = shape_candidate(value, raw=raw, custom=custom)
-            avatar = avatar_url(services, request, connection, value)
+            avatar = avatar_url(services, request, connection, value.id, value.avatar)
             if avatar != value.avatar:
                 shaped = shaped.model_copy(update={"avatar": avatar})
             return shaped
@@ -102,10 +107,16 @@ async def store_page(
     *,
     cursor: str | None,
     page_size: int,
+    without: frozenset[str] = frozenset(),
 ) -> tuple[list[Any], str | None]:
     """One keyset page of stored jobs, stages or applications, and the next cursor."""
     stored = await services.records.records(
-        model, connection.id, query, after=decode_cursor(cursor), limit=page_size + 1
+        model,
+        connection.id,
+        query,
+        after=decode_cursor(cursor),
+        limit=page_size + 1,
+        without=without,
     )
     next_cursor = encode_cursor(stored[page_size - 1].seq) if len(stored) > page_size else None
     return [s.model for s in stored[:page_size]], next_cursor
@@ -127,10 +138,28 @@ class View:
     custom: bool
     relations: list[str]
 
+    @property
+    def without(self) -> frozenset[str]:
+        """Fields not served: the store leaves them unparsed."""
+        return frozenset(
+            name
+            for name, wanted in (("raw_data", self.raw), ("custom_fields", self.custom))
+            if not wanted
+        )
+
     def shape(self) -> Shape:
         return shaper(
             self.services, self.request, self.connection, raw=self.raw, custom=self.custom
         )
+
+    def shape_document(self, model: str, document: dict[str, Any]) -> dict[str, Any]:
+        """An embedded record as served (its raw data and custom fields were left unread)."""
+        if model == "candidates" and document.get("avatar") is not None:
+            avatar = avatar_url(
+                self.services, self.request, self.connection, document["id"], document["avatar"]
+            )
+            return {**document, "avatar": avatar}
+        return document
 
     async def served(self, model: str, items: list[Any]) -> list[Any]:
         shape = self.shape()
@@ -140,7 +169,8 @@ class View:
             model,
             [shape(model, item) for item in items],
             self.relations,
-            shape,
+            self.shape_document,
+            without=self.without,
         )
 
     async def page(
@@ -149,6 +179,22 @@ class View:
         served = await self.served(model, items)
         return json_response(page_json(served, cursor=cursor, page_size=page_size))
 
+    async def listing(
+        self, model: str, query: RecordQuery, *, cursor: str | None, page_size: int
+    ) -> Response:
+        """A keyset page of stored jobs, stages or applications matching ``query``."""
+        items, next_cursor = await store_page(
+            self.services,
+            self.connection,
+            model,
+            query,
+            cursor=cursor,
+            page_size=page_size,
+            without=self.without,
+        )
+        return await self.page(model, items, cursor=next_cursor, page_size=page_size)
+
     async def one(self, model: str, read: Served[Any]) -> Response:
         [item] = await self.served(model, [read.model])
-        return json_response(item.model_dump_json(), served=read)
+        body = to_json(item).decode() if isinstance(item, dict) else item.model_dump_json()
+        return json_response(body, served=read)

@@ -5,7 +5,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from pydantic_core import to_json
+from pydantic_core import from_json, to_json
 from sqlalchemy import event
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -29,7 +29,12 @@ def make_engine(url: str) -> AsyncEngine:
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, json_serializer=json_text)
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": 30},
+            json_serializer=json_text,
+            json_deserializer=from_json,
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -45,7 +50,12 @@ def make_engine(url: str) -> AsyncEngine:
 
         return engine
     return create_async_engine(
-        url, pool_size=10, max_overflow=20, pool_pre_ping=True, json_serializer=json_text
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        json_serializer=json_text,
+        json_deserializer=from_json,  # pydantic-core's parser: reads dominate list routes
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors import CandidateRecord, JobRecord, Quarantined
 from schemas import Application, Attachment, Candidate, Job, JobInterviewStage
+from schemas.datetimes import format_utc
 from unified_ats.store.database import PreSerialized
 from unified_ats.store.hashing import fingerprint
 from unified_ats.store.singleflight import SingleFlight
@@ -252,16 +253,49 @@ def _rows_of(record: Record) -> list[tuple[str, AnyModel, dict[str, Any]]]:
     return rows
 
 
-def model_from_row(model: type[M], row: Any) -> M:
-    """The unified model: the stored document plus the platform's own columns."""
+def _served_columns(table: type[StoredRecord]) -> Select[Any]:
+    """What a served model needs, as plain rows: no ORM entity per row (list routes load
+    thousands a second, and the ORM's per-instance bookkeeping cost more than the query)."""
+    return select(
+        table.seq,
+        table.id,
+        table.data,
+        table.modified_at,
+        table.fetched_at,
+        table.remote_was_deleted,
+    )
+
+
+def model_from_row(model: type[M], row: Any, without: frozenset[str] = frozenset()) -> M:
+    """The unified model: the stored document plus the platform's own columns. ``without``:
+    fields the caller will not serve (``raw_data`` is the largest), left null and unparsed."""
+    data = row.data
+    if without:
+        data = {key: value for key, value in data.items() if key not in without}
     return model.model_validate(
         {
-            **row.data,
+            **data,
             "id": row.id,
             "modified_at": row.modified_at,
             "remote_was_deleted": row.remote_was_deleted,
         }
     )
+
+
+def served_document(model: type[BaseModel], row: Any, without: frozenset[str]) -> dict[str, Any]:
+    """The stored record as its model serializes to JSON, without validating it again: the
+    document was written from a validated model. Fields in the model's order; a field the
+    document lacks (added since) is null, one the model no longer has is left out."""
+    data = row.data
+    platform = {
+        "id": str(row.id),
+        "modified_at": format_utc(row.modified_at),
+        "remote_was_deleted": row.remote_was_deleted,
+    }
+    return {
+        name: platform[name] if name in platform else None if name in without else data.get(name)
+        for name in model.model_fields
+    }
 
 
 def candidate_from_row(row: Any) -> Candidate:
@@ -549,17 +583,24 @@ class RecordStore:
         return stored
 
     async def candidates(
-        self, connection_id: uuid.UUID, query: CandidateQuery, *, after: int, limit: int
+        self,
+        connection_id: uuid.UUID,
+        query: CandidateQuery,
+        *,
+        after: int,
+        limit: int,
+        without: frozenset[str] = frozenset(),
     ) -> list[Stored[Candidate]]:
         statement = self._candidate_filters(
-            select(CandidateRow).where(CandidateRow.connection_id == connection_id), query
+            _served_columns(CandidateRow).where(CandidateRow.connection_id == connection_id),
+            query,
         )
         statement = (
             statement.where(CandidateRow.seq > after).order_by(CandidateRow.seq).limit(limit)
         )
         async with self.sessions() as session:
-            rows = (await session.scalars(statement)).all()
-        return [Stored(candidate_from_row(r), r.seq, r.fetched_at) for r in rows]
+            rows = (await session.execute(statement)).all()
+        return [Stored(model_from_row(Candidate, r, without), r.seq, r.fetched_at) for r in rows]
 
     @staticmethod
     def _candidate_filters(statement: Select[Any], query: CandidateQuery) -> Select[Any]:
@@ -644,11 +685,12 @@ class RecordStore:
         *,
         after: int,
         limit: int,
+        without: frozenset[str] = frozenset(),
     ) -> list[Stored[Any]]:
         """A keyset page of jobs, stages or applications matching ``query``."""
         kind = MODELS[model]
         t = kind.table
-        statement = select(t).where(t.connection_id == connection_id, t.seq > after)
+        statement = _served_columns(t).where(t.connection_id == connection_id, t.seq > after)
         if not query.include_deleted:
             statement = statement.where(t.remote_was_deleted.is_(False))
         if query.ids is not None:
@@ -667,30 +709,38 @@ class RecordStore:
             statement = statement.where(getattr(t, column) < bound)
         statement = statement.order_by(t.seq).limit(limit)
         async with self.sessions() as session:
-            rows = (await session.scalars(statement)).all()
-        return [Stored(model_from_row(kind.model, r), r.seq, r.fetched_at) for r in rows]
+            rows = (await session.execute(statement)).all()
+        return [Stored(model_from_row(kind.model, r, without), r.seq, r.fetched_at) for r in rows]
 
-    async def by_ids(
-        self, model: str, connection_id: uuid.UUID, ids: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, Any]:
-        """Stored models by id (deleted ones included: an expanded relation shows what it
-        points at), in one query; ids of other connections are never found."""
-        if not ids:
-            return {}
-        kind = MODELS[model]
-        t = kind.table
-        found: dict[uuid.UUID, Any] = {}
-        unique_ids = list(dict.fromkeys(ids))
+    async def documents(
+        self,
+        connection_id: uuid.UUID,
+        wanted: Mapping[str, Sequence[uuid.UUID]],
+        *,
+        without: frozenset[str] = frozenset(),
+    ) -> dict[str, dict[uuid.UUID, dict[str, Any]]]:
+        """Stored records by id, per model name, as JSON-ready documents (deleted ones
+        included: an embedded relation shows what it points at), in one session; ids of other
+        connections are never read."""
+        found: dict[str, dict[uuid.UUID, dict[str, Any]]] = {model: {} for model in wanted}
+        if not any(wanted.values()):
+            return found
         async with self.sessions() as session:
-            for start in range(0, len(unique_ids), 500):  # bound the IN list
-                chunk = unique_ids[start : start + 500]
-                rows = (
-                    await session.scalars(
-                        select(t).where(t.connection_id == connection_id, t.id.in_(chunk))
-                    )
-                ).all()
-                for row in rows:
-                    found[row.id] = model_from_row(kind.model, row)
+            for model, ids in wanted.items():
+                kind = MODELS[model]
+                t = kind.table
+                unique_ids = list(dict.fromkeys(ids))
+                for start in range(0, len(unique_ids), 500):  # bound the IN list
+                    chunk = unique_ids[start : start + 500]
+                    rows = (
+                        await session.execute(
+                            _served_columns(t).where(
+                                t.connection_id == connection_id, t.id.in_(chunk)
+                            )
+                        )
+                    ).all()
+                    for row in rows:
+                        found[model][row.id] = served_document(kind.model, row, without)
         return found
 
     async def last_full_sync(self, connection_id: uuid.UUID) -> datetime | None:

@@ -112,6 +112,8 @@ class CandidateRow(StoredRecord, Base):
     __table_args__ = (
         UniqueConstraint("connection_id", "remote_id", name="uq_candidates_connection_remote"),
         Index("ix_candidates_connection_seq", "connection_id", "seq"),
+        # Expansions fetch many ids of one connection at once: (connection, id) serves them.
+        Index("ix_candidates_connection_id", "connection_id", "id"),
         Index("ix_candidates_connection_modified", "connection_id", "modified_at"),
     )
 
@@ -139,6 +141,7 @@ class JobRow(StoredRecord, Base):
     __table_args__ = (
         UniqueConstraint("connection_id", "remote_id", name="uq_jobs_connection_remote"),
         Index("ix_jobs_connection_seq", "connection_id", "seq"),
+        Index("ix_jobs_connection_id", "connection_id", "id"),
     )
 
     code: Mapped[str | None] = mapped_column(Text)
@@ -151,6 +154,7 @@ class StageRow(StoredRecord, Base):
     __table_args__ = (
         UniqueConstraint("connection_id", "remote_id", name="uq_stages_connection_remote"),
         Index("ix_stages_connection_seq", "connection_id", "seq"),
+        Index("ix_stages_connection_id", "connection_id", "id"),
         Index("ix_stages_job", "job_id"),
     )
 
@@ -162,6 +166,7 @@ class ApplicationRow(StoredRecord, Base):
     __table_args__ = (
         UniqueConstraint("connection_id", "remote_id", name="uq_applications_connection_remote"),
         Index("ix_applications_connection_seq", "connection_id", "seq"),
+        Index("ix_applications_connection_id", "connection_id", "id"),
         Index("ix_applications_candidate", "candidate_id"),
         Index("ix_applications_job", "job_id"),
     )

@@ -14,7 +14,6 @@ from unified_ats.api.listing import (
     View,
     check_honoured,
     parse_ids,
-    store_page,
     utc,
 )
 from unified_ats.api.paging import reject_unknown_parameters
@@ -107,11 +106,8 @@ async def list_applications(
         after_={"applied_at": a} if (a := utc(created_after)) else {},
         before_={"applied_at": b} if (b := utc(created_before)) else {},
     )
-    items, next_cursor = await store_page(
-        services, connection, "applications", query, cursor=cursor, page_size=page_size
-    )
     view = View(services, request, connection, include_raw_data, include_custom_fields, relations)
-    return await view.page("applications", items, cursor=next_cursor, page_size=page_size)
+    return await view.listing("applications", query, cursor=cursor, page_size=page_size)
 
 
 @router.get(

@@ -104,8 +104,9 @@ async def list_candidates(
         created_after=to_utc(created_after) if created_after else None,
         include_deleted=include_deleted,
     )
+    view = View(services, request, connection, include_raw_data, include_custom_fields, relations)
     stored = await services.records.candidates(
-        connection.id, query, after=after, limit=page_size + 1
+        connection.id, query, after=after, limit=page_size + 1, without=view.without
     )
     if remote_id is not None and not stored and after == 0:
         items = await services.reads.by_remote_id(connection, remote_id)
@@ -113,7 +114,6 @@ async def list_candidates(
     else:
         items = [s.model for s in stored[:page_size]]
         next_cursor = encode_cursor(stored[page_size - 1].seq) if len(stored) > page_size else None
-    view = View(services, request, connection, include_raw_data, include_custom_fields, relations)
     return await view.page("candidates", items, cursor=next_cursor, page_size=page_size)
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from schemas import Job, JobInterviewStage, Page
 from unified_ats.api.deps import ConnectionDep, ServicesDep
 from unified_ats.api.expand import expand_description, parse_expand
-from unified_ats.api.listing import View, parse_ids, store_page, utc
+from unified_ats.api.listing import View, parse_ids, utc
 from unified_ats.api.paging import reject_unknown_parameters
 from unified_ats.api.responses import (
     CacheControl,
@@ -72,11 +72,8 @@ async def list_jobs(
         include_deleted=include_deleted,
         any_of=any_of,
     )
-    items, next_cursor = await store_page(
-        services, connection, "jobs", query, cursor=cursor, page_size=page_size
-    )
     view = View(services, request, connection, include_raw_data, include_custom_fields, [])
-    return await view.page("jobs", items, cursor=next_cursor, page_size=page_size)
+    return await view.listing("jobs", query, cursor=cursor, page_size=page_size)
 
 
 @router.get(
@@ -140,11 +137,8 @@ async def list_job_interview_stages(
         include_deleted=include_deleted,
         any_of={"job_id": jobs} if jobs is not None else {},
     )
-    items, next_cursor = await store_page(
-        services, connection, "job_interview_stages", query, cursor=cursor, page_size=page_size
-    )
     view = View(services, request, connection, include_raw_data, include_custom_fields, relations)
-    return await view.page("job_interview_stages", items, cursor=next_cursor, page_size=page_size)
+    return await view.listing("job_interview_stages", query, cursor=cursor, page_size=page_size)
 
 
 @router.get(

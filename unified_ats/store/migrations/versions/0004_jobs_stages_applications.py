@@ -47,6 +47,7 @@ def _record_table(name: str, short: str, *extra: sa.Column[object]) -> None:
         sa.UniqueConstraint("connection_id", "remote_id", name=f"uq_{short}_connection_remote"),
     )
     op.create_index(f"ix_{short}_connection_seq", name, ["connection_id", "seq"])
+    op.create_index(f"ix_{short}_connection_id", name, ["connection_id", "id"])
 
 
 def upgrade() -> None:
@@ -71,9 +72,13 @@ def upgrade() -> None:
     op.create_index("ix_applications_job", "applications", ["job_id"])
     with op.batch_alter_table("sync_runs") as batch_op:
         batch_op.add_column(sa.Column("models", sa.JSON(), nullable=True))
+    # `expand` fetches many candidates of one connection by id: without (connection, id) the
+    # planner walks the connection's whole (connection, modified_at) index instead.
+    op.create_index("ix_candidates_connection_id", "candidates", ["connection_id", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_candidates_connection_id", "candidates")
     with op.batch_alter_table("sync_runs") as batch_op:
         batch_op.drop_column("models")
     op.drop_table("applications")
