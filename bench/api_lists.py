@@ -49,7 +49,7 @@ async def prepare(data_dir: Path) -> tuple[str, str, list[str]]:
         stored = await services.records.records(
             "applications", connection.id, RecordQuery(), after=0, limit=SIZE
         )
-        cursors = [encode_cursor(s.seq) for s in stored[: SIZE - 50 : 50]]
+        cursors = [encode_cursor(seq) for seq, _ in stored[: SIZE - 50 : 50]]
         return api_key, token, cursors
     finally:
         await services.aclose()

@@ -9,16 +9,12 @@ embeds 50 candidates, and validating them again cost more than the rest of the r
 
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import Any
 
 from unified_ats.api.errors import BadRequest
 from unified_ats.services import Services
 from unified_ats.store.accounts import ConnectionInfo
-from unified_ats.store.records import related_id
 
-M = TypeVar("M", bound=BaseModel)
 Shape = Callable[[str, Any], Any]
 """(model name, model) -> the model as served (raw data and custom fields dropped, links)."""
 ShapeDocument = Callable[[str, dict[str, Any]], dict[str, Any]]
@@ -61,42 +57,48 @@ async def expand_relations(
     services: Services,
     connection: ConnectionInfo,
     model: str,
-    items: Sequence[M],
+    documents: Sequence[dict[str, Any]],
     fields: Sequence[str],
     shape: ShapeDocument,
     *,
     without: frozenset[str] = frozenset(),
-) -> list[M | dict[str, Any]]:
-    """``items`` with each named relation replaced by the stored record it points at (an id
-    whose record is not stored stays an id). An item with an embedded relation comes back as
-    its JSON-ready dict."""
-    if not fields or not items:
-        return list(items)
+) -> list[dict[str, Any]]:
+    """``documents`` (JSON-ready records) with each named relation replaced by the stored
+    record it points at; an id whose record is not stored stays an id."""
+    if not fields or not documents:
+        return list(documents)
     targets = {field: EXPANDABLE[model][field] for field in fields}
-    values = {field: [getattr(item, field) for item in items] for field in fields}
     wanted: dict[str, list[uuid.UUID]] = {}
     for field, target in targets.items():
-        wanted.setdefault(target, []).extend(i for v in values[field] for i in _ids(v))
+        wanted.setdefault(target, []).extend(i for d in documents for i in _ids(d.get(field)))
     found = await services.records.documents(connection.id, wanted, without=without)
     shaped = {
-        target: {key: shape(target, document) for key, document in documents.items()}
-        for target, documents in found.items()
+        target: {str(key): shape(target, document) for key, document in records.items()}
+        for target, records in found.items()
     }
-    served: list[M | dict[str, Any]] = []
-    for n, item in enumerate(items):
+    served: list[dict[str, Any]] = []
+    for document in documents:
         embedded: dict[str, Any] = {}
         for field, target in targets.items():
-            value, documents = values[field][n], shaped[target]
+            value, records = document.get(field), shaped[target]
             if isinstance(value, list):
-                embedded[field] = [documents.get(i, str(i)) for i in _ids(value)]
-            elif (key := related_id(value)) is not None:
-                embedded[field] = documents.get(key, str(key))
-        served.append({**item.model_dump(mode="json"), **embedded} if embedded else item)
+                embedded[field] = [records.get(str(i), str(i)) for i in _ids(value)]
+            elif value is not None:
+                embedded[field] = records.get(str(value), value)
+        served.append({**document, **embedded})
     return served
 
 
 def _ids(value: object) -> list[uuid.UUID]:
-    if isinstance(value, list):
-        return [i for i in (related_id(v) for v in value) if i is not None]
-    found = related_id(value)
-    return [found] if found is not None else []
+    """The ids a relation holds (documents hold them as strings)."""
+    values = value if isinstance(value, list) else [value]
+    ids = []
+    for item in values:
+        if isinstance(item, str):
+            try:
+                ids.append(uuid.UUID(item))
+            except ValueError:
+                continue
+        elif isinstance(item, uuid.UUID):
+            ids.append(item)
+    return ids

@@ -99,29 +99,6 @@ def shaper(
     return shape
 
 
-async def store_page(
-    services: Services,
-    connection: ConnectionInfo,
-    model: str,
-    query: RecordQuery,
-    *,
-    cursor: str | None,
-    page_size: int,
-    without: frozenset[str] = frozenset(),
-) -> tuple[list[Any], str | None]:
-    """One keyset page of stored jobs, stages or applications, and the next cursor."""
-    stored = await services.records.records(
-        model,
-        connection.id,
-        query,
-        after=decode_cursor(cursor),
-        limit=page_size + 1,
-        without=without,
-    )
-    next_cursor = encode_cursor(stored[page_size - 1].seq) if len(stored) > page_size else None
-    return [s.model for s in stored[:page_size]], next_cursor
-
-
 def page_json(items: list[Any], *, cursor: str | None, page_size: int) -> str:
     return Page[Any](cursor=cursor, page_size=page_size, items=items).model_dump_json()
 
@@ -161,17 +138,24 @@ class View:
             return {**document, "avatar": avatar}
         return document
 
-    async def served(self, model: str, items: list[Any]) -> list[Any]:
-        shape = self.shape()
+    async def embed(self, model: str, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return await expand_relations(
             self.services,
             self.connection,
             model,
-            [shape(model, item) for item in items],
+            documents,
             self.relations,
             self.shape_document,
             without=self.without,
         )
+
+    async def served(self, model: str, items: list[Any]) -> list[Any]:
+        """Models as served; with relations to embed, as JSON-ready documents."""
+        shape = self.shape()
+        shaped = [shape(model, item) for item in items]
+        if not self.relations:
+            return shaped
+        return await self.embed(model, [item.model_dump(mode="json") for item in shaped])
 
     async def page(
         self, model: str, items: list[Any], *, cursor: str | None, page_size: int
@@ -183,16 +167,19 @@ class View:
         self, model: str, query: RecordQuery, *, cursor: str | None, page_size: int
     ) -> Response:
         """A keyset page of stored jobs, stages or applications matching ``query``."""
-        items, next_cursor = await store_page(
-            self.services,
-            self.connection,
+        stored = await self.services.records.records(
             model,
+            self.connection.id,
             query,
-            cursor=cursor,
-            page_size=page_size,
+            after=decode_cursor(cursor),
+            limit=page_size + 1,
             without=self.without,
         )
-        return await self.page(model, items, cursor=next_cursor, page_size=page_size)
+        next_cursor = encode_cursor(stored[page_size - 1][0]) if len(stored) > page_size else None
+        documents = [self.shape_document(model, document) for _, document in stored[:page_size]]
+        served = await self.embed(model, documents)
+        body = {"cursor": next_cursor, "page_size": page_size, "items": served}
+        return json_response(to_json(body).decode())
 
     async def one(self, model: str, read: Served[Any]) -> Response:
         [item] = await self.served(model, [read.model])

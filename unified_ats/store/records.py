@@ -686,8 +686,9 @@ class RecordStore:
         after: int,
         limit: int,
         without: frozenset[str] = frozenset(),
-    ) -> list[Stored[Any]]:
-        """A keyset page of jobs, stages or applications matching ``query``."""
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """A keyset page of jobs, stages or applications matching ``query``, as (seq, the
+        JSON-ready document) pairs: stored documents are served without re-validation."""
         kind = MODELS[model]
         t = kind.table
         statement = _served_columns(t).where(t.connection_id == connection_id, t.seq > after)
@@ -710,7 +711,7 @@ class RecordStore:
         statement = statement.order_by(t.seq).limit(limit)
         async with self.sessions() as session:
             rows = (await session.execute(statement)).all()
-        return [Stored(model_from_row(kind.model, r, without), r.seq, r.fetched_at) for r in rows]
+        return [(r.seq, served_document(kind.model, r, without)) for r in rows]
 
     async def documents(
         self,
