@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 import httpx
 from pydantic import SecretStr
@@ -51,7 +50,7 @@ from connectors.sdk.errors import InvalidVendorResponse, NotFound, not_about_the
 from connectors.sdk.files import (
     content_type_for_extension,
 )
-from connectors.sdk.http import json_body
+from connectors.sdk.http import json_body, path_segment
 from connectors.sdk.ratelimit import RateRule
 from connectors.sdk.streaming import iter_json_array
 from schemas import Candidate
@@ -326,7 +325,9 @@ class FlatchrConnector(Connector[FlatchrSettings]):
         wanted = remote_id.strip()
         if not wanted:
             raise NotFound("a Flatchr vacancy id is never empty")
-        vacancy = await self.http.get_json(f"/vacancy/{quote(wanted, safe='')}")
+        vacancy = await self.http.get_json(
+            f"/vacancy/{path_segment(wanted, 'a Flatchr vacancy id')}"
+        )
         with not_about_the_record("Flatchr's columns listing"):
             columns = await self._listing("columns")
         try:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 
@@ -409,3 +409,13 @@ class VendorHttp:
             failure.message = f"{failure.message} (after {attempts} attempts)"
             failure.args = (failure.message,)
         return failure
+
+
+def path_segment(remote_id: str, what: str) -> str:
+    """A vendor id as one URL path segment: percent-encoded (a ``/`` cannot add segments),
+    never empty and never a dot segment. ``../jobs`` must not reach the vendor's ``/jobs``
+    with the tenant's key, and ``/`` must not reach the collection route: both are NotFound
+    without a request."""
+    if remote_id.strip() in ("", ".", ".."):
+        raise NotFound(f"{what} is not a valid id")
+    return quote(remote_id, safe="")

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import SecretStr
@@ -38,7 +38,7 @@ from connectors.sdk.base import (
     usable_remote_id,
 )
 from connectors.sdk.errors import InvalidVendorResponse, NotFound, not_about_the_record
-from connectors.sdk.http import json_body
+from connectors.sdk.http import json_body, path_segment
 from connectors.welcomekit.mapping import (
     JobInfo,
     MappingError,
@@ -265,7 +265,8 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
         return self._jobs
 
     async def _job_payload(self, reference: str) -> Mapping[str, Any]:
-        payload = await self.http.get_json(f"/jobs/{quote(reference, safe='')}", params=JOB_OPTIONS)
+        job = path_segment(reference, "a Welcome Kit job reference")
+        payload = await self.http.get_json(f"/jobs/{job}", params=JOB_OPTIONS)
         if not isinstance(payload, Mapping):
             raise InvalidVendorResponse("Welcome Kit job is not a JSON object")
         return payload
@@ -417,7 +418,8 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
 
     async def _candidate_payload(self, reference: str) -> Mapping[str, Any]:
         payload = await self.http.get_json(
-            f"/candidates/{reference}", params={"stage": "true", "tags": "true"}
+            f"/candidates/{path_segment(reference, 'a Welcome Kit candidate reference')}",
+            params={"stage": "true", "tags": "true"},
         )
         if not isinstance(payload, Mapping):
             raise InvalidVendorResponse("Welcome Kit candidate is not a JSON object")

@@ -140,6 +140,14 @@ async def test_a_filter_the_connector_cannot_honour_is_refused_plainly(stack: St
         ("/candidates", {"page_size": "201"}, 422),
         ("/candidates", {"cursor": "not-a-cursor"}, 400),
         ("/candidates", {"cursor": "eyJ2IjoxLCJzIjotMX0"}, 400),
+        # A client mistake, never "503, retry": a boolean offset, offsets past the store's ints.
+        ("/candidates", {"cursor": "eyJ2IjoxLCJzIjp0cnVlfQ"}, 400),
+        ("/applications", {"cursor": "eyJ2IjoxLCJzIjoyMTQ3NDgzNjQ4fQ"}, 400),
+        ("/jobs", {"cursor": "eyJ2IjoxLCJzIjo5MjIzMzcyMDM2ODU0Nzc1ODA4fQ"}, 400),
+        # Dates without a UTC form.
+        ("/candidates", {"modified_after": "9999-12-31T23:59:59-14:00"}, 400),
+        ("/applications", {"created_before": "0001-01-01T00:00:00+14:00"}, 400),
+        ("/job-interview-stages", {"modified_before": "9999-12-31T23:59:59-14:00"}, 400),
         ("/candidates", {"modified_after": "yesterday"}, 422),
         ("/candidates", {"include_deleted": "maybe"}, 422),
         ("/candidates", {"expand": "attachments"}, 400),

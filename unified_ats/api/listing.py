@@ -39,8 +39,14 @@ def parse_ids(value: str | None, name: str = "ids") -> list[uuid.UUID] | None:
         raise BadRequest(f"{name} must be a comma-separated list of UUIDs") from None
 
 
-def utc(value: datetime | None) -> datetime | None:
-    return to_utc(value) if value is not None else None
+def utc(value: datetime | None, name: str = "date") -> datetime | None:
+    """A query date in UTC; one that has no UTC form (``9999-12-31T23:59:59-14:00``) is a 400."""
+    if value is None:
+        return None
+    try:
+        return to_utc(value)
+    except OverflowError:
+        raise BadRequest(f"{name} is out of range once converted to UTC") from None
 
 
 def check_honoured(

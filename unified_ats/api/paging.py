@@ -10,6 +10,8 @@ from fastapi import Request
 from unified_ats.api.errors import BadRequest
 
 CURSOR_VERSION = 1
+MAX_SEQ = 2**31 - 1
+"""Row sequences are 32-bit integers on PostgreSQL: a larger offset is no cursor of ours."""
 
 
 def encode_cursor(seq: int) -> str:
@@ -24,7 +26,8 @@ def decode_cursor(cursor: str | None) -> int:
         padded = cursor + "=" * (-len(cursor) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
         seq = payload["s"]
-        if payload.get("v") != CURSOR_VERSION or not isinstance(seq, int) or seq < 0:
+        # `type is int`: JSON true is a bool, which Python counts as an int.
+        if payload.get("v") != CURSOR_VERSION or type(seq) is not int or not 0 <= seq <= MAX_SEQ:
             raise ValueError
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
         raise BadRequest("cursor is not valid: pass back a cursor this API returned") from None

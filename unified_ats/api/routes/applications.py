@@ -99,12 +99,12 @@ async def list_applications(
     query = RecordQuery(
         ids=parse_ids(ids),
         remote_id=remote_id,
-        modified_after=utc(modified_after),
-        modified_before=utc(modified_before),
+        modified_after=utc(modified_after, "modified_after"),
+        modified_before=utc(modified_before, "modified_before"),
         include_deleted=include_deleted,
         any_of=any_of,
-        after_={"applied_at": a} if (a := utc(created_after)) else {},
-        before_={"applied_at": b} if (b := utc(created_before)) else {},
+        after_={"applied_at": a} if (a := utc(created_after, "created_after")) else {},
+        before_={"applied_at": b} if (b := utc(created_before, "created_before")) else {},
     )
     view = View(services, request, connection, include_raw_data, include_custom_fields, relations)
     return await view.listing("applications", query, cursor=cursor, page_size=page_size)

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from connectors import Capability
-from schemas import Candidate, Page, to_utc
+from schemas import Candidate, Page
 from unified_ats.api.deps import ConnectionDep, ServicesDep, get_services
 from unified_ats.api.errors import NotFoundError
 from unified_ats.api.expand import expand_description, parse_expand
-from unified_ats.api.listing import View, check_honoured, parse_ids
+from unified_ats.api.listing import View, check_honoured, parse_ids, utc
 from unified_ats.api.paging import decode_cursor, encode_cursor, reject_unknown_parameters
 from unified_ats.api.responses import (
     VENDOR_ERRORS,
@@ -99,9 +99,9 @@ async def list_candidates(
         first_name=first_name,
         last_name=last_name,
         tag=tag,
-        modified_after=to_utc(modified_after) if modified_after else None,
-        modified_before=to_utc(modified_before) if modified_before else None,
-        created_after=to_utc(created_after) if created_after else None,
+        modified_after=utc(modified_after, "modified_after"),
+        modified_before=utc(modified_before, "modified_before"),
+        created_after=utc(created_after, "created_after"),
         include_deleted=include_deleted,
     )
     view = View(services, request, connection, include_raw_data, include_custom_fields, relations)

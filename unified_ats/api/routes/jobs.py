@@ -67,8 +67,8 @@ async def list_jobs(
     query = RecordQuery(
         ids=parse_ids(ids),
         remote_id=remote_id,
-        modified_after=utc(modified_after),
-        modified_before=utc(modified_before),
+        modified_after=utc(modified_after, "modified_after"),
+        modified_before=utc(modified_before, "modified_before"),
         include_deleted=include_deleted,
         any_of=any_of,
     )
@@ -132,8 +132,8 @@ async def list_job_interview_stages(
     query = RecordQuery(
         ids=parse_ids(ids),
         remote_id=remote_id,
-        modified_after=utc(modified_after),
-        modified_before=utc(modified_before),
+        modified_after=utc(modified_after, "modified_after"),
+        modified_before=utc(modified_before, "modified_before"),
         include_deleted=include_deleted,
         any_of={"job_id": jobs} if jobs is not None else {},
     )
