@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, PlainSerializer
+from pydantic import AfterValidator, PlainSerializer, WithJsonSchema
 
 
 def to_utc(value: datetime) -> datetime:
@@ -24,5 +24,8 @@ UtcDateTime = Annotated[
     datetime,
     AfterValidator(to_utc),
     PlainSerializer(format_utc, return_type=str, when_used="json"),
+    # The serializer's `str` alone would drop the format from the JSON Schema and OpenAPI:
+    # generated clients then hand users plain strings instead of datetimes.
+    WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
 """A datetime that validates to UTC and serializes to JSON as ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``."""
