@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from unified_ats.api.errors import NeverFiveHundred, install_error_handlers
 from unified_ats.api.routes import (
@@ -64,6 +65,9 @@ def create_app(
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # operationIds are the route functions' names (`list_candidates`), not FastAPI's
+        # path-derived ones: generated clients name their methods after them.
+        generate_unique_id_function=operation_id,
     )
     if services is not None:
         app.state.services = services
@@ -81,6 +85,10 @@ def create_app(
         app.include_router(module.router)
     app.add_middleware(NeverFiveHundred)
     return app
+
+
+def operation_id(route: APIRoute) -> str:
+    return route.name
 
 
 def openapi_document() -> dict[str, Any]:

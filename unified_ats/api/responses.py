@@ -23,7 +23,25 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         503: "The vendor (or the store) is unavailable",
         504: "The vendor did not answer in time",
     }
-    return {s: {"model": ErrorBody, "description": descriptions[s]} for s in statuses}
+    declared: dict[int | str, dict[str, Any]] = {
+        s: {"model": ErrorBody, "description": descriptions[s]} for s in statuses
+    }
+    if 429 in declared:
+        declared[429]["headers"] = {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again (the vendor's own advice).",
+                "schema": {"type": "integer", "minimum": 0},
+            }
+        }
+    if 401 in declared:
+        declared[401]["headers"] = {
+            "WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}
+        }
+    return declared
+
+
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+"""A streamed file body (generated clients hand it over as bytes)."""
 
 
 VENDOR_ERRORS = (429, 502, 503, 504)

@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from schemas import Attachment, Page
 from unified_ats.api.deps import ConnectionDep, ServicesDep
 from unified_ats.api.paging import decode_cursor, encode_cursor, reject_unknown_parameters
-from unified_ats.api.responses import VENDOR_ERRORS, errors, json_response, shape_attachment
+from unified_ats.api.responses import BINARY, VENDOR_ERRORS, errors, json_response, shape_attachment
 from unified_ats.api.streaming import stream_file
 
 router = APIRouter(prefix="/api/ats/v1", tags=["attachments"])
@@ -89,7 +89,16 @@ async def get_attachment(
 @router.get(
     "/attachments/{attachment_id}/download",
     responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "The file, streamed."},
+        200: {
+            "content": {"application/octet-stream": BINARY},
+            "description": "The file, streamed, with its own content type.",
+            "headers": {
+                "Content-Disposition": {
+                    "description": "`attachment; filename*=UTF-8''<name>`",
+                    "schema": {"type": "string"},
+                }
+            },
+        },
         **errors(400, 401, 404, 422, 501, *VENDOR_ERRORS),
     },
     response_class=StreamingResponse,

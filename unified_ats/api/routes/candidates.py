@@ -15,6 +15,7 @@ from unified_ats.api.expand import expand_description, parse_expand
 from unified_ats.api.listing import View, check_honoured, parse_ids, utc
 from unified_ats.api.paging import decode_cursor, encode_cursor, reject_unknown_parameters
 from unified_ats.api.responses import (
+    BINARY,
     VENDOR_ERRORS,
     CacheControl,
     errors,
@@ -145,7 +146,7 @@ async def get_candidate(
 @router.get(
     "/candidates/{candidate_id}/avatar",
     responses={
-        200: {"content": {"image/*": {}}, "description": "The photo, streamed."},
+        200: {"content": {"image/*": BINARY}, "description": "The photo, streamed."},
         **errors(400, 401, 404, 422, 501, *VENDOR_ERRORS),
     },
     response_class=StreamingResponse,
