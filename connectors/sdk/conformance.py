@@ -301,6 +301,19 @@ class ConnectorConformance:
             with pytest.raises(NotFound):
                 await connector.get_job(harness.missing_job_remote_id)
 
+    @pytest.mark.parametrize("bad", ["../jobs", "..", "/", "//", "%2F", "%2e%2e", "", "a/b"])
+    async def test_an_id_never_leaves_its_route(
+        self, harness: ConformanceHarness, bad: str
+    ) -> None:
+        """Ids reach vendor paths: an id that is a path (``../jobs``), a slash, an encoded one
+        or nothing is a record that does not exist, never another route's answer."""
+        async with harness.make_connector() as connector:
+            with pytest.raises(NotFound):
+                await connector.get_candidate(bad)
+            if harness.expected_jobs is not None:
+                with pytest.raises(NotFound):
+                    await connector.get_job(bad)
+
     async def test_missing_candidate_is_not_found(self, harness: ConformanceHarness) -> None:
         async with harness.make_connector() as connector:
             with pytest.raises(NotFound):

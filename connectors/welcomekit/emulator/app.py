@@ -154,10 +154,14 @@ class WelcomeKitEmulator:
         routes = [
             Route("/api/v1/external/organizations/{reference}", self.organization, methods=["GET"]),
             Route("/api/v1/external/jobs", self.list_jobs, methods=["GET"]),
-            Route("/api/v1/external/jobs/{reference}", self.get_job, methods=["GET"]),
+            # `:path`: an encoded slash (%2F) stays inside the reference, as Rails keeps it in
+            # the segment; the lookup then answers 404 like the vendor, not another route.
+            Route("/api/v1/external/jobs/{reference:path}", self.get_job, methods=["GET"]),
             Route("/api/v1/external/candidates", self.list_candidates, methods=["GET"]),
             Route("/api/v1/external/candidates", self.create_candidate, methods=["POST"]),
-            Route("/api/v1/external/candidates/{reference}", self.get_candidate, methods=["GET"]),
+            Route(
+                "/api/v1/external/candidates/{reference:path}", self.get_candidate, methods=["GET"]
+            ),
             Route("/api/v1/external/documents", self.list_documents, methods=["GET"]),
             Route("/api/v1/external/documents", self.attach_documents, methods=["POST"]),
             Route("/uploads/{path:path}", self.cdn, methods=["GET"]),
