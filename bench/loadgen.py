@@ -31,7 +31,7 @@ def _ms(value: str) -> float:
 
 
 def wrk(url: str, headers: dict[str, str], *, connections: int, seconds: int) -> LoadResult:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout

@@ -53,6 +53,46 @@ def parse_expand(model: str, value: str | None) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def wanted_ids(
+    model: str, documents: Sequence[dict[str, Any]], fields: Sequence[str]
+) -> dict[str, list[uuid.UUID]]:
+    """Per related model, the ids that ``documents`` point at through ``fields``."""
+    wanted: dict[str, list[uuid.UUID]] = {}
+    for field in fields:
+        target = EXPANDABLE[model][field]
+        wanted.setdefault(target, []).extend(i for d in documents for i in _ids(d.get(field)))
+    return wanted
+
+
+def embed(
+    model: str,
+    documents: Sequence[dict[str, Any]],
+    fields: Sequence[str],
+    found: dict[str, dict[uuid.UUID, dict[str, Any]]],
+    shape: ShapeDocument,
+) -> list[dict[str, Any]]:
+    """``documents`` with each relation in ``fields`` replaced by the record ``found`` for it;
+    an id whose record is not stored stays an id."""
+    if not fields:
+        return list(documents)
+    targets = {field: EXPANDABLE[model][field] for field in fields}
+    shaped = {
+        target: {str(key): shape(target, document) for key, document in records.items()}
+        for target, records in found.items()
+    }
+    served: list[dict[str, Any]] = []
+    for document in documents:
+        embedded: dict[str, Any] = {}
+        for field, target in targets.items():
+            value, records = document.get(field), shaped.get(target, {})
+            if isinstance(value, list):
+                embedded[field] = [records.get(str(i), str(i)) for i in _ids(value)]
+            elif value is not None:
+                embedded[field] = records.get(str(value), value)
+        served.append({**document, **embedded})
+    return served
+
+
 async def expand_relations(
     services: Services,
     connection: ConnectionInfo,
@@ -63,30 +103,13 @@ async def expand_relations(
     *,
     without: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
-    """``documents`` (JSON-ready records) with each named relation replaced by the stored
-    record it points at; an id whose record is not stored stays an id."""
+    """``documents`` (JSON-ready records) with their relations embedded, read in one store
+    session."""
     if not fields or not documents:
         return list(documents)
-    targets = {field: EXPANDABLE[model][field] for field in fields}
-    wanted: dict[str, list[uuid.UUID]] = {}
-    for field, target in targets.items():
-        wanted.setdefault(target, []).extend(i for d in documents for i in _ids(d.get(field)))
+    wanted = wanted_ids(model, documents, fields)
     found = await services.records.documents(connection.id, wanted, without=without)
-    shaped = {
-        target: {str(key): shape(target, document) for key, document in records.items()}
-        for target, records in found.items()
-    }
-    served: list[dict[str, Any]] = []
-    for document in documents:
-        embedded: dict[str, Any] = {}
-        for field, target in targets.items():
-            value, records = document.get(field), shaped[target]
-            if isinstance(value, list):
-                embedded[field] = [records.get(str(i), str(i)) for i in _ids(value)]
-            elif value is not None:
-                embedded[field] = records.get(str(value), value)
-        served.append({**document, **embedded})
-    return served
+    return embed(model, documents, fields, found, shape)
 
 
 def _ids(value: object) -> list[uuid.UUID]:

@@ -13,7 +13,7 @@ from pydantic_core import to_json
 from connectors import Capability
 from schemas import Candidate, Page, to_utc
 from unified_ats.api.errors import BadRequest
-from unified_ats.api.expand import Shape, expand_relations
+from unified_ats.api.expand import Shape, embed, expand_relations, wanted_ids
 from unified_ats.api.paging import decode_cursor, encode_cursor
 from unified_ats.api.responses import json_response, shape_candidate, shape_model
 from unified_ats.reads import Served
@@ -172,18 +172,21 @@ class View:
     async def listing(
         self, model: str, query: RecordQuery, *, cursor: str | None, page_size: int
     ) -> Response:
-        """A keyset page of stored jobs, stages or applications matching ``query``."""
-        stored = await self.services.records.records(
+        """A keyset page of stored jobs, stages or applications matching ``query``, with its
+        relations embedded (read in the page's own store session)."""
+        relations = self.relations
+        stored, found = await self.services.records.records(
             model,
             self.connection.id,
             query,
             after=decode_cursor(cursor),
             limit=page_size + 1,
             without=self.without,
+            related=(lambda docs: wanted_ids(model, docs, relations)) if relations else None,
         )
         next_cursor = encode_cursor(stored[page_size - 1][0]) if len(stored) > page_size else None
         documents = [self.shape_document(model, document) for _, document in stored[:page_size]]
-        served = await self.embed(model, documents)
+        served = embed(model, documents, relations, found, self.shape_document)
         body = {"cursor": next_cursor, "page_size": page_size, "items": served}
         return json_response(to_json(body).decode())
 

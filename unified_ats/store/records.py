@@ -3,7 +3,7 @@ stages): batch upserts by content hash, keyset-paged queries."""
 
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
@@ -255,7 +255,8 @@ def _rows_of(record: Record) -> list[tuple[str, AnyModel, dict[str, Any]]]:
 
 def _served_columns(table: type[StoredRecord]) -> Select[Any]:
     """What a served model needs, as plain rows: no ORM entity per row (list routes load
-    thousands a second, and the ORM's per-instance bookkeeping cost more than the query)."""
+    thousands a second, and the ORM's per-instance bookkeeping cost more than the query).
+    Unserved fields are dropped after pydantic-core's parse: SQLite's json_remove was slower."""
     return select(
         table.seq,
         table.id,
@@ -686,9 +687,12 @@ class RecordStore:
         after: int,
         limit: int,
         without: frozenset[str] = frozenset(),
-    ) -> list[tuple[int, dict[str, Any]]]:
+        related: Callable[[list[dict[str, Any]]], Mapping[str, Sequence[uuid.UUID]]] | None = None,
+    ) -> tuple[list[tuple[int, dict[str, Any]]], dict[str, dict[uuid.UUID, dict[str, Any]]]]:
         """A keyset page of jobs, stages or applications matching ``query``, as (seq, the
-        JSON-ready document) pairs: stored documents are served without re-validation."""
+        JSON-ready document) pairs: stored documents are served without re-validation. With
+        ``related`` (the ids the page points at, per model), those records too, read in the
+        same session (a session's own cost outweighed a page of rows)."""
         kind = MODELS[model]
         t = kind.table
         statement = _served_columns(t).where(t.connection_id == connection_id, t.seq > after)
@@ -711,7 +715,13 @@ class RecordStore:
         statement = statement.order_by(t.seq).limit(limit)
         async with self.sessions() as session:
             rows = (await session.execute(statement)).all()
-        return [(r.seq, served_document(kind.model, r, without)) for r in rows]
+            page = [(r.seq, served_document(kind.model, r, without)) for r in rows]
+            found: dict[str, dict[uuid.UUID, dict[str, Any]]] = {}
+            if related is not None:
+                wanted = related([document for _, document in page[: limit - 1 or None]])
+                if any(wanted.values()):
+                    found = await self._documents(session, connection_id, wanted, without)
+        return page, found
 
     async def documents(
         self,
@@ -723,25 +733,32 @@ class RecordStore:
         """Stored records by id, per model name, as JSON-ready documents (deleted ones
         included: an embedded relation shows what it points at), in one session; ids of other
         connections are never read."""
-        found: dict[str, dict[uuid.UUID, dict[str, Any]]] = {model: {} for model in wanted}
         if not any(wanted.values()):
-            return found
+            return {model: {} for model in wanted}
         async with self.sessions() as session:
-            for model, ids in wanted.items():
-                kind = MODELS[model]
-                t = kind.table
-                unique_ids = list(dict.fromkeys(ids))
-                for start in range(0, len(unique_ids), 500):  # bound the IN list
-                    chunk = unique_ids[start : start + 500]
-                    rows = (
-                        await session.execute(
-                            _served_columns(t).where(
-                                t.connection_id == connection_id, t.id.in_(chunk)
-                            )
-                        )
-                    ).all()
-                    for row in rows:
-                        found[model][row.id] = served_document(kind.model, row, without)
+            return await self._documents(session, connection_id, wanted, without)
+
+    @staticmethod
+    async def _documents(
+        session: AsyncSession,
+        connection_id: uuid.UUID,
+        wanted: Mapping[str, Sequence[uuid.UUID]],
+        without: frozenset[str],
+    ) -> dict[str, dict[uuid.UUID, dict[str, Any]]]:
+        found: dict[str, dict[uuid.UUID, dict[str, Any]]] = {model: {} for model in wanted}
+        for model, ids in wanted.items():
+            kind = MODELS[model]
+            t = kind.table
+            unique_ids = list(dict.fromkeys(ids))
+            for start in range(0, len(unique_ids), 500):  # bound the IN list
+                chunk = unique_ids[start : start + 500]
+                rows = (
+                    await session.execute(
+                        _served_columns(t).where(t.connection_id == connection_id, t.id.in_(chunk))
+                    )
+                ).all()
+                for row in rows:
+                    found[model][row.id] = served_document(kind.model, row, without)
         return found
 
     async def last_full_sync(self, connection_id: uuid.UUID) -> datetime | None:
