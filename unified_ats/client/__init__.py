@@ -1,0 +1,1 @@
+"""A typed Python client for the unified-ats REST API (httpx + ``schemas`` only)."""
