@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from unified_ats.security import (
@@ -50,6 +50,17 @@ class ConnectionInfo:
             created_at=row.created_at,
             last_full_sync_at=row.last_full_sync_at,
         )
+
+
+@dataclass(frozen=True)
+class TenantInfo:
+    """A tenant as it may be shown: never its API keys (only how many are live)."""
+
+    id: uuid.UUID
+    name: str
+    created_at: datetime
+    api_keys: int
+    connections: int
 
 
 class TtlCache(Generic[K, V]):
@@ -116,6 +127,28 @@ class Accounts:
                 raise LookupError("no such tenant")
             session.add(ApiKey(tenant_id=tenant_id, key_hash=hash_secret(key), hint=hint(key)))
         return key
+
+    async def tenants(self, tenant_id: uuid.UUID | None = None) -> list[TenantInfo]:
+        """Every tenant (or the one given), oldest first, with its live key and connection
+        counts."""
+        keys = (
+            select(func.count())
+            .where(ApiKey.tenant_id == Tenant.id, ApiKey.revoked_at.is_(None))
+            .scalar_subquery()
+        )
+        connections = (
+            select(func.count()).where(Connection.tenant_id == Tenant.id).scalar_subquery()
+        )
+        statement = select(Tenant.id, Tenant.name, Tenant.created_at, keys, connections)
+        if tenant_id is not None:
+            statement = statement.where(Tenant.id == tenant_id)
+        async with self.sessions() as session:
+            rows = (await session.execute(statement.order_by(Tenant.created_at))).all()
+        return [TenantInfo(*row) for row in rows]
+
+    async def tenant(self, tenant_id: uuid.UUID) -> TenantInfo | None:
+        found = await self.tenants(tenant_id)
+        return found[0] if found else None
 
     async def tenant_for_key(self, key: str) -> uuid.UUID | None:
         digest = hash_secret(key)
@@ -270,4 +303,4 @@ class Accounts:
             )
 
 
-__all__ = ["Accounts", "ConnectionInfo", "utcnow"]
+__all__ = ["Accounts", "ConnectionInfo", "TenantInfo", "utcnow"]

@@ -1,33 +1,79 @@
-"""The ``unified-ats`` command line: the demo, the server, and operator tasks."""
+"""The ``unified-ats`` commands.
+
+Only typer and rich are imported here; every command imports what it needs from the server
+stack (SQLAlchemy, Alembic, FastAPI, uvicorn) in its body, so ``--help`` stays light. A failure
+is one line on stderr (see :mod:`unified_ats.cli.errors`); ``--debug`` shows the traceback.
+"""
 
 import asyncio
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
+from typer.core import TyperGroup
 
-from connectors import ConnectorError
-from schemas.export import EXPORTED, render
-from unified_ats.onboarding import CredentialsRejected, SettingsRejected, connect
-from unified_ats.services import Services
-from unified_ats.settings import Settings
+from unified_ats.cli.errors import CliError, UnknownId, describe
 
-app = typer.Typer(no_args_is_help=True, help="unified-ats: unified ATS API and connector SDK.")
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from connectors import Connector, ConnectorSettings
+    from unified_ats.services import Services
+    from unified_ats.store.accounts import ConnectionInfo
+    from unified_ats.sync import SyncReport
+
+T = TypeVar("T")
+OPENAPI_PATH = Path(__file__).resolve().parents[2] / "schemas" / "openapi.json"
+QUEUED = "queued behind the running sync"
+
+
+class CliGroup(TyperGroup):
+    """The root command: every failure of any subcommand ends here, as one stderr line."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise  # exits, and usage errors (typer names the parameter)
+        except Exception as exc:
+            if ctx.params.get("debug"):
+                raise
+            message, code = describe(exc)
+            typer.echo(f"error: {message}", err=True)
+            raise typer.Exit(code) from None
+
+
+app = typer.Typer(
+    cls=CliGroup,
+    no_args_is_help=True,
+    help="unified-ats: unified ATS API and connector SDK.",
+    pretty_exceptions_show_locals=False,  # --debug: a traceback, never the secrets in locals
+)
 tenants = typer.Typer(no_args_is_help=True, help="Tenants and their API keys.")
 connections = typer.Typer(no_args_is_help=True, help="A tenant's connections to ATS accounts.")
+connectors_app = typer.Typer(no_args_is_help=True, help="The connectors this server offers.")
 app.add_typer(tenants, name="tenants")
 app.add_typer(connections, name="connections")
+app.add_typer(connectors_app, name="connectors")
 console = Console()
-T = TypeVar("T")
-OPENAPI_PATH = Path(__file__).resolve().parents[1] / "schemas" / "openapi.json"
 
 
-def with_services(work: Callable[[Services], Awaitable[T]]) -> T:
+def show(table: Table) -> None:
+    """Print a table at its natural width: ids are never truncated, whatever the terminal."""
+    natural = Measurement.get(console, console.options.update(max_width=10_000), table).maximum
+    Console(width=max(console.width, natural)).print(table, crop=False)
+
+
+def with_services(work: Callable[["Services"], Awaitable[T]]) -> T:
+    from unified_ats.services import Services
+    from unified_ats.settings import Settings
+
     async def run() -> T:
         services = await Services.start(Settings())
         try:
@@ -38,8 +84,32 @@ def with_services(work: Callable[[Services], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
+async def known_tenant(services: "Services", tenant: uuid.UUID) -> None:
+    if await services.accounts.tenant(tenant) is None:
+        raise UnknownId(f"no tenant {tenant} (see `unified-ats tenants list`)")
+
+
+async def tenant_connection(
+    services: "Services", tenant: uuid.UUID, connection: uuid.UUID
+) -> "ConnectionInfo":
+    await known_tenant(services, tenant)
+    found = await services.accounts.connection(connection)
+    if found is None or found.tenant_id != tenant:
+        raise UnknownId(f"no connection {connection} for tenant {tenant}")
+    return found
+
+
 @app.callback()
-def root() -> None:
+def root(
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar="UNIFIED_ATS_DEBUG",
+            help="On failure, show the traceback instead of one line.",
+        ),
+    ] = False,
+) -> None:
     """unified-ats: a self-hostable unified ATS API (Bindbee-shaped) and connector SDK."""
 
 
@@ -94,6 +164,7 @@ def serve(
     import uvicorn
 
     from unified_ats.api.app import create_app
+    from unified_ats.settings import Settings
 
     uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
 
@@ -105,6 +176,8 @@ def schema(
     ] = "candidate",
 ) -> None:
     """Print the JSON Schema of a public model."""
+    from schemas.export import EXPORTED, render
+
     file_name = f"{model}.json"
     if file_name not in EXPORTED:
         raise typer.BadParameter(f"unknown model; choose from {[n[:-5] for n in EXPORTED]}")
@@ -120,7 +193,14 @@ def openapi() -> None:
     console.print(f"wrote {OPENAPI_PATH}")
 
 
-QUEUED = "queued behind the running sync"
+def finish_task(progress: "Progress", task: "TaskID", *, failed: bool = False) -> None:
+    """Stop a task's clock and spinner: its bar is complete at what it saw, its elapsed time
+    frozen, whatever the other tasks still do."""
+    current = next(t for t in progress.tasks if t.id == task)
+    done = int(current.completed)
+    description = f"{current.description} [red]failed[/red]" if failed else current.description
+    progress.update(task, total=done, completed=done, description=description)
+    progress.stop_task(task)
 
 
 @app.command()
@@ -140,17 +220,19 @@ def sync(
         TimeRemainingColumn,
     )
 
-    from unified_ats.sync import SyncProgress, SyncQueued, SyncReport, describe_failure
+    from unified_ats.sync import SyncProgress, SyncQueued, describe_failure
 
     if (connection is None) == (not all_connections):
         raise typer.BadParameter("give one connection id, or --all")
 
-    async def work(services: Services) -> list[tuple[str, SyncReport | str]]:
-        targets = (
-            [c.id for c in await services.accounts.all_connections()]
-            if all_connections
-            else [connection]
-        )
+    async def work(services: "Services") -> list[tuple[str, "SyncReport | str"]]:
+        if all_connections:
+            targets = [c.id for c in await services.accounts.all_connections()]
+        else:
+            assert connection is not None
+            if await services.accounts.connection(connection) is None:
+                raise UnknownId(f"no connection {connection} (see `unified-ats connections list`)")
+            targets = [connection]
         results: list[tuple[str, SyncReport | str]] = []
         columns = (
             SpinnerColumn(),
@@ -163,27 +245,26 @@ def sync(
         )
         with Progress(*columns, console=console) as progress:
             for target in targets:
-                assert target is not None
-                task = progress.add_task(str(target)[:8], total=None, rate="-")
+                task = progress.add_task(str(target), total=None, rate="-")
 
-                def update(p: SyncProgress, task: Any = task) -> None:
+                def update(p: SyncProgress, task: "TaskID" = task) -> None:
                     elapsed = progress.tasks[task].elapsed or 0.0
                     rate = f"{p.seen / elapsed:,.0f}" if elapsed > 0 else "-"
                     progress.update(task, completed=p.seen, total=p.total, rate=rate)
 
+                failed = False
                 try:
-                    results.append(
-                        (
-                            str(target),
-                            await services.sync(
-                                target, full=True if full else None, progress=update
-                            ),
-                        )
+                    report = await services.sync(
+                        target, full=True if full else None, progress=update
                     )
+                    results.append((str(target), report))
                 except SyncQueued:
                     results.append((str(target), QUEUED))
                 except Exception as exc:  # the mapped reason only: never SQL or values
+                    failed = True
                     results.append((str(target), describe_failure(exc)))
+                finally:
+                    finish_task(progress, task, failed=failed)
         return results
 
     table = Table(
@@ -223,9 +304,9 @@ def sync(
             models.add_row(
                 target, model, str(counts["seen"]), str(counts["changed"]), str(counts["deleted"])
             )
-    console.print(table)
+    show(table)
     if models.row_count:
-        console.print(models)
+        show(models)
     if failed:
         raise typer.Exit(1)
 
@@ -234,32 +315,50 @@ def sync(
 def tenants_create(name: str) -> None:
     """Create a tenant and print its first API key (shown once)."""
 
-    async def work(services: Services) -> tuple[uuid.UUID, str]:
+    async def work(services: "Services") -> tuple[uuid.UUID, str]:
         return await services.accounts.create_tenant(name)
 
     tenant, key = with_services(work)
     console.print(f"tenant {tenant}\nAPI key (shown once): {key}")
 
 
+@tenants.command("list")
+def tenants_list() -> None:
+    """List tenants (never their API keys: only how many are live)."""
+
+    async def work(services: "Services") -> list[Any]:
+        return await services.accounts.tenants()
+
+    table = Table("id", "name", "created", "API keys", "connections")
+    for t in with_services(work):
+        table.add_row(
+            str(t.id),
+            t.name,
+            t.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            str(t.api_keys),
+            str(t.connections),
+        )
+    show(table)
+
+
 @tenants.command("new-key")
 def tenants_new_key(tenant: uuid.UUID) -> None:
     """Create another API key for a tenant (shown once)."""
 
-    async def work(services: Services) -> str:
+    async def work(services: "Services") -> str:
+        await known_tenant(services, tenant)
         return await services.accounts.create_api_key(tenant)
 
-    try:
-        console.print(f"API key (shown once): {with_services(work)}")
-    except LookupError:
-        raise typer.BadParameter("no such tenant") from None
+    console.print(f"API key (shown once): {with_services(work)}")
 
 
 def parse_settings(pairs: list[str]) -> dict[str, Any]:
     settings: dict[str, Any] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
-        if not sep:
-            raise typer.BadParameter(f"expected name=value, got {name!r}")
+        if not sep or not name.strip():
+            # Never echo the pair: it may be a credential typed without its name.
+            raise CliError("each --setting is name=value", exit_code=2)
         settings[name.strip()] = value
     return settings
 
@@ -267,35 +366,40 @@ def parse_settings(pairs: list[str]) -> dict[str, Any]:
 @connections.command("create")
 def connections_create(
     tenant: Annotated[uuid.UUID, typer.Option(help="Tenant id.")],
-    connector: Annotated[str, typer.Option(help="flatchr, ...")],
-    setting: Annotated[list[str], typer.Option("--setting", "-s", help="name=value, repeatable.")],
+    connector: Annotated[str, typer.Option(help="See `unified-ats connectors list`.")],
+    setting: Annotated[
+        list[str] | None, typer.Option("--setting", "-s", help="name=value, repeatable.")
+    ] = None,
 ) -> None:
     """Check the credentials with the vendor, store the connection, run its first sync."""
+    from unified_ats.onboarding import connect
 
-    async def work(services: Services) -> tuple[Any, str, str]:
+    settings = parse_settings(setting or [])
+
+    async def work(services: "Services") -> tuple[Any, str, str]:
+        await known_tenant(services, tenant)
         connection, token, secret = await connect(
-            services, tenant, connector, parse_settings(setting), sync_now=False
+            services, tenant, connector, settings, sync_now=False
         )
         report = await services.sync(connection.id)
         console.print(f"first sync: {report.seen} candidates, {report.rows_written} rows written")
         return connection, token, secret
 
-    try:
-        connection, token, secret = with_services(work)
-    except (SettingsRejected, CredentialsRejected, ConnectorError) as exc:
-        console.print(f"[red]refused:[/red] {exc}")
-        raise typer.Exit(1) from None
+    connection, token, secret = with_services(work)
     console.print(f"connection {connection.id}\nconnector token (shown once): {token}")
     console.print(f"webhook path (shown once): /webhooks/{secret}")
 
 
 @connections.command("list")
-def connections_list(tenant: Annotated[uuid.UUID | None, typer.Option()] = None) -> None:
+def connections_list(
+    tenant: Annotated[uuid.UUID | None, typer.Option(help="Only this tenant's.")] = None,
+) -> None:
     """List connections (never their credentials)."""
 
-    async def work(services: Services) -> list[Any]:
+    async def work(services: "Services") -> list[Any]:
         if tenant is None:
             return await services.accounts.all_connections()
+        await known_tenant(services, tenant)
         return await services.accounts.connections(tenant)
 
     table = Table("id", "tenant", "connector", "account", "token", "last full sync")
@@ -306,34 +410,36 @@ def connections_list(tenant: Annotated[uuid.UUID | None, typer.Option()] = None)
             c.connector,
             c.account_key,
             c.token_hint,
-            str(c.last_full_sync_at or "never"),
+            c.last_full_sync_at.strftime("%Y-%m-%d %H:%M:%S") if c.last_full_sync_at else "never",
         )
-    console.print(table)
+    show(table)
 
 
 @connections.command("delete")
 def connections_delete(tenant: Annotated[uuid.UUID, typer.Option()], connection: uuid.UUID) -> None:
     """Delete a connection and purge its stored data."""
 
-    async def work(services: Services) -> bool:
-        return await services.accounts.delete_connection(tenant, connection)
+    async def work(services: "Services") -> None:
+        await tenant_connection(services, tenant, connection)
+        if not await services.accounts.delete_connection(tenant, connection):
+            raise UnknownId(f"no connection {connection} for tenant {tenant}")
 
-    if not with_services(work):
-        raise typer.BadParameter("no such connection for this tenant")
-    console.print("deleted")
+    with_services(work)
+    console.print(f"deleted connection {connection}")
 
 
 @connections.command("rotate-token")
 def connections_rotate(tenant: Annotated[uuid.UUID, typer.Option()], connection: uuid.UUID) -> None:
     """Issue a new connector token; the old one stops working at once."""
 
-    async def work(services: Services) -> str | None:
-        return await services.accounts.rotate_token(tenant, connection)
+    async def work(services: "Services") -> str:
+        await tenant_connection(services, tenant, connection)
+        token = await services.accounts.rotate_token(tenant, connection)
+        if token is None:
+            raise UnknownId(f"no connection {connection} for tenant {tenant}")
+        return token
 
-    token = with_services(work)
-    if token is None:
-        raise typer.BadParameter("no such connection for this tenant")
-    console.print(f"connector token (shown once): {token}")
+    console.print(f"connector token (shown once): {with_services(work)}")
 
 
 @connections.command("rotate-webhook-secret")
@@ -342,18 +448,47 @@ def connections_rotate_webhook(
 ) -> None:
     """Issue a new webhook secret; the old webhook URL answers 404 at once."""
 
-    async def work(services: Services) -> str | None:
-        return await services.accounts.rotate_webhook_secret(tenant, connection)
+    async def work(services: "Services") -> str:
+        await tenant_connection(services, tenant, connection)
+        secret = await services.accounts.rotate_webhook_secret(tenant, connection)
+        if secret is None:
+            raise UnknownId(f"no connection {connection} for tenant {tenant}")
+        return secret
 
-    secret = with_services(work)
-    if secret is None:
-        raise typer.BadParameter("no such connection for this tenant")
-    console.print(f"webhook path (shown once): /webhooks/{secret}")
-
-
-def main() -> None:
-    app()
+    console.print(f"webhook path (shown once): /webhooks/{with_services(work)}")
 
 
-if __name__ == "__main__":
-    main()
+def settings_fields(connector: "type[Connector[ConnectorSettings]]") -> Iterable[str]:
+    """Each setting as ``name`` with what an operator must know: required, secret, default."""
+    from pydantic import SecretStr
+
+    for name, field in connector.settings_model.model_fields.items():
+        notes = []
+        if field.is_required():
+            notes.append("required")
+        if field.annotation is SecretStr:
+            notes.append("secret")
+        if name == "base_url":
+            notes.append("needs UNIFIED_ATS_ALLOW_BASE_URL_OVERRIDE")
+        elif not field.is_required():
+            notes.append(f"default {field.get_default()!r}")
+        yield f"{name} ({', '.join(notes)})"
+
+
+@connectors_app.command("list")
+def connectors_list() -> None:
+    """List the connectors on this server: capabilities and settings fields."""
+    from connectors import default_registry
+
+    table = Table("name", "vendor", "capabilities", "settings (-s name=value)")
+    for connector in sorted(default_registry().all(), key=lambda c: c.name):
+        table.add_row(
+            connector.name,
+            connector.display_name,
+            "\n".join(sorted(connector.capabilities)),
+            "\n".join(settings_fields(connector)),
+        )
+    show(table)
+
+
+__all__ = ["app", "finish_task"]
