@@ -1,1 +1,73 @@
-"""A typed Python client for the unified-ats REST API (httpx + ``schemas`` only)."""
+"""A typed Python client for the unified-ats REST API (httpx + ``schemas`` only).
+
+    from unified_ats.client import Client
+
+    with Client(base_url, api_key=API_KEY, connector_token=TOKEN) as client:
+        for candidate in client.candidates.list(modified_after="2024-01-01T00:00:00Z"):
+            print(candidate.first_name, candidate.email_addresses)
+
+``AsyncClient`` has the same surface. See docs/client.md.
+"""
+
+from schemas import Application, Attachment, Candidate, Job, JobInterviewStage, Page
+from unified_ats.client._client import AsyncClient, Client
+from unified_ats.client._files import safe_file_name
+from unified_ats.client._runners import AsyncFile, AsyncListing, SyncFile, SyncListing
+from unified_ats.client.errors import (
+    ApiError,
+    ClientError,
+    InvalidRequest,
+    NotFound,
+    NotSupported,
+    RateLimited,
+    TransportError,
+    Unauthorized,
+    UnexpectedResponse,
+    VendorError,
+)
+from unified_ats.client.models import (
+    Connection,
+    ConnectionCreated,
+    Connector,
+    ModelCounts,
+    QuarantinedRecord,
+    ResyncAccepted,
+    SyncStatus,
+    TokenRotated,
+    WebhookSecretRotated,
+)
+
+__all__ = [
+    "ApiError",
+    "Application",
+    "AsyncClient",
+    "AsyncFile",
+    "AsyncListing",
+    "Attachment",
+    "Candidate",
+    "Client",
+    "ClientError",
+    "Connection",
+    "ConnectionCreated",
+    "Connector",
+    "InvalidRequest",
+    "Job",
+    "JobInterviewStage",
+    "ModelCounts",
+    "NotFound",
+    "NotSupported",
+    "Page",
+    "QuarantinedRecord",
+    "RateLimited",
+    "ResyncAccepted",
+    "SyncFile",
+    "SyncListing",
+    "SyncStatus",
+    "TokenRotated",
+    "TransportError",
+    "Unauthorized",
+    "UnexpectedResponse",
+    "VendorError",
+    "WebhookSecretRotated",
+    "safe_file_name",
+]

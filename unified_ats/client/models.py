@@ -1,0 +1,130 @@
+"""Answers of the management routes (connections, connectors, sync status).
+
+The records (``Candidate``, ``Attachment``, ``Job``, …) are the ``schemas`` models themselves;
+these mirror the API's OpenAPI components named in each docstring (a test compares them with
+``schemas/openapi.json``). They ignore fields they do not know, so a newer server's additive
+fields never break an older client. Values that are documented as enums (``state``, ``status``)
+are plain strings for the same reason.
+"""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ClientModel(BaseModel):
+    """Immutable; unknown fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Connection(ClientModel):
+    """``ConnectionOut``: one connection of the tenant (never its credentials)."""
+
+    id: UUID
+    connector: str
+    account: str = Field(description="The vendor account (e.g. the Flatchr company id).")
+    token_hint: str = Field(description="Prefix and last characters of the connector token.")
+    created_at: datetime
+    last_full_sync_at: datetime | None
+
+
+class ConnectionCreated(Connection):
+    """``ConnectionCreated``: a new connection, with its two secrets (shown once; kept out of
+    ``repr``)."""
+
+    connector_token: str = Field(repr=False, description="Send it as x-connector-token.")
+    webhook_url: str = Field(repr=False, description="Give it to the vendor as webhook target.")
+
+
+class TokenRotated(ClientModel):
+    """``TokenRotated``: the connection's new connector token; the previous one stops working."""
+
+    connector_token: str = Field(repr=False)
+
+
+class WebhookSecretRotated(ClientModel):
+    """``WebhookSecretRotated``: the new webhook URL; the previous one answers 404."""
+
+    webhook_url: str = Field(repr=False)
+
+
+class Connector(ClientModel):
+    """``ConnectorOut``: a connector the server offers, and the JSON Schema of its settings."""
+
+    name: str
+    display_name: str
+    capabilities: list[str]
+    settings_schema: dict[str, Any]
+
+
+class ModelCounts(ClientModel):
+    """``ModelCounts``: what the last sync run did to one model."""
+
+    seen: int
+    changed: int
+    deleted: int
+
+
+class QuarantinedRecord(ClientModel):
+    """``QuarantinedOut``: a vendor record syncs could not map or store."""
+
+    kind: str
+    remote_id: str | None
+    reason: str
+    count: int
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+class SyncStatus(ClientModel):
+    """``SyncStatus``: the connection's last sync run.
+
+    ``state`` is one of ``never``, ``running``, ``succeeded``, ``partial``, ``failed``,
+    ``interrupted``, ``abandoned`` (see docs/sync.md).
+    """
+
+    connection_id: str
+    state: str
+    last_run_kind: str | None = None
+    last_started_at: datetime | None
+    last_finished_at: datetime | None
+    last_heartbeat_at: datetime | None = None
+    last_success_at: datetime | None
+    last_full_success_at: datetime | None
+    last_error: str | None
+    incomplete_reason: str | None = None
+    resumed: bool = False
+    queued: bool = False
+    seen: int
+    changed: int
+    deleted: int
+    quarantined: int = 0
+    models: dict[str, ModelCounts] = Field(default_factory=dict)
+    total: int | None
+    duration_seconds: float | None
+    quarantine: list[QuarantinedRecord] = Field(default_factory=list)
+
+
+class ResyncAccepted(ClientModel):
+    """``ResyncAccepted``: ``status`` is ``started`` (a run began) or ``queued`` (a run is going;
+    this request became its one follow-up)."""
+
+    status: str
+    full: bool
+
+
+COMPONENTS: dict[type[ClientModel], str] = {
+    Connection: "ConnectionOut",
+    ConnectionCreated: "ConnectionCreated",
+    TokenRotated: "TokenRotated",
+    WebhookSecretRotated: "WebhookSecretRotated",
+    Connector: "ConnectorOut",
+    ModelCounts: "ModelCounts",
+    QuarantinedRecord: "QuarantinedOut",
+    SyncStatus: "SyncStatus",
+    ResyncAccepted: "ResyncAccepted",
+}
+"""Each client model and the OpenAPI component it mirrors."""
