@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
 
 REDACTED = "***"
 _QUERY_SECRET = re.compile(
@@ -36,10 +37,11 @@ class Redactor:
 
 
 def safe_target(url: str) -> str:
-    """The part of a URL that is safe to show: path only, no query string, no userinfo."""
+    """The part of a URL that is safe to show: its path only. No query string (credentials
+    travel there), no userinfo, and no scheme, host or port: error messages reach API clients
+    and operators, and a vendor ``base_url`` may be an internal address (an emulator, a
+    proxy)."""
     without_query = url.split("?", 1)[0].split("#", 1)[0]
     if "://" in without_query:
-        scheme, rest = without_query.split("://", 1)
-        host_and_path = rest.split("@", 1)[-1]
-        return f"{scheme}://{host_and_path}"
+        return urlsplit(without_query).path or "/"
     return without_query
