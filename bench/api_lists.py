@@ -17,17 +17,17 @@ import statistics
 import tempfile
 from pathlib import Path
 
+import httpx
+
 from bench.api_read import serve
 from bench.common import report
 from bench.loadgen import LoadResult, load
 from connectors.flatchr.emulator import FlatchrEmulator
 from connectors.sdk.emulation import EmulatorTransport
-from unified_ats.api.paging import encode_cursor
 from unified_ats.demo import free_port
 from unified_ats.onboarding import connect
 from unified_ats.services import Services
 from unified_ats.settings import Settings
-from unified_ats.store.records import RecordQuery
 
 COMPANY, KEY = "BENCHCOMPANY0000", "flt_bench_key"
 SIZE = 2_000
@@ -47,19 +47,27 @@ async def prepare(data_dir: Path) -> tuple[str, str, list[str]]:
             services, tenant, "flatchr", {"api_key": KEY, "company_id": COMPANY}, sync_now=False
         )
         await services.sync(connection.id, full=True)
-        stored, _ = await services.records.records(
-            "applications", connection.id, RecordQuery(), after=0, limit=SIZE
-        )
-        cursors = [encode_cursor(seq) for seq, _ in stored[: SIZE - 50 : 50]]
-        return api_key, token, cursors
+        return api_key, token
     finally:
         await services.aclose()
+
+
+def page_cursors(base: str, headers: dict[str, str]) -> list[str]:
+    """Every page's cursor, as a client walking the listing gets them (they are sealed)."""
+    cursors: list[str] = []
+    cursor: str | None = ""
+    while cursor is not None:
+        page = httpx.get(f"{base}&cursor={cursor}", headers=headers, timeout=30).json()
+        cursor = page["cursor"]
+        if cursor:
+            cursors.append(cursor)
+    return cursors[:-1]
 
 
 def main(seconds: int, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
-        api_key, token, cursors = asyncio.run(prepare(data_dir))
+        api_key, token = asyncio.run(prepare(data_dir))
         env = {"UNIFIED_ATS_DATA_DIR": str(data_dir), "UNIFIED_ATS_SYNC_INTERVAL_SECONDS": "0"}
         headers = {"Authorization": f"Bearer {api_key}", "x-connector-token": token}
         port = free_port()
@@ -67,6 +75,7 @@ def main(seconds: int, repeat: int) -> None:
         results: dict[str, list[LoadResult]] = {}
         try:
             base = f"http://127.0.0.1:{port}/api/ats/v1/applications?page_size=50"
+            cursors = page_cursors(base, headers)
             for _ in range(repeat):
                 cursor = random.choice(cursors)
                 for connections in (1, 16):

@@ -10,11 +10,18 @@ NOT_CONTENT = frozenset({"id", "modified_at", "remote_was_deleted", "raw_data", 
 moves only when everything else changes (see ``UnifiedModel.content``)."""
 
 
+def _open_to_additive_fields(schema: dict[str, Any]) -> None:
+    # Building a model forbids unknown fields (a mapping typo fails loudly), but the published
+    # schema must not: a client validating strictly would break the day a field is added.
+    schema.pop("additionalProperties", None)
+
+
 class UnifiedModel(BaseModel):
     """Strict about unknown fields (a mapping typo fails loudly), immutable once built."""
 
     model_config = ConfigDict(
         extra="forbid",
+        json_schema_extra=_open_to_additive_fields,
         frozen=True,
         # Bindbee marks every field "required, nullable": say so in the exported JSON Schema.
         json_schema_serialization_defaults_required=True,

@@ -56,6 +56,12 @@ class CredentialCipher:
             ) from exc
 
 
+def derive_key(root: str, purpose: str) -> bytes:
+    """A 256-bit key for one purpose, derived from the primary encryption key: one secret to
+    configure, and no key reused across purposes."""
+    return hmac.new(root.encode(), f"unified-ats/{purpose}".encode(), hashlib.sha256).digest()
+
+
 def load_or_create_key(path: Path) -> str:
     """The key in ``path``, created (mode 0600) when missing: zero-configuration single host."""
     if path.exists():

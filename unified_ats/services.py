@@ -15,7 +15,7 @@ from connectors import ConnectorRegistry, InMemoryRateLimiter, RateLimiter, defa
 from connectors.sdk.http import RetryPolicy
 from unified_ats.connector_pool import ConnectorPool
 from unified_ats.reads import Reads
-from unified_ats.security import CredentialCipher, load_or_create_key
+from unified_ats.security import CredentialCipher, derive_key, load_or_create_key
 from unified_ats.settings import Settings
 from unified_ats.store.accounts import Accounts
 from unified_ats.store.database import make_engine, make_sessionmaker, migrate
@@ -49,6 +49,8 @@ class Services:
     runs: SyncRuns
     sync_engine: SyncEngine
     reads: Reads
+    signing_key: bytes
+    """Signs and seals what the API hands out and takes back (cursors)."""
     background: set[asyncio.Task[object]] = field(default_factory=set)
     watchers: dict[uuid.UUID, asyncio.Task[None]] = field(default_factory=dict)
 
@@ -88,7 +90,8 @@ class Services:
         runs = SyncRuns(sessions)
         sync_engine = SyncEngine(records, accounts, runs, lease_seconds=settings.sync_lease_seconds)
         reads = Reads(records, pool, settings)
-        return cls(settings, engine, accounts, records, pool, runs, sync_engine, reads)
+        signing_key = derive_key(next(k for k in keys if k), "signing")
+        return cls(settings, engine, accounts, records, pool, runs, sync_engine, reads, signing_key)
 
     async def sync(
         self,

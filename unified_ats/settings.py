@@ -60,6 +60,18 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Shares vendor rate limits across server processes."
     )
+    max_body_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1,
+        description="Any request body larger than this is refused with a 413 (on "
+        "Content-Length, then while it streams in), after the API key is checked.",
+    )
+    body_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A request body must arrive whole within this: a 408 otherwise, so a client "
+        "trickling bytes cannot hold the server.",
+    )
     webhook_max_body_bytes: int = Field(
         default=1024 * 1024,
         ge=1,

@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from types import TracebackType
 from typing import Any, ClassVar, Generic, Self, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
 from connectors.sdk.errors import UnsupportedOperation
 from connectors.sdk.files import (
@@ -60,6 +61,18 @@ class ConnectorSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     base_url: str
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_base_url(cls, value: str) -> str:
+        # The server sends the tenant's credentials to this address: only plain web origins,
+        # never file://, gopher:// or a URL that smuggles credentials or a query.
+        url = urlsplit(value)
+        if url.scheme not in {"http", "https"} or not url.hostname:
+            raise ValueError("must be an http(s) URL with a host")
+        if url.username or url.password or url.query or url.fragment:
+            raise ValueError("must not carry credentials, a query or a fragment")
+        return value
 
     def secret_values(self) -> list[str]:
         """Every credential in these settings, for redaction."""

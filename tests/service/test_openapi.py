@@ -26,15 +26,78 @@ def test_every_data_route_declares_its_error_statuses() -> None:
                 assert "401" in operation["responses"], path
 
 
-def test_operation_ids_are_readable_and_unique() -> None:
-    """Generated clients name their methods after these: `list_candidates`, not
+def test_operation_ids_are_resource_then_action() -> None:
+    """Generated clients name their methods after these: `candidates_list`, not
     `list_candidates_api_ats_v1_candidates_get`."""
     spec = openapi_document()
-    ids = [op["operationId"] for ops in spec["paths"].values() for op in ops.values()]
+    ids = []
+    for path, operations in spec["paths"].items():
+        resource = [s for s in path.split("/") if s and not s.startswith("{")][-1]
+        if path.startswith("/api/ats/v1/"):
+            resource = path.split("/")[4]
+        resource = resource.replace("-", "_")
+        for operation in operations.values():
+            operation_id = operation["operationId"]
+            ids.append(operation_id)
+            assert operation_id.isidentifier() and operation_id == operation_id.lower()
+            assert operation_id.startswith(f"{resource}_"), (path, operation_id)
+            assert "api_ats" not in operation_id
     assert len(ids) == len(set(ids))
-    for operation_id in ids:
-        assert operation_id.isidentifier() and operation_id == operation_id.lower()
-        assert "api_ats" not in operation_id and not operation_id.endswith(("_get", "_post"))
+    assert {"candidates_list", "candidates_get", "attachments_download"} <= set(ids)
+
+
+def test_data_routes_need_the_api_key_and_the_connector_token_together() -> None:
+    spec = openapi_document()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["ApiKey"] == {**schemes["ApiKey"], "type": "http", "scheme": "bearer"}
+    assert schemes["ConnectorToken"]["in"] == "header"
+    assert schemes["ConnectorToken"]["name"] == "x-connector-token"
+    for path, operations in spec["paths"].items():
+        for operation in operations.values():
+            names = [p["name"].lower() for p in operation.get("parameters", [])]
+            assert "x-connector-token" not in names and "authorization" not in names, path
+            if not path.startswith("/api/ats/v1/"):
+                assert "security" not in operation, path
+            elif path.split("/")[4] in {"connectors", "connections"}:
+                assert operation["security"] == [{"ApiKey": []}], path
+            else:
+                # One requirement holding both: OpenAPI reads two requirements as *either*.
+                assert operation["security"] == [{"ApiKey": [], "ConnectorToken": []}], path
+
+
+def test_every_error_is_the_error_body_and_every_success_declares_its_headers() -> None:
+    spec = openapi_document()
+    for path, operations in spec["paths"].items():
+        for operation in operations.values():
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (path, status)
+            if "requestBody" in operation:
+                assert {"408", "413", "422"} <= set(operation["responses"]), path
+            if operation.get("parameters"):
+                assert "422" in operation["responses"], path
+    single = spec["paths"]["/api/ats/v1/candidates/{candidate_id}"]["get"]
+    assert {"ETag", "Age"} <= set(single["responses"]["200"]["headers"])
+    assert "304" in single["responses"]
+    assert "If-None-Match" in [p["name"] for p in single["parameters"]]
+
+
+def test_ids_are_uuids_and_responses_are_open_to_new_fields() -> None:
+    spec = openapi_document()
+    components = spec["components"]["schemas"]
+    for name, schema in components.items():
+        if name in {"ConnectionCreate", "HTTPValidationError", "ValidationError"}:
+            continue  # request bodies stay strict: a typo in a field name is a 422
+        assert schema.get("additionalProperties") is not False, name
+        for field, prop in schema.get("properties", {}).items():
+            if field == "id" or (field.endswith("_id") and field != "remote_id"):
+                variants = prop.get("anyOf", [prop])
+                assert any(v.get("format") == "uuid" for v in variants), (name, field)
+    for path, operations in spec["paths"].items():
+        for parameter in [p for ops in operations.values() for p in ops.get("parameters", [])]:
+            if parameter["in"] == "path" and parameter["name"].endswith("_id"):
+                assert parameter["schema"]["format"] == "uuid", (path, parameter["name"])
 
 
 def test_files_are_binary_and_rate_limits_say_when_to_retry() -> None:

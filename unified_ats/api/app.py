@@ -9,7 +9,10 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from unified_ats.api.docs_pages import install_docs
 from unified_ats.api.errors import NeverFiveHundred, install_error_handlers
+from unified_ats.api.limits import RequestLimits
+from unified_ats.api.openapi import build_openapi
 from unified_ats.api.routes import (
     applications,
     attachments,
@@ -65,10 +68,13 @@ def create_app(
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        # operationIds are the route functions' names (`list_candidates`), not FastAPI's
+        # operationIds are the route functions' names (`candidates_list`), not FastAPI's
         # path-derived ones: generated clients name their methods after them.
         generate_unique_id_function=operation_id,
+        docs_url=None,  # install_docs: Swagger UI and ReDoc from local assets, not a CDN
+        redoc_url=None,
     )
+    install_docs(app)
     if services is not None:
         app.state.services = services
     install_error_handlers(app)
@@ -83,7 +89,10 @@ def create_app(
         health,
     ):
         app.include_router(module.router)
+    # Added first, so it runs inside NeverFiveHundred: nothing it does can answer a 500.
+    app.add_middleware(RequestLimits)
     app.add_middleware(NeverFiveHundred)
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
 
 

@@ -3,14 +3,24 @@
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Header, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from unified_ats.api.errors import Unauthorized
 from unified_ats.services import Services
 from unified_ats.store.accounts import ConnectionInfo
 
-bearer = HTTPBearer(auto_error=False, description="Your unified-ats API key (uats_sk_...).")
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="Your unified-ats API key (uats_sk_...): `Authorization: Bearer <api key>`.",
+)
+connector_token = APIKeyHeader(
+    name="x-connector-token",
+    auto_error=False,
+    scheme_name="ConnectorToken",
+    description="The connection's token (uats_ct_...), returned once when it was created.",
+)
 
 
 def get_services(request: Request) -> Services:
@@ -45,10 +55,7 @@ TenantDep = Annotated[uuid.UUID, Depends(get_tenant)]
 async def get_connection(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
-    x_connector_token: Annotated[
-        str | None,
-        Header(description="The connection's token (uats_ct_...), returned when it was created."),
-    ] = None,
+    x_connector_token: Annotated[str | None, Security(connector_token)],
 ) -> ConnectionInfo:
     # One flat dependency (not tenant -> services -> ...): every data request resolves it, and
     # FastAPI's per-dependency cost dominated the read path's profile.

@@ -47,6 +47,23 @@ class NotFoundError(ApiError):
     status_code = 404
 
 
+class Unprocessable(ApiError):
+    """A value of the right type that cannot be used; ``detail`` in FastAPI's list form."""
+
+    status_code = 422
+
+    def __init__(self, location: list[str | int], kind: str, message: str) -> None:
+        super().__init__([{"type": kind, "loc": location, "msg": message}])
+
+
+class PayloadTooLarge(ApiError):
+    status_code = 413
+
+
+class RequestTimeout(ApiError):
+    status_code = 408
+
+
 # The domain raises its own errors (it never imports this layer); each has one status here.
 DOMAIN_STATUSES: dict[type[Exception], int] = {
     RecordNotFound: 404,

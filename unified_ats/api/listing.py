@@ -12,9 +12,9 @@ from pydantic_core import to_json
 
 from connectors import Capability
 from schemas import Candidate, Page, to_utc
-from unified_ats.api.errors import BadRequest
+from unified_ats.api.errors import BadRequest, Unprocessable
 from unified_ats.api.expand import Shape, embed, expand_relations, wanted_ids
-from unified_ats.api.paging import decode_cursor, encode_cursor
+from unified_ats.api.paging import Cursors
 from unified_ats.api.responses import json_response, shape_candidate, shape_model
 from unified_ats.reads import Served
 from unified_ats.services import Services
@@ -40,13 +40,18 @@ def parse_ids(value: str | None, name: str = "ids") -> list[uuid.UUID] | None:
 
 
 def utc(value: datetime | None, name: str = "date") -> datetime | None:
-    """A query date in UTC; one that has no UTC form (``9999-12-31T23:59:59-14:00``) is a 400."""
+    """A query date in UTC; one that has no UTC form (``9999-12-31T23:59:59-14:00``) is a 422,
+    like any other date FastAPI cannot parse."""
     if value is None:
         return None
     try:
         return to_utc(value)
     except OverflowError:
-        raise BadRequest(f"{name} is out of range once converted to UTC") from None
+        raise Unprocessable(
+            ["query", name],
+            "datetime_out_of_range",
+            "Datetime is out of range once converted to UTC (years 1 to 9999)",
+        ) from None
 
 
 def check_honoured(
@@ -175,16 +180,17 @@ class View:
         """A keyset page of stored jobs, stages or applications matching ``query``, with its
         relations embedded (read in the page's own store session)."""
         relations = self.relations
+        cursors = Cursors.for_request(self.services.signing_key, self.request, self.connection.id)
         stored, found = await self.services.records.records(
             model,
             self.connection.id,
             query,
-            after=decode_cursor(cursor),
+            after=cursors.decode(cursor),
             limit=page_size + 1,
             without=self.without,
             related=(lambda docs: wanted_ids(model, docs, relations)) if relations else None,
         )
-        next_cursor = encode_cursor(stored[page_size - 1][0]) if len(stored) > page_size else None
+        next_cursor = cursors.encode(stored[page_size - 1][0]) if len(stored) > page_size else None
         documents = [self.shape_document(model, document) for _, document in stored[:page_size]]
         served = embed(model, documents, relations, found, self.shape_document)
         body = {"cursor": next_cursor, "page_size": page_size, "items": served}
@@ -193,4 +199,4 @@ class View:
     async def one(self, model: str, read: Served[Any]) -> Response:
         [item] = await self.served(model, [read.model])
         body = to_json(item).decode() if isinstance(item, dict) else item.model_dump_json()
-        return json_response(body, served=read)
+        return json_response(body, served=read, request=self.request)

@@ -1,5 +1,6 @@
 """The statuses each route declares in OpenAPI, and response shaping shared by the routes."""
 
+import hashlib
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Header, Request, Response
@@ -80,16 +81,40 @@ def shape_attachment(
     return attachment.model_copy(update=update)
 
 
-def json_response(body: str, *, served: Served[Any] | None = None) -> Response:
+def json_response(
+    body: str, *, served: Served[Any] | None = None, request: Request | None = None
+) -> Response:
+    """A JSON body; a single read adds its freshness headers and an ``ETag``, and answers a
+    matching ``If-None-Match`` with a bodiless 304."""
     headers: dict[str, str] = {}
-    if served is not None and served.age_seconds is not None:
+    if served is None:
+        return Response(body, media_type="application/json")
+    if served.age_seconds is not None:
         headers["Age"] = str(served.age_seconds)
-    if served is not None and served.stale is not None:
+    if served.stale is not None:
         headers["X-Stale-Reason"] = served.stale.value
+    # The ETag covers the body as served (shaping parameters included), so two representations
+    # of one record never share one.
+    etag = f'"{hashlib.blake2b(body.encode(), digest_size=12).hexdigest()}"'
+    headers["ETag"] = etag
+    if request is not None and etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
 
 
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in candidates or etag in candidates
+
+
 FRESHNESS_HEADERS = {
+    "ETag": {
+        "description": "The representation's tag: send it back as `If-None-Match` to get a "
+        "bodiless 304 while it has not changed.",
+        "schema": {"type": "string"},
+    },
     "Age": {
         "description": "Seconds since the vendor last confirmed this copy (absent: fetched now).",
         "schema": {"type": "integer", "minimum": 0},
@@ -116,4 +141,8 @@ def single_read(what: str) -> dict[int | str, dict[str, Any]]:
     return {
         **errors(400, 401, 404, 422, *VENDOR_ERRORS),
         200: {"description": f"The {what}.", "headers": FRESHNESS_HEADERS},
+        304: {
+            "description": "Unchanged since the `If-None-Match` tag (no body).",
+            "headers": FRESHNESS_HEADERS,
+        },
     }

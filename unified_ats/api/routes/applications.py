@@ -46,10 +46,10 @@ LIST_PARAMETERS = {
     "/applications",
     response_model=Page[Application],
     responses=errors(400, 401, 422),
-    operation_id="list_applications",
+    operation_id="applications_list",
     summary="List applications",
 )
-async def list_applications(
+async def applications_list(
     request: Request,
     services: ServicesDep,
     connection: ConnectionDep,
@@ -114,10 +114,10 @@ async def list_applications(
     "/applications/{application_id}",
     response_model=Application,
     responses=single_read("application"),
-    operation_id="get_application",
+    operation_id="applications_get",
     summary="Retrieve an application",
 )
-async def get_application(
+async def applications_get(
     request: Request,
     application_id: uuid.UUID,
     services: ServicesDep,

@@ -8,8 +8,15 @@ from fastapi.responses import StreamingResponse
 
 from schemas import Attachment, Page
 from unified_ats.api.deps import ConnectionDep, ServicesDep
-from unified_ats.api.paging import decode_cursor, encode_cursor, reject_unknown_parameters
-from unified_ats.api.responses import BINARY, VENDOR_ERRORS, errors, json_response, shape_attachment
+from unified_ats.api.paging import Cursors, reject_unknown_parameters
+from unified_ats.api.responses import (
+    BINARY,
+    VENDOR_ERRORS,
+    errors,
+    json_response,
+    shape_attachment,
+    single_read,
+)
 from unified_ats.api.streaming import stream_file
 
 router = APIRouter(prefix="/api/ats/v1", tags=["attachments"])
@@ -21,7 +28,7 @@ router = APIRouter(prefix="/api/ats/v1", tags=["attachments"])
     responses=errors(400, 401, 422),
     summary="List attachments",
 )
-async def list_attachments(
+async def attachments_list(
     request: Request,
     services: ServicesDep,
     connection: ConnectionDep,
@@ -43,7 +50,8 @@ async def list_attachments(
             "include_deleted",
         },
     )
-    after = decode_cursor(cursor)
+    cursors = Cursors.for_request(services.signing_key, request, connection.id)
+    after = cursors.decode(cursor)
     stored = await services.records.attachments(
         connection.id,
         candidate_id=candidate,
@@ -52,7 +60,7 @@ async def list_attachments(
         limit=page_size + 1,
     )
     page = Page[Attachment](
-        cursor=encode_cursor(stored[page_size - 1].seq) if len(stored) > page_size else None,
+        cursor=cursors.encode(stored[page_size - 1].seq) if len(stored) > page_size else None,
         page_size=page_size,
         items=[
             shape_attachment(
@@ -67,10 +75,10 @@ async def list_attachments(
 @router.get(
     "/attachments/{attachment_id}",
     response_model=Attachment,
-    responses=errors(400, 401, 404, 422),
+    responses=single_read("attachment"),
     summary="Retrieve an attachment",
 )
-async def get_attachment(
+async def attachments_get(
     request: Request,
     attachment_id: uuid.UUID,
     services: ServicesDep,
@@ -83,7 +91,7 @@ async def get_attachment(
     attachment = shape_attachment(
         services, request, served.model, raw=include_raw_data, custom=include_custom_fields
     )
-    return json_response(attachment.model_dump_json(), served=served)
+    return json_response(attachment.model_dump_json(), served=served, request=request)
 
 
 @router.get(
@@ -104,7 +112,7 @@ async def get_attachment(
     response_class=StreamingResponse,
     summary="Download an attachment's file",
 )
-async def download_attachment(
+async def attachments_download(
     request: Request,
     attachment_id: uuid.UUID,
     services: ServicesDep,

@@ -13,7 +13,7 @@ from unified_ats.api.deps import ConnectionDep, ServicesDep, get_services
 from unified_ats.api.errors import NotFoundError
 from unified_ats.api.expand import expand_description, parse_expand
 from unified_ats.api.listing import View, check_honoured, parse_ids, utc
-from unified_ats.api.paging import decode_cursor, encode_cursor, reject_unknown_parameters
+from unified_ats.api.paging import Cursors, reject_unknown_parameters
 from unified_ats.api.responses import (
     BINARY,
     VENDOR_ERRORS,
@@ -57,7 +57,7 @@ ExpandQuery = Annotated[str | None, Query(description=expand_description("candid
     responses=errors(400, 401, 422, *VENDOR_ERRORS),
     summary="List candidates",
 )
-async def list_candidates(
+async def candidates_list(
     request: Request,
     services: ServicesDep,
     connection: ConnectionDep,
@@ -92,7 +92,8 @@ async def list_candidates(
         "candidates",
         {name: (value, FILTER_NEEDS[name]) for name, value in requested.items()},
     )
-    after = decode_cursor(cursor)
+    cursors = Cursors.for_request(services.signing_key, request, connection.id)
+    after = cursors.decode(cursor)
     query = CandidateQuery(
         ids=parse_ids(ids),
         remote_id=remote_id,
@@ -114,7 +115,7 @@ async def list_candidates(
         next_cursor = None
     else:
         items = [s.model for s in stored[:page_size]]
-        next_cursor = encode_cursor(stored[page_size - 1].seq) if len(stored) > page_size else None
+        next_cursor = cursors.encode(stored[page_size - 1].seq) if len(stored) > page_size else None
     return await view.page("candidates", items, cursor=next_cursor, page_size=page_size)
 
 
@@ -124,7 +125,7 @@ async def list_candidates(
     responses=single_read("candidate"),
     summary="Retrieve a candidate",
 )
-async def get_candidate(
+async def candidates_get(
     request: Request,
     candidate_id: uuid.UUID,
     connection: ConnectionDep,
@@ -152,7 +153,7 @@ async def get_candidate(
     response_class=StreamingResponse,
     summary="Download a candidate's photo (vendors whose photo URL needs credentials)",
 )
-async def get_avatar(
+async def candidates_avatar(
     request: Request, candidate_id: uuid.UUID, services: ServicesDep, connection: ConnectionDep
 ) -> StreamingResponse:
     reject_unknown_parameters(request, set())

@@ -42,7 +42,7 @@ def webhook_url(services: ServicesDep, request: Request, secret: str) -> str:
 
 
 @router.get("/connectors", response_model=list[ConnectorOut], responses=errors(401))
-async def list_connectors(services: ServicesDep, tenant: TenantDep) -> list[ConnectorOut]:
+async def connectors_list(services: ServicesDep, tenant: TenantDep) -> list[ConnectorOut]:
     """The connectors this server offers, with the JSON Schema of their settings."""
     return [
         ConnectorOut(
@@ -61,7 +61,7 @@ async def list_connectors(services: ServicesDep, tenant: TenantDep) -> list[Conn
     status_code=status.HTTP_201_CREATED,
     responses=errors(400, 401, 422, *VENDOR_ERRORS),
 )
-async def create_connection(
+async def connections_create(
     body: ConnectionCreate, request: Request, services: ServicesDep, tenant: TenantDep
 ) -> ConnectionCreated:
     """Check the credentials with the vendor, store them encrypted, start the first sync."""
@@ -84,7 +84,7 @@ async def create_connection(
 
 
 @router.get("/connections", response_model=list[ConnectionOut], responses=errors(401))
-async def list_connections(services: ServicesDep, tenant: TenantDep) -> list[ConnectionOut]:
+async def connections_list(services: ServicesDep, tenant: TenantDep) -> list[ConnectionOut]:
     return [out(c) for c in await services.accounts.connections(tenant)]
 
 
@@ -93,7 +93,7 @@ async def list_connections(services: ServicesDep, tenant: TenantDep) -> list[Con
     status_code=status.HTTP_204_NO_CONTENT,
     responses=errors(401, 404, 422),
 )
-async def delete_connection(
+async def connections_delete(
     connection_id: uuid.UUID, services: ServicesDep, tenant: TenantDep
 ) -> Response:
     """Delete the connection and purge everything stored for it (a running sync stops)."""
@@ -110,7 +110,7 @@ async def delete_connection(
     response_model=TokenRotated,
     responses=errors(401, 404, 422),
 )
-async def rotate_token(
+async def connections_rotate_token(
     connection_id: uuid.UUID, services: ServicesDep, tenant: TenantDep
 ) -> TokenRotated:
     token = await services.accounts.rotate_token(tenant, connection_id)
@@ -124,7 +124,7 @@ async def rotate_token(
     response_model=WebhookSecretRotated,
     responses=errors(401, 404, 422),
 )
-async def rotate_webhook_secret(
+async def connections_rotate_webhook_secret(
     connection_id: uuid.UUID, request: Request, services: ServicesDep, tenant: TenantDep
 ) -> WebhookSecretRotated:
     """A new webhook URL (e.g. after the old one leaked); give it to the vendor."""

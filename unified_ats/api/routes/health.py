@@ -12,7 +12,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=Health, responses=errors(503))
-async def health(services: ServicesDep) -> JSONResponse:
+async def health_get(services: ServicesDep) -> JSONResponse:
     try:
         async with services.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))

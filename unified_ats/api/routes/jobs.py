@@ -40,10 +40,10 @@ IncludeDeleted = Annotated[
     "/jobs",
     response_model=Page[Job],
     responses=errors(400, 401, 422),
-    operation_id="list_jobs",
+    operation_id="jobs_list",
     summary="List jobs",
 )
-async def list_jobs(
+async def jobs_list(
     request: Request,
     services: ServicesDep,
     connection: ConnectionDep,
@@ -80,10 +80,10 @@ async def list_jobs(
     "/jobs/{job_id}",
     response_model=Job,
     responses=single_read("job"),
-    operation_id="get_job",
+    operation_id="jobs_get",
     summary="Retrieve a job",
 )
-async def get_job(
+async def jobs_get(
     request: Request,
     job_id: uuid.UUID,
     services: ServicesDep,
@@ -105,10 +105,10 @@ StageExpand = Annotated[str | None, Query(description=expand_description("job_in
     "/job-interview-stages",
     response_model=Page[JobInterviewStage],
     responses=errors(400, 401, 422),
-    operation_id="list_job_interview_stages",
+    operation_id="job_interview_stages_list",
     summary="List job interview stages",
 )
-async def list_job_interview_stages(
+async def job_interview_stages_list(
     request: Request,
     services: ServicesDep,
     connection: ConnectionDep,
@@ -145,10 +145,10 @@ async def list_job_interview_stages(
     "/job-interview-stages/{stage_id}",
     response_model=JobInterviewStage,
     responses=single_read("stage"),
-    operation_id="get_job_interview_stage",
+    operation_id="job_interview_stages_get",
     summary="Retrieve a job interview stage",
 )
-async def get_job_interview_stage(
+async def job_interview_stages_get(
     request: Request,
     stage_id: uuid.UUID,
     services: ServicesDep,

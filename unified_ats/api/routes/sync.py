@@ -1,5 +1,6 @@
 """``/api/ats/v1/sync-status``: what the last syncs of this connection did, and a resync trigger."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -34,7 +35,7 @@ class ModelCounts(BaseModel):
 
 
 class SyncStatus(BaseModel):
-    connection_id: str
+    connection_id: uuid.UUID
     state: SyncState = Field(
         description="`running`; `succeeded`; `partial` (the enumeration ended but could not be "
         "proven complete: nothing was marked deleted, see `incomplete_reason`); `failed` (see "
@@ -99,7 +100,7 @@ def shown_state(run: SyncRun, *, now: datetime, lease_seconds: float) -> SyncSta
     "/sync-status",
     response_model=SyncStatus,
     responses=errors(401),
-    operation_id="get_sync_status",
+    operation_id="sync_status_get",
     summary="Sync status of this connection",
 )
 async def sync_status(services: ServicesDep, connection: ConnectionDep) -> SyncStatus:
@@ -110,7 +111,7 @@ async def sync_status(services: ServicesDep, connection: ConnectionDep) -> SyncS
     quarantine = await services.runs.quarantined(connection.id)
     now = datetime.now(UTC)
     base = SyncStatus(
-        connection_id=str(connection.id),
+        connection_id=connection.id,
         state="never",
         last_started_at=None,
         last_finished_at=None,
@@ -166,7 +167,7 @@ async def sync_status(services: ServicesDep, connection: ConnectionDep) -> SyncS
     response_model=ResyncAccepted,
     status_code=status.HTTP_202_ACCEPTED,
     responses=errors(401, 422),
-    operation_id="request_sync",
+    operation_id="sync_status_trigger",
     summary="Ask for a sync now",
 )
 async def request_resync(

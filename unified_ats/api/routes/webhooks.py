@@ -13,6 +13,7 @@ NUL characters and unpaired surrogates (no store keeps them) are 422s.
 import json
 import logging
 import math
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,8 +42,8 @@ class WebhookTooLarge(ApiError):
 
 
 class WebhookAccepted(BaseModel):
-    candidate: str = Field(description="Unified id of the candidate the webhook was about.")
-    applications: list[str] = Field(
+    candidate: uuid.UUID = Field(description="Unified id of the candidate the webhook was about.")
+    applications: list[uuid.UUID] = Field(
         default_factory=list, description="Unified ids of its applications (a stage move)."
     )
     changed: bool = Field(description="The candidate's or an application's content changed.")
@@ -145,7 +146,7 @@ def unusable(exc: Exception) -> str:
         **errors(422, 429, 502, 503, 504),
     },
 )
-async def receive_webhook(secret: str, request: Request, services: ServicesDep) -> WebhookAccepted:
+async def webhooks_receive(secret: str, request: Request, services: ServicesDep) -> WebhookAccepted:
     limit = services.settings.webhook_max_body_bytes
     check_declared_size(request, limit)
     connection = await services.accounts.connection_for_webhook(secret)
@@ -166,8 +167,8 @@ async def receive_webhook(secret: str, request: Request, services: ServicesDep) 
     )
     candidate, applications = counts["candidates"], counts["applications"]
     return WebhookAccepted(
-        candidate=str(record.candidate.id),
-        applications=[str(a.id) for a in record.applications],
+        candidate=record.candidate.id,
+        applications=[a.id for a in record.applications],
         changed=bool(
             candidate.inserted or candidate.changed or applications.inserted or applications.changed
         ),
