@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.service.conftest import WK_KEY, WK_ORG, Stack
+from unified_ats.api.limits import MAX_DEPTH, DepthExceeded, check_depth
 
 API = "/api/ats/v1"
 
@@ -190,3 +191,34 @@ async def test_a_base_url_override_is_an_http_origin_and_only_where_the_operator
     assert error["loc"] == ["body", "settings", "base_url"]
     assert "http(s)" in error["msg"] or "credentials" in error["msg"]
     assert "input" not in error and base_url not in invalid.text
+
+
+def nesting(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((nesting(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((nesting(v) for v in value), default=0)
+    return 0
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab\u00e9', max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=json_values, wrap=st.integers(min_value=0, max_value=70))
+def test_the_depth_check_counts_nesting_as_a_parser_would(value: object, wrap: int) -> None:
+    """Brackets in strings (escaped quotes included) never count; real nesting always does."""
+    for _ in range(wrap):
+        value = [value]
+    body = json.dumps(value, ensure_ascii=False).encode()
+    if nesting(value) > MAX_DEPTH:
+        with pytest.raises(DepthExceeded):
+            check_depth(body)
+    else:
+        check_depth(body)
