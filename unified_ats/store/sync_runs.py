@@ -476,6 +476,9 @@ class SyncRuns:
         models: dict[str, Any] | None = None,
     ) -> None:
         async with self.sessions.begin() as session:
+            # A resumed run's counts carry on from the runs it took over (``start``): so does
+            # its duration, or the status would show their records done in this run's time.
+            duration += await self._carried_seconds(session, run.resumed_from)
             await session.execute(
                 update(SyncRun)
                 .where(SyncRun.id == run.id, SyncRun.state == RUNNING)
@@ -491,6 +494,25 @@ class SyncRuns:
             )
             if state in (SUCCEEDED, PARTIAL):
                 await session.execute(delete(SyncSeen).where(SyncSeen.run_id == run.id))
+
+    @staticmethod
+    async def _carried_seconds(session: AsyncSession, resumed_from: uuid.UUID | None) -> float:
+        """The working time of the unfinished runs a run took over: a finished one's
+        ``duration_seconds`` (which already counts its own predecessors), else, for a run whose
+        process died, from its start to its last heartbeat. The time between runs is not work."""
+        carried = 0.0
+        visited: set[uuid.UUID] = set()
+        while resumed_from is not None and resumed_from not in visited:
+            visited.add(resumed_from)
+            previous = await session.get(SyncRun, resumed_from)
+            if previous is None:
+                break
+            if previous.duration_seconds is not None:
+                return carried + previous.duration_seconds
+            if previous.heartbeat_at is not None:
+                carried += max(0.0, (previous.heartbeat_at - previous.started_at).total_seconds())
+            resumed_from = previous.resumed_from
+        return carried
 
     async def mark_unseen_deleted(
         self,
