@@ -33,7 +33,15 @@ def _next_cursor(call: Call[Page[M]], page: Page[M]) -> Call[Page[M]] | None:
     return call.with_params(cursor=page.cursor)
 
 
-def _sink(directory: StrPath, response: httpx.Response, fallback: Id) -> FileSink:
+def _directory(to: StrPath) -> Path:
+    """Checked before anything is sent: a download must not be wasted on a wrong target."""
+    directory = Path(to)
+    if not directory.is_dir():
+        raise NotADirectoryError(f"{directory} is not a directory")
+    return directory
+
+
+def _sink(directory: Path, response: httpx.Response, fallback: Id) -> FileSink:
     name = file_name_from(response.headers.get("content-disposition"))
     return FileSink(directory, safe_file_name(name, str(fallback)))
 
@@ -90,9 +98,10 @@ class SyncRunner:
             next_call = _next_cursor(next_call, page)
 
     def save(self, call: Call[bytes], to: StrPath, fallback: Id) -> Path:
+        directory = _directory(to)
         response = self.send(replace(call, stream=True))
         try:
-            with _sink(to, response, fallback) as sink:
+            with _sink(directory, response, fallback) as sink:
                 for chunk in response.iter_bytes():
                     sink.write(chunk)
         except httpx.TransportError as exc:
@@ -154,9 +163,10 @@ class AsyncRunner:
             next_call = _next_cursor(next_call, page)
 
     async def save(self, call: Call[bytes], to: StrPath, fallback: Id) -> Path:
+        directory = _directory(to)
         response = await self.send(replace(call, stream=True))
         try:
-            with _sink(to, response, fallback) as sink:
+            with _sink(directory, response, fallback) as sink:
                 async for chunk in response.aiter_bytes():
                     sink.write(chunk)
         except httpx.TransportError as exc:
