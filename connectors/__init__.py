@@ -32,10 +32,19 @@ from connectors.sdk.errors import (
 from connectors.sdk.http import RetryPolicy
 from connectors.sdk.ratelimit import InMemoryRateLimiter, RateLimiter, RateRule
 from connectors.sdk.registry import ENTRY_POINT_GROUP, ConnectorRegistry, default_registry
+from connectors.sdk.writes import (
+    CandidateDraft,
+    FileRules,
+    FileUpload,
+    StageMoveRefused,
+    UrlDraft,
+    WriteRules,
+)
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "AuthFailed",
+    "CandidateDraft",
     "CandidatePage",
     "CandidateRecord",
     "Capability",
@@ -44,6 +53,8 @@ __all__ = [
     "ConnectorRegistry",
     "ConnectorSettings",
     "FileDownload",
+    "FileRules",
+    "FileUpload",
     "IdScope",
     "InMemoryRateLimiter",
     "InvalidVendorResponse",
@@ -57,9 +68,12 @@ __all__ = [
     "RateRule",
     "RetryPolicy",
     "RouteNotFound",
+    "StageMoveRefused",
     "UnsupportedOperation",
+    "UrlDraft",
     "VendorRejectedRequest",
     "VendorTimeout",
     "VendorUnavailable",
+    "WriteRules",
     "default_registry",
 ]

@@ -68,6 +68,10 @@ class Faults:
     unlisted_records: int = 0
     """The listing leaves out this many records that its total still counts (rows hidden
     after counting): a client must report its enumeration incomplete, never complete."""
+    fail_after_commit: bool = False
+    """With ``fail_status``: a write (POST/PUT/PATCH/DELETE) is performed, then answered with
+    the failure, as when a vendor's gateway times out after its backend committed. A client
+    that retries such a write blindly creates a duplicate."""
     oversize_values: int = 0
     """Every name field (a key ending in ``name``) of the first record of each JSON listing
     holds this many characters, as a vendor with unbounded text fields may send."""
@@ -185,6 +189,7 @@ SWITCHES: dict[str, tuple[str, Callable[[object], object], str]] = {
         "a count of failing requests >= 0, or null for until reset",
     ),
     "rate_limit_storm": ("rate_limit_storm", _bool, "true or false"),
+    "fail_after_commit": ("fail_after_commit", _bool, "true or false"),
     "malformed_json": ("malformed_json", _bool, "true or false"),
     "retry_after": ("retry_after", _retry_after, "a short printable ASCII string, or null"),
     "paths": ("only_paths", _paths, "a list of path prefixes starting with /"),
@@ -207,6 +212,13 @@ SWITCHES: dict[str, tuple[str, Callable[[object], object], str]] = {
     ),
 }
 SWITCH_FOR_FIELD = {field_name: key for key, (field_name, _, _) in SWITCHES.items()}
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+async def _discard(message: Message) -> None:
+    return None
 
 
 class FaultMiddleware:
@@ -246,6 +258,8 @@ class FaultMiddleware:
             if faults.fail_count is not None:
                 faults.fail_count -= 1
             response = self.error(faults.fail_status, "Injected failure")
+            if faults.fail_after_commit and scope["method"] in WRITE_METHODS:
+                await self.app(scope, receive, _discard)  # committed; its answer is lost
         elif faults.malformed_json:
             response = Response('{"truncated": [', media_type="application/json")
         if response is None:
