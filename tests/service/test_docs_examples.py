@@ -1,22 +1,8 @@
 """The examples in docs/api.md run as written against a live stack (a doc that lies is worse
 than none)."""
 
-import re
-from pathlib import Path
-from typing import Any
-
+from tests.docs_examples import example
 from tests.service.conftest import WK_KEY, WK_ORG, Stack
-
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
-
-
-def example(name: str) -> dict[str, Any]:
-    """The code block under ``<!-- example: name -->``, executed into a namespace."""
-    match = re.search(rf"<!-- example: {name} -->\n```python\n(.*?)```", DOCS.read_text(), re.S)
-    assert match, f"docs/api.md has no example {name!r}"
-    namespace: dict[str, Any] = {}
-    exec(compile(match.group(1), f"docs/api.md:{name}", "exec"), namespace)  # noqa: S102
-    return namespace
 
 
 async def test_where_everyone_stands_names_each_candidates_job_and_stage(stack: Stack) -> None:
@@ -24,7 +10,7 @@ async def test_where_everyone_stands_names_each_candidates_job_and_stage(stack: 
         "welcomekit", {"api_key": WK_KEY, "organization_reference": WK_ORG}
     )
     headers = stack.headers(created["connector_token"])
-    standing = await example("which-job-which-stage")["where_everyone_stands"](
+    standing = await example("api.md", "which-job-which-stage")["where_everyone_stands"](
         stack.client, headers
     )
     candidates = (
