@@ -108,6 +108,13 @@ class FlatchrConnector(Connector[FlatchrSettings]):
             "remote_updated_at",
         }
     )
+    coverage_notes: ClassVar[Mapping[str, str]] = {
+        "Candidate.is_private": "`anonym` comes in webhooks only: raw_data",
+        "Candidate.can_email": "`consent` is retention consent, not e-mail opt-in",
+        "Application.rejected_at": "Flatchr archives, it does not reject: `archived`",
+        "Application.source": "search rows only: raw_data",
+    }
+    """Shown in docs/coverage.md next to the field (see connectors.sdk.coverage)."""
     attachment_fields = frozenset(
         {
             "remote_id",
