@@ -206,6 +206,20 @@ async def test_a_data_route_without_a_connector_token_fails_before_sending(
     assert h.server.requests[0].headers["x-connector-token"] == TOKEN
 
 
+async def test_an_unknown_option_is_a_type_error_before_sending(
+    harness: Callable[..., Harness],
+) -> None:
+    h = harness(page([], None))
+    unknown: dict[str, Any] = {"tags": "x"}
+    with pytest.raises(TypeError, match="tags"):
+        await h.call(lambda c: c.candidates.list(**unknown))
+    with pytest.raises(TypeError, match="expand"):
+        await h.call(lambda c: c.jobs.get("id", expand="x"))
+    with pytest.raises(TypeError, match="refresh"):
+        await h.call(lambda c: c.attachments.get("id", refresh=True))
+    assert h.server.requests == []
+
+
 async def test_sync_status_trigger_sends_full(harness: Callable[..., Harness]) -> None:
     h = harness(httpx.Response(202, json={"status": "queued", "full": True}))
     accepted = await h.call(lambda c: c.sync_status.trigger(full=True))
@@ -432,6 +446,9 @@ def test_credentials_are_checked() -> None:
         Client("127.0.0.1:8000", API_KEY)
     with pytest.raises(ValueError, match="max_retries"):
         Client(BASE, API_KEY, max_retries=-1)
+    typo: dict[str, Any] = {"max_retry": 3}
+    with pytest.raises(TypeError, match="max_retry"):
+        AsyncClient(BASE, API_KEY, **typo)
 
 
 # --- downloads --------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ the API served by uvicorn on a loopback port): what the docs show is what users 
 
 import json
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -14,11 +13,9 @@ from typing import Any
 
 import pytest
 
+from tests.docs_examples import example, examples
+
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ROOT / "docs" / "client.md"
-EXAMPLES = dict(
-    re.findall(r"<!-- example: ([\w-]+) -->\n```python\n(.*?)```", DOCS.read_text(), re.S)
-)
 pytestmark = pytest.mark.e2e
 
 
@@ -67,13 +64,11 @@ def run(name: str, demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch, cwd: P
     monkeypatch.setenv("ATS_CONNECTOR_TOKEN", demo["tokens"]["flatchr"])
     monkeypatch.setenv("FLATCHR_SETTINGS", json.dumps(demo["emulators"]["flatchr"]["settings"]))
     monkeypatch.chdir(cwd)
-    namespace: dict[str, Any] = {"__name__": f"docs_client_{name.replace('-', '_')}"}
-    exec(compile(EXAMPLES[name], f"docs/client.md:{name}", "exec"), namespace)  # noqa: S102
-    return namespace
+    return example("client.md", name)
 
 
 def test_the_docs_have_the_examples_this_test_checks() -> None:
-    assert set(EXAMPLES) == {
+    assert set(examples("client.md")) == {
         "quick-start",
         "paging",
         "who-stands-where",

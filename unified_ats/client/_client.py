@@ -2,7 +2,7 @@
 
 import copy
 from types import TracebackType
-from typing import Generic, Self
+from typing import Generic, Self, TypedDict, Unpack
 
 import httpx
 
@@ -62,14 +62,24 @@ class Namespaces(Generic[R]):
         return f"{type(self).__name__}({self._runner.core.describe()})"
 
 
+class Options(TypedDict, total=False):
+    """``timeout``: seconds or an ``httpx.Timeout`` (30 s); ``max_retries``: retries after a
+    ``Retry-After`` (2); ``max_retry_wait``: the longest ``Retry-After`` waited for (60 s)."""
+
+    timeout: float | httpx.Timeout
+    max_retries: int
+    max_retry_wait: float
+
+
 def _core(
-    base_url: str | httpx.URL,
-    api_key: str,
-    connector_token: str | None,
-    max_retries: int,
-    max_retry_wait: float,
+    base_url: str | httpx.URL, api_key: str, connector_token: str | None, options: Options
 ) -> Core:
-    policy = RetryPolicy(max_retries=max_retries, max_wait=max_retry_wait)
+    unknown = sorted(set(options) - Options.__optional_keys__)
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s): {', '.join(unknown)}")
+    policy = RetryPolicy(
+        max_retries=options.get("max_retries", 2), max_wait=options.get("max_retry_wait", 60.0)
+    )
     return Core(base_url, api_key, connector_token, policy)
 
 
@@ -81,8 +91,9 @@ class Client(Namespaces[SyncRunner]):
     key. ``transport`` (e.g. ``httpx.MockTransport``) or a whole ``http_client`` may be given;
     a given ``http_client`` is not closed by this client.
 
-    Answers ``429`` (and ``503`` to a GET) carrying ``Retry-After`` are retried up to
-    ``max_retries`` times, waiting at most ``max_retry_wait`` seconds each time.
+    Options: ``timeout`` (30 s), ``max_retries`` (2) and ``max_retry_wait`` (60 s): answers
+    ``429`` (and ``503`` to a GET) carrying ``Retry-After`` are retried up to ``max_retries``
+    times, waiting at most ``max_retry_wait`` seconds each time.
     """
 
     def __init__(
@@ -91,16 +102,14 @@ class Client(Namespaces[SyncRunner]):
         api_key: str,
         connector_token: str | None = None,
         *,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
-        max_retry_wait: float = 60.0,
         transport: httpx.BaseTransport | None = None,
         http_client: httpx.Client | None = None,
+        **options: Unpack[Options],
     ) -> None:
-        core = _core(base_url, api_key, connector_token, max_retries, max_retry_wait)
-        owns = http_client is None
+        core = _core(base_url, api_key, connector_token, options)
+        timeout = options.get("timeout", DEFAULT_TIMEOUT)
         http = http_client or httpx.Client(transport=transport, timeout=timeout)
-        self._attach(SyncRunner(core, http, owns_http=owns))
+        self._attach(SyncRunner(core, http, owns_http=http_client is None))
 
     def close(self) -> None:
         """Close the connection pool (unless it came from ``http_client``)."""
@@ -128,16 +137,14 @@ class AsyncClient(Namespaces[AsyncRunner]):
         api_key: str,
         connector_token: str | None = None,
         *,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
-        max_retry_wait: float = 60.0,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
+        **options: Unpack[Options],
     ) -> None:
-        core = _core(base_url, api_key, connector_token, max_retries, max_retry_wait)
-        owns = http_client is None
+        core = _core(base_url, api_key, connector_token, options)
+        timeout = options.get("timeout", DEFAULT_TIMEOUT)
         http = http_client or httpx.AsyncClient(transport=transport, timeout=timeout)
-        self._attach(AsyncRunner(core, http, owns_http=owns))
+        self._attach(AsyncRunner(core, http, owns_http=http_client is None))
 
     async def aclose(self) -> None:
         """Close the connection pool (unless it came from ``http_client``)."""

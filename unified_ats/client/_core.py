@@ -259,10 +259,6 @@ def encode(name: str, value: Any) -> str:
     raise TypeError(f"{name}: cannot send a {type(value).__name__} as a query parameter")
 
 
-def query(arguments: Mapping[str, Any], *, skip: Sequence[str] = ("self",)) -> dict[str, str]:
-    """The query of a call from its keyword arguments (``locals()``); None means absent."""
-    return {
-        name: encode(name, value)
-        for name, value in arguments.items()
-        if value is not None and name not in skip
-    }
+def query(arguments: Mapping[str, Any]) -> dict[str, str]:
+    """The query of a call from its keyword arguments; None means absent."""
+    return {name: encode(name, value) for name, value in arguments.items() if value is not None}

@@ -4,8 +4,10 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
+from typing import BinaryIO
 from urllib.parse import unquote
 
 StrPath = str | os.PathLike[str]
@@ -78,36 +80,19 @@ def _shorten(name: str) -> str:
     return f"{stem}.{extension}" if extension else stem
 
 
-class FileSink:
-    """Writes a download to a temporary file in ``directory`` and moves it to its name only when
-    complete, so a failed download never leaves a truncated file behind. The file is created
+@contextmanager
+def atomic_file(directory: Path, file_name: str) -> Iterator[tuple[Path, BinaryIO]]:
+    """Write a download to a temporary file in ``directory`` and move it to ``file_name`` only
+    when complete, so a failed download never leaves a truncated file behind. The file is
     readable by its owner only (mode 0600): attachments are personal data."""
-
-    def __init__(self, directory: StrPath, file_name: str) -> None:
-        folder = Path(directory)
-        if not folder.is_dir():
-            raise NotADirectoryError(f"{folder} is not a directory")
-        self.path = folder / file_name
-        if self.path.parent.resolve() != folder.resolve():  # unreachable with a safe name
-            raise ValueError(f"{file_name!r} would be written outside {folder}")
-        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".unified-ats-", suffix=".part")
-        self._temporary = Path(temporary)
-        self._file = os.fdopen(descriptor, "wb")
-
-    def write(self, chunk: bytes) -> None:
-        self._file.write(chunk)
-
-    def __enter__(self) -> "FileSink":
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._file.close()
-        if kind is None:
-            os.replace(self._temporary, self.path)
-        else:
-            self._temporary.unlink(missing_ok=True)
+    path = directory / file_name
+    if path.parent.resolve() != directory.resolve():  # unreachable with a safe name
+        raise ValueError(f"{file_name!r} would be written outside {directory}")
+    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".unified-ats-", suffix=".part")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            yield path, file
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

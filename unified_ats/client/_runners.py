@@ -7,16 +7,17 @@ error, parsing) is in ``Core``; these classes only send, sleep, read and write.
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import Any, BinaryIO, Generic, ParamSpec, TypeVar, overload
 
 import httpx
 import pydantic
 
 from schemas import Page
 from unified_ats.client._core import Call, Core, Id
-from unified_ats.client._files import FileSink, StrPath, file_name_from, safe_file_name
+from unified_ats.client._files import StrPath, atomic_file, file_name_from, safe_file_name
 from unified_ats.client.errors import UnexpectedResponse
 
 P = ParamSpec("P")
@@ -41,9 +42,11 @@ def _directory(to: StrPath) -> Path:
     return directory
 
 
-def _sink(directory: Path, response: httpx.Response, fallback: Id) -> FileSink:
+def _target(
+    directory: Path, response: httpx.Response, fallback: Id
+) -> AbstractContextManager[tuple[Path, BinaryIO]]:
     name = file_name_from(response.headers.get("content-disposition"))
-    return FileSink(directory, safe_file_name(name, str(fallback)))
+    return atomic_file(directory, safe_file_name(name, str(fallback)))
 
 
 class SyncRunner:
@@ -101,14 +104,14 @@ class SyncRunner:
         directory = _directory(to)
         response = self.send(replace(call, stream=True))
         try:
-            with _sink(directory, response, fallback) as sink:
+            with _target(directory, response, fallback) as (path, file):
                 for chunk in response.iter_bytes():
-                    sink.write(chunk)
+                    file.write(chunk)
         except httpx.TransportError as exc:
             raise self.core.transport_error(response.request, exc) from exc
         finally:
             response.close()
-        return sink.path
+        return path
 
 
 class AsyncRunner:
@@ -166,14 +169,14 @@ class AsyncRunner:
         directory = _directory(to)
         response = await self.send(replace(call, stream=True))
         try:
-            with _sink(directory, response, fallback) as sink:
+            with _target(directory, response, fallback) as (path, file):
                 async for chunk in response.aiter_bytes():
-                    sink.write(chunk)
+                    file.write(chunk)
         except httpx.TransportError as exc:
             raise self.core.transport_error(response.request, exc) from exc
         finally:
             await response.aclose()
-        return sink.path
+        return path
 
 
 # --- what a namespace's methods become on each client ---------------------------------------

@@ -11,7 +11,7 @@ comma-separated); ``expand`` takes ``"a,b"`` or ``["a", "b"]``; datetimes are se
 
 import builtins
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from schemas import Application, Attachment, Candidate, Job, JobInterviewStage, Page
 from unified_ats.client._core import (
@@ -40,39 +40,88 @@ from unified_ats.client.models import (
 )
 
 
-def _page(path: str, kind: type[ModelT], arguments: dict[str, Any]) -> Call[Page[ModelT]]:
-    return Call("GET", path, model(Page[kind]), query(arguments))  # type: ignore[valid-type]
+class Includes(TypedDict, total=False):
+    """What a record carries: its vendor payload (``include_raw_data``) and custom fields
+    (``include_custom_fields``); false: those fields are ``null``."""
+
+    include_raw_data: bool | None
+    include_custom_fields: bool | None
 
 
-def _record(path: str, id: Id, kind: type[ModelT], arguments: dict[str, Any]) -> Call[ModelT]:
-    """One record; ``refresh=True`` asks the server to check with the vendor first."""
-    refresh = arguments.pop("refresh", False)
-    headers = {"Cache-Control": "no-cache"} if refresh else {}
-    params = query(arguments, skip=("self", "id"))
-    return Call("GET", f"{path}/{segment(id)}", model(kind), params, headers=headers)
+class Read(Includes, total=False):
+    """``refresh=True``: the server checks with the vendor first (``Cache-Control: no-cache``)."""
+
+    refresh: bool
+
+
+class ReadExpanded(Read, total=False):
+    expand: Names | None
+
+
+class Listing(Includes, total=False):
+    """``include_deleted``: also records the vendor no longer has; ``page_size`` 1-200 (the
+    server's default: 50); ``cursor``: start from this page (a ``Page.cursor``)."""
+
+    include_deleted: bool | None
+    page_size: int | None
+    cursor: str | None
+
+
+class RecordListing(Listing, total=False):
+    """``ids``: these records only; ``remote_id``: the vendor's id; ``modified_after`` and
+    ``modified_before``: content changes (see docs/api.md)."""
+
+    ids: Ids | None
+    remote_id: str | None
+    modified_after: When | None
+    modified_before: When | None
+
+
+def _checked(options: Mapping[str, Any], allowed: frozenset[str]) -> Mapping[str, Any]:
+    """Type checkers catch an unknown option; this catches it at run time, before sending."""
+    for name in options:
+        if name not in allowed:
+            raise TypeError(f"unexpected keyword argument {name!r}")
+    return options
+
+
+def _page(
+    path: str,
+    kind: type[ModelT],
+    allowed: frozenset[str],
+    options: Mapping[str, Any],
+    **filters: Any,
+) -> Call[Page[ModelT]]:
+    params = query({**filters, **_checked(options, allowed)})
+    return Call("GET", path, model(Page[kind]), params)  # type: ignore[valid-type]
+
+
+def _record(
+    path: str, id: Id, kind: type[ModelT], allowed: frozenset[str], options: Mapping[str, Any]
+) -> Call[ModelT]:
+    arguments = dict(_checked(options, allowed))
+    headers = {"Cache-Control": "no-cache"} if arguments.pop("refresh", False) else {}
+    return Call("GET", f"{path}/{segment(id)}", model(kind), query(arguments), headers=headers)
 
 
 def _file(path: str) -> Call[bytes]:
     return Call("GET", path, body, headers={"Accept": "*/*"})
 
 
+INCLUDES = Includes.__optional_keys__
+READ = Read.__optional_keys__
+READ_EXPANDED = ReadExpanded.__optional_keys__
+LISTING = Listing.__optional_keys__
+RECORD_LISTING = RecordListing.__optional_keys__
+
+
 class Candidates(Namespace[R]):
     """``/candidates``: one vendor candidate record (a person on one job) each."""
 
     @operation
-    def get(
-        self,
-        id: Id,
-        /,
-        *,
-        include_raw_data: bool | None = None,
-        include_custom_fields: bool | None = None,
-        expand: Names | None = None,
-        refresh: bool = False,
-    ) -> Call[Candidate]:
-        """One candidate. ``expand="applications"`` embeds its applications; ``refresh=True``
-        makes the server check with the vendor first (``Cache-Control: no-cache``)."""
-        return _record("/candidates", id, Candidate, locals())
+    def get(self, id: Id, /, **options: Unpack[ReadExpanded]) -> Call[Candidate]:
+        """One candidate; ``expand="applications"`` embeds its applications."""
+        return _record("/candidates", id, Candidate, READ_EXPANDED, options)
 
     @download
     def avatar(self, id: Id) -> Call[bytes]:
@@ -83,41 +132,29 @@ class Candidates(Namespace[R]):
     def list(
         self,
         *,
-        ids: Ids | None = None,
-        remote_id: str | None = None,
         email_addresses: str | None = None,
         first_name: str | None = None,
         last_name: str | None = None,
         tag: str | None = None,
-        modified_after: When | None = None,
-        modified_before: When | None = None,
         created_after: When | None = None,
-        include_raw_data: bool | None = None,
-        include_custom_fields: bool | None = None,
-        include_deleted: bool | None = None,
         expand: Names | None = None,
-        page_size: int | None = None,
-        cursor: str | None = None,
+        **options: Unpack[RecordListing],
     ) -> Call[Page[Candidate]]:
         """Candidates, oldest first. ``email_addresses`` is one address; ``first_name`` and
-        ``last_name`` match case-insensitively."""
-        return _page("/candidates", Candidate, locals())
+        ``last_name`` match case-insensitively; ``expand="applications"``."""
+        filters: dict[str, Any] = {"email_addresses": email_addresses, "first_name": first_name}
+        filters |= {"last_name": last_name, "tag": tag, "created_after": created_after}
+        filters["expand"] = expand
+        return _page("/candidates", Candidate, RECORD_LISTING, options, **filters)
 
 
 class Attachments(Namespace[R]):
     """``/attachments``: files attached to candidates (CVs, cover letters, …)."""
 
     @operation
-    def get(
-        self,
-        id: Id,
-        /,
-        *,
-        include_raw_data: bool | None = None,
-        include_custom_fields: bool | None = None,
-    ) -> Call[Attachment]:
+    def get(self, id: Id, /, **options: Unpack[Includes]) -> Call[Attachment]:
         """One attachment (its metadata; ``download`` gets the file)."""
-        return _record("/attachments", id, Attachment, locals())
+        return _record("/attachments", id, Attachment, INCLUDES, options)
 
     @download
     def download(self, id: Id) -> Call[bytes]:
@@ -126,132 +163,79 @@ class Attachments(Namespace[R]):
 
     @listing
     def list(
-        self,
-        *,
-        candidate: Id | None = None,
-        include_raw_data: bool | None = None,
-        include_custom_fields: bool | None = None,
-        include_deleted: bool | None = None,
-        page_size: int | None = None,
-        cursor: str | None = None,
+        self, *, candidate: Id | None = None, **options: Unpack[Listing]
     ) -> Call[Page[Attachment]]:
         """Attachments, of one candidate with ``candidate=``."""
-        return _page("/attachments", Attachment, locals())
+        return _page("/attachments", Attachment, LISTING, options, candidate=candidate)
 
 
 class Applications(Namespace[R]):
     """``/applications``: a candidate's application to a job, and where it stands."""
 
     @operation
-    def get(
-        self,
-        id: Id,
-        /,
-        *,
-        include_raw_data: bool | None = None,
-        include_custom_fields: bool | None = None,
-        expand: Names | None = None,
-        refresh: bool = False,
-    ) -> Call[Application]:
+    def get(self, id: Id, /, **options: Unpack[ReadExpanded]) -> Call[Application]:
         """One application; ``expand`` takes ``candidate``, ``job``, ``current_stage``."""
-        return _record("/applications", id, Application, locals())
+        return _record("/applications", id, Application, READ_EXPANDED, options)
 
     @listing
     def list(
         self,
         *,
-        ids: Ids | None = None,
-        remote_id: str | None = None,
         candidate: Ids | None = None,
         job: Ids | None = None,
         current_stage: Ids | None = None,
         created_after: When | None = None,
         created_before: When | None = None,
-        modified_after: When | None = None,
-        modified_before: When | None = None,
-        include_raw_data: bool | None = None,
-        include_custom_fields: bool | None = None,
-        include_deleted: bool | None = None,
         expand: Names | None = None,
-        page_size: int | None = None,
-        cursor: str | None = None,
+        **options: Unpack[RecordListing],
     ) -> Call[Page[Application]]:
         """Applications; ``created_after``/``created_before`` filter on ``applied_at``."""
-        return _page("/applications", Application, locals())
+        filters: dict[str, Any] = {"candidate": candidate, "job": job, "expand": expand}
+        filters |= {"created_after": created_after, "created_before": created_before}
+        filters["current_stage"] = current_stage
+        return _page("/applications", Application, RECORD_LISTING, options, **filters)
 
 
 class Jobs(Namespace[R]):
     """``/jobs``: the positions candidates apply to."""
 
     @operation
-    def get(
-        self,
-        id: Id,
-        /,
-        *,
-        include_raw_data: bool | None = None,
-        include_custom_fields: bool | None = None,
-        refresh: bool = False,
-    ) -> Call[Job]:
+    def get(self, id: Id, /, **options: Unpack[Read]) -> Call[Job]:
         """One job."""
-        return _record("/jobs", id, Job, locals())
+        return _record("/jobs", id, Job, READ, options)
 
     @listing
     def list(
         self,
         *,
-        ids: Ids | None = None,
-        remote_id: str | None = None,
         code: str | None = None,
         status: str | None = None,
-        modified_after: When | None = None,
-        modified_before: When | None = None,
-        include_raw_data: bool | None = None,
-        include_custom_fields: bool | None = None,
-        include_deleted: bool | None = None,
-        page_size: int | None = None,
-        cursor: str | None = None,
+        **options: Unpack[RecordListing],
     ) -> Call[Page[Job]]:
-        """Jobs; ``status`` is ``OPEN``, ``CLOSED``, ``DRAFT``, ``ARCHIVED``, ``PENDING`` or a
-        vendor's own value."""
-        return _page("/jobs", Job, locals())
+        """Jobs; ``code`` is the vendor's job reference; ``status`` is ``OPEN``, ``CLOSED``,
+        ``DRAFT``, ``ARCHIVED``, ``PENDING`` or a vendor's own value."""
+        return _page("/jobs", Job, RECORD_LISTING, options, code=code, status=status)
 
 
 class JobInterviewStages(Namespace[R]):
     """``/job-interview-stages``: each job's own pipeline stages."""
 
     @operation
-    def get(
-        self,
-        id: Id,
-        /,
-        *,
-        include_raw_data: bool | None = None,
-        include_custom_fields: bool | None = None,
-        expand: Names | None = None,
-        refresh: bool = False,
-    ) -> Call[JobInterviewStage]:
+    def get(self, id: Id, /, **options: Unpack[ReadExpanded]) -> Call[JobInterviewStage]:
         """One stage; ``expand="job"`` embeds its job."""
-        return _record("/job-interview-stages", id, JobInterviewStage, locals())
+        return _record("/job-interview-stages", id, JobInterviewStage, READ_EXPANDED, options)
 
     @listing
     def list(
         self,
         *,
-        ids: Ids | None = None,
-        remote_id: str | None = None,
         job: Ids | None = None,
-        modified_after: When | None = None,
-        modified_before: When | None = None,
-        include_raw_data: bool | None = None,
-        include_custom_fields: bool | None = None,
-        include_deleted: bool | None = None,
         expand: Names | None = None,
-        page_size: int | None = None,
-        cursor: str | None = None,
+        **options: Unpack[RecordListing],
     ) -> Call[Page[JobInterviewStage]]:
-        """Stages, of some jobs with ``job=``."""
-        return _page("/job-interview-stages", JobInterviewStage, locals())
+        """Stages, of some jobs with ``job=``; ``expand="job"``."""
+        path = "/job-interview-stages"
+        return _page(path, JobInterviewStage, RECORD_LISTING, options, job=job, expand=expand)
 
 
 class SyncStatusRoutes(Namespace[R]):
