@@ -98,7 +98,9 @@ async def attachments_get(
     "/attachments/{attachment_id}/download",
     responses={
         200: {
-            "content": {"application/octet-stream": BINARY},
+            # The vendor's own type (application/pdf, …), octet-stream when it names none:
+            # generated clients read the first entry as bytes, `*/*` admits the others.
+            "content": {"application/octet-stream": BINARY, "*/*": BINARY},
             "description": "The file, streamed, with its own content type.",
             "headers": {
                 "Content-Disposition": {

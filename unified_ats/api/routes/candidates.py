@@ -147,7 +147,11 @@ async def candidates_get(
 @router.get(
     "/candidates/{candidate_id}/avatar",
     responses={
-        200: {"content": {"image/*": BINARY}, "description": "The photo, streamed."},
+        200: {
+            # octet-stream when the vendor names no type; generated clients read it as bytes.
+            "content": {"image/*": BINARY, "application/octet-stream": BINARY},
+            "description": "The photo, streamed.",
+        },
         **errors(400, 401, 404, 422, 501, *VENDOR_ERRORS),
     },
     response_class=StreamingResponse,
