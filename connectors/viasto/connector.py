@@ -5,17 +5,21 @@ the company's projects, then each project's candidates: when ``meta.total_count`
 remaining pages are fetched concurrently (``max_concurrent_pages``), else ``meta.next`` is
 followed until null. Jobs are the projects (one listing serves both the jobs and the project
 names candidates are titled with); each candidate record carries its one application.
+
+Writes (``WRITE_RULES`` says what each does): candidates are created in a project in status
+``new`` (JSON, or multipart with the ``cv``), a CV is replaced by a multipart ``PATCH``, and the
+status moves only by the Advance Status Action, one step forward at a time. Every write is sent
+once; an answer lost after the vendor committed is recovered by ``find_candidate``.
 """
 
 import asyncio
 import functools
 import math
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 from pydantic import SecretStr, model_validator
@@ -36,33 +40,94 @@ from connectors.sdk.base import (
 from connectors.sdk.errors import (
     InvalidVendorResponse,
     NotFound,
-    UnsupportedOperation,
+    VendorRejectedRequest,
     not_about_the_record,
 )
-from connectors.sdk.http import json_body
+from connectors.sdk.http import json_body, path_segment
+from connectors.sdk.normalize import text
 from connectors.sdk.secrets import Redactor
+from connectors.sdk.writes import (
+    CandidateDraft,
+    FileRules,
+    FileUpload,
+    StageMoveRefused,
+    WriteRules,
+)
 from connectors.viasto.mapping import (
+    CREATE_STATUS,
+    CV_CONTENT_TYPES,
+    CV_MAX_BYTES,
+    DraftRefused,
     MappingError,
+    advance_refusal,
+    candidate_body,
     candidate_key,
+    cv_problems,
     field_errors,
     map_candidate,
     map_project,
+    person_body,
     project_key,
     split_remote_id,
+    stage_status,
 )
-from schemas import Candidate
+from schemas import Attachment, Candidate
 
-# Types the CV upload recognises (seed 003), plus the image types a photo comes back as.
-CV_TYPES = frozenset(
-    {
-        "application/msword",
-        "application/pdf",
-        "application/postscript",
-        "application/vnd.ms-powerpoint",
-        "application/x-dvi",
-        "text/plain",
-        "text/richtext",
-    }
+CV_FILES = FileRules(
+    max_bytes=CV_MAX_BYTES,  # not documented: our own bound [INF]
+    content_types=CV_CONTENT_TYPES,  # the cv attribute's documented list [DOC] V1
+    max_files=1,
+    attachment_types=frozenset({"RESUME"}),
+)
+WRITE_RULES = WriteRules(
+    create_fields=frozenset(
+        {
+            "first_name",
+            "last_name",
+            "email_addresses",
+            "phone_numbers",
+            "job_id",
+            "job_interview_stage_id",
+            "attachments",
+        }
+    ),
+    create_required=frozenset({"first_name", "last_name", "job_id"}),
+    create_files=CV_FILES,
+    attachment_files=CV_FILES,
+    stage_moves_forward_only=True,
+    notes={
+        "create_candidate": (
+            "POST /companies/{c}/projects/{job}/candidates/ (multipart/form-data with the cv "
+            "when a file is given) creates the candidate in status 'new' without e-mailing "
+            "them; viasto stores one e-mail, one phone and one CV (PDF, Word, PowerPoint, "
+            "PostScript, DVI, plain or rich text; at most 10 MiB, our own bound as viasto "
+            "documents none), and a stage other than 'new' is refused because status is "
+            "ignored on creation."
+        ),
+        "create_application": (
+            "viasto keys candidates per project, so the candidate is read and the same person "
+            "(names, e-mail, phone, address, CV) is created in status 'new' in the job's "
+            "project; a person already there with the same names and e-mail is returned, "
+            "not duplicated."
+        ),
+        "change_stage": (
+            "One PATCH …/candidates/{id}/status/advance/ (the Advance Status Action) moves the "
+            "candidate to the next status of new -> invited -> confirmed -> interviewing -> "
+            "interviewed; moving to 'invited' e-mails the candidate their invitation, and a "
+            "move back, over several statuses, or to or from expired, aborted or skipped is "
+            "refused (409)."
+        ),
+        "reject_application": (
+            "viasto documents no action that rejects a candidate: 'aborted' and 'skipped' are "
+            "statuses no documented call sets, and DELETE would erase the candidate and their "
+            "interview instead."
+        ),
+        "add_attachment": (
+            "PATCH /companies/{c}/projects/{p}/candidates/{id}/ with the cv as multipart "
+            "(202) replaces the candidate's one CV (same types and 10 MiB bound as on "
+            "creation); other attachment types are not held by viasto."
+        ),
+    },
 )
 
 
@@ -162,18 +227,6 @@ class ViastoTokenAuth(httpx.Auth):
             yield request
 
 
-@dataclass(frozen=True)
-class ViastoCandidateCreate:
-    first_name: str
-    last_name: str
-    email: str | None = None
-    gender: str | None = None
-    phone: str | None = None
-    address: str | None = None
-    cv: tuple[str, bytes, str] | None = None
-    """(file name, content, content type): sent as multipart/form-data."""
-
-
 def _object_key(payload: Any) -> str | None:
     """A listed object's identity, to count what a listing gave (None: not countable)."""
     uri = payload.get("resource_uri") if isinstance(payload, Mapping) else None
@@ -210,8 +263,13 @@ class ViastoConnector(Connector[ViastoSettings]):
             Capability.LIST_JOBS,
             Capability.GET_JOB,
             Capability.LIST_APPLICATIONS,
+            Capability.CREATE_APPLICATION,
+            Capability.CHANGE_STAGE,
+            Capability.ADD_ATTACHMENT,
+            Capability.PASSTHROUGH,
         }
     )
+    write_rules = WRITE_RULES
     candidate_fields = frozenset(
         {
             "remote_id",
@@ -546,53 +604,246 @@ class ViastoConnector(Connector[ViastoSettings]):
     async def verify_credentials(self) -> None:
         await self.projects(refresh=True)
 
-    # --- writes (SDK only) ---------------------------------------------------------------------
+    # --- writes: sent once (POST/PATCH are never retried blindly) ------------------------------
 
-    async def create_candidate(
-        self, project_id: str, candidate: ViastoCandidateCreate
-    ) -> CandidateRecord:
-        """Create a candidate in a project (status ``new``); with a CV, as multipart/form-data."""
-        path = f"{self._company_path}/projects/{project_id}/candidates/"
-        fields = {
-            "first_name": candidate.first_name,
-            "last_name": candidate.last_name,
-            "email": candidate.email,
-            "gender": candidate.gender,
-            "phone": candidate.phone,
-            "address": candidate.address,
-        }
-        fields = {k: v for k, v in fields.items() if v is not None}
-        if candidate.cv is not None:
-            name, content, content_type = candidate.cv
-            if content_type not in CV_TYPES:
-                raise UnsupportedOperation(f"viasto does not take CVs of type {content_type}")
-            response = await self.http.request(
-                "POST", path, data=fields, files={"cv": (name, content, content_type)}
+    def _project_segment(self, job_remote_id: str | None) -> str:
+        """A job remote id as viasto's project path segment (a project id: ASCII digits)."""
+        if job_remote_id is None:
+            raise VendorRejectedRequest(
+                "viasto creates a candidate inside a project: a job is required",
+                field_errors={"job_id": ["viasto creates every candidate inside a project."]},
             )
+        if not (job_remote_id.isascii() and job_remote_id.isdigit()):
+            raise NotFound("a viasto job id is a project id (digits)")
+        return path_segment(job_remote_id, "viasto project")
+
+    def _creation_stage(self, project_id: str, stage_remote_id: str | None) -> None:
+        """Creation happens in status ``new`` only: any other stage is refused, never reached
+        by advancing (moving to ``invited`` e-mails the candidate)."""
+        if stage_remote_id is None:
+            return
+        status = _refusing(stage_status, project_id, stage_remote_id)
+        if status != CREATE_STATUS:
+            raise StageMoveRefused(
+                f"viasto creates every candidate in status 'new' (status is ignored on POST); "
+                f"create it without a stage, then move it to '{status}' with change-stage "
+                "(moving to 'invited' sends the candidate viasto's invitation e-mail)"
+            )
+
+    async def _post_candidate(
+        self, project_id: str, fields: Mapping[str, str], cv: FileUpload | None
+    ) -> Any:
+        """``POST …/projects/{p}/candidates/``: JSON, or multipart/form-data with the ``cv``."""
+        path = f"{self._company_path}/projects/{project_id}/candidates/"
+        if cv is None:
+            response = await self.http.request("POST", path, json=dict(fields))
         else:
-            response = await self.http.request("POST", path, json=fields)
-        payload = json_body(response, self.redact)
+            response = await self.http.request(
+                "POST",
+                path,
+                data=dict(fields),
+                files={"cv": (cv.file_name, cv.content or b"", cv.content_type)},
+            )
+        return json_body(response, self.redact)
+
+    async def _record(self, payload: Any, project_id: str) -> CandidateRecord:
+        """A written candidate as a sync maps it: from the vendor's answer when it is a whole
+        candidate, else re-read by the id it names."""
+        if not isinstance(payload, Mapping):
+            raise InvalidVendorResponse("viasto answered a write with no candidate object")
+        try:
+            remote_id = "/".join(candidate_key(payload.get("resource_uri")))
+        except MappingError as exc:
+            raise InvalidVendorResponse(f"viasto write answer unreadable: {exc}") from exc
+        if not payload.keys() >= WHOLE_CANDIDATE:
+            return await self.get_candidate(remote_id)
         projects = await self.projects()
-        return map_candidate(
-            payload, await self.mapping_context(), project_name=projects.get(project_id)
+        if project_id not in projects:
+            projects = await self.projects(refresh=True)
+        try:
+            return map_candidate(
+                payload, await self.mapping_context(), project_name=projects.get(project_id)
+            )
+        except MappingError as exc:
+            raise InvalidVendorResponse(f"viasto candidate unreadable: {exc}") from exc
+
+    async def create_candidate(self, draft: CandidateDraft) -> CandidateRecord:
+        """``POST …/projects/{job}/candidates/`` (multipart with the ``cv`` when the draft has
+        a file): the candidate is created in status ``new``; no e-mail is sent."""
+        project_id = self._project_segment(draft.job_remote_id)
+        self._creation_stage(project_id, draft.stage_remote_id)
+        fields = _refusing(candidate_body, draft)
+        cv = draft.attachments[0] if draft.attachments else None
+        payload = await self._post_candidate(project_id, fields, cv)
+        return await self._record(payload, project_id)
+
+    async def find_candidate(self, draft: CandidateDraft) -> CandidateRecord | None:
+        """The candidate ``draft`` created, if viasto has it: the project's candidates with the
+        draft's names and e-mail (no e-mail: none on the record, and the same phone if given);
+        the newest one when several match."""
+        if draft.job_remote_id is None:
+            return None
+        project_id = self._project_segment(draft.job_remote_id)
+        try:
+            fields = candidate_body(draft)
+        except DraftRefused:
+            return None  # such a draft is never sent, so it created nothing
+        found = await self._find(project_id, fields, require_email=False)
+        return await self._record(found, project_id) if found is not None else None
+
+    async def _find(
+        self, project_id: str, fields: Mapping[str, str], *, require_email: bool
+    ) -> Mapping[str, Any] | None:
+        if require_email and not fields.get("email"):
+            return None
+        best: tuple[int, Mapping[str, Any]] | None = None
+        async for objects, _, _ in self._project_pages(project_id):
+            for item in objects:
+                if not isinstance(item, Mapping) or not _same_person(item, fields):
+                    continue
+                try:
+                    number = int(candidate_key(item.get("resource_uri"))[1])
+                except MappingError:
+                    continue
+                if best is None or number > best[0]:
+                    best = (number, item)
+        return best[1] if best is not None else None
+
+    async def create_application(
+        self, candidate_remote_id: str, job_remote_id: str, stage_remote_id: str | None
+    ) -> CandidateRecord:
+        """The same person in another project: viasto keys candidates per project, so this
+        reads the candidate and creates one in the job's project with the same person fields
+        and CV (status ``new``). A person already there (same names and e-mail) is returned as
+        is, never duplicated."""
+        project_id = self._project_segment(job_remote_id)
+        self._creation_stage(project_id, stage_remote_id)
+        source = await self._candidate_payload(candidate_remote_id)
+        if split_remote_id(candidate_remote_id)[0] == project_id:
+            raise VendorRejectedRequest(
+                "this viasto candidate is already in that project",
+                field_errors={"job_id": ["The candidate is already in this viasto project."]},
+            )
+        fields = person_body(source)
+        if "first_name" not in fields or "last_name" not in fields:
+            raise VendorRejectedRequest(
+                "viasto requires a first and last name, which this candidate lacks",
+                field_errors={"candidate_id": ["viasto requires a first and last name."]},
+            )
+        with not_about_the_record("viasto's target project"):
+            existing = await self._find(project_id, fields, require_email=True)
+        if existing is not None:
+            return await self._record(existing, project_id)
+        cv = await self._cv_copy(candidate_remote_id, source)
+        payload = await self._post_candidate(project_id, fields, cv)
+        return await self._record(payload, project_id)
+
+    async def _cv_copy(self, remote_id: str, source: Mapping[str, Any]) -> FileUpload | None:
+        if not str(source.get("cv") or "").strip():
+            return None
+        async with self._file(remote_id, "cv", "cv") as download:
+            content = bytearray()
+            async for chunk in download.chunks:
+                content += chunk
+                if len(content) > CV_MAX_BYTES:
+                    raise VendorRejectedRequest(
+                        "this candidate's viasto CV is larger than a CV viasto takes",
+                        field_errors={"candidate_id": ["The candidate's CV is too large."]},
+                    )
+        return FileUpload(
+            file_name=download.file_name or "cv",
+            content_type=download.content_type,
+            content=bytes(content),
         )
 
+    async def change_stage(
+        self, application_remote_id: str, stage_remote_id: str
+    ) -> CandidateRecord:
+        """One ``PATCH …/candidates/{id}/status/advance/`` (the Advance Status Action) when the
+        stage is the next status on new -> invited -> confirmed -> interviewing -> interviewed;
+        the stage it is in already: nothing sent. Anything else is StageMoveRefused."""
+        try:
+            project_id, candidate_id = split_remote_id(application_remote_id)
+        except MappingError as exc:
+            raise NotFound(str(exc)) from exc
+        target = _refusing(stage_status, project_id, stage_remote_id)
+        payload = await self._candidate_payload(application_remote_id)
+        current = (text(payload.get("status")) or "").lower()
+        if current == target:
+            return await self._record(payload, project_id)
+        refusal = advance_refusal(current, target)
+        if refusal is not None:
+            raise StageMoveRefused(refusal)
+        await self.http.request(
+            "PATCH",
+            f"{self._company_path}/projects/{project_id}/candidates/{candidate_id}/status/advance/",
+        )
+        return await self.get_candidate(application_remote_id)
+
+    async def add_attachment(self, candidate_remote_id: str, upload: FileUpload) -> Attachment:
+        """``PATCH …/candidates/{id}/`` with the ``cv`` as multipart (202): viasto holds one CV,
+        so this replaces any earlier one. The candidate is read again for its CV attachment."""
+        try:
+            project_id, candidate_id = split_remote_id(candidate_remote_id)
+        except MappingError as exc:
+            raise NotFound(str(exc)) from exc
+        problems = cv_problems(upload)
+        if problems:
+            raise VendorRejectedRequest(
+                "viasto cannot take this file as a CV", field_errors={"attachment": problems}
+            )
+        await self.http.request(
+            "PATCH",
+            f"{self._company_path}/projects/{project_id}/candidates/{candidate_id}/",
+            files={"cv": (upload.file_name, upload.content or b"", upload.content_type)},
+        )
+        record = await self.get_candidate(candidate_remote_id)
+        if not record.attachments:
+            raise InvalidVendorResponse("viasto accepted the CV but the candidate shows none")
+        return record.attachments[0]
+
     async def set_deadline(self, remote_id: str, deadline: datetime) -> None:
+        """The Set Deadline Action (SDK only): the interview deadline, before inviting."""
         if deadline.tzinfo is None:
             raise ValueError("viasto needs a deadline with a time zone")
-        project_id, candidate_id = split_remote_id(remote_id)
+        try:
+            project_id, candidate_id = split_remote_id(remote_id)
+        except MappingError as exc:
+            raise NotFound(str(exc)) from exc
         await self.http.request(
             "PATCH",
             f"{self._company_path}/projects/{project_id}/candidates/{candidate_id}/deadline/",
             json={"deadline": deadline.isoformat()},
         )
 
-    async def advance_status(self, remote_id: str) -> None:
-        project_id, candidate_id = split_remote_id(remote_id)
-        await self.http.request(
-            "PATCH",
-            f"{self._company_path}/projects/{project_id}/candidates/{candidate_id}/status/advance/",
-        )
+
+WHOLE_CANDIDATE = frozenset({"resource_uri", "first_name", "last_name", "status", "project"})
+"""Keys a write answer must carry to be mapped as it is (else the candidate is read again)."""
+T = TypeVar("T")
+
+
+def _refusing(check: Callable[..., T], *args: Any) -> T:
+    """A pure check's DraftRefused as the VendorRejectedRequest the service answers 422 with."""
+    try:
+        return check(*args)
+    except DraftRefused as exc:
+        raise VendorRejectedRequest(
+            "viasto cannot store this as asked", field_errors=exc.field_errors
+        ) from None
+
+
+def _same_person(item: Mapping[str, Any], fields: Mapping[str, str]) -> bool:
+    """A listed candidate is the person ``fields`` describe: the same names and e-mail
+    (case-insensitive); without an e-mail, none on the record and the same phone if given."""
+
+    def same(key: str) -> bool:
+        mine = (fields.get(key) or "").strip().casefold()
+        theirs = (text(item.get(key)) or "").casefold()
+        return mine == theirs
+
+    if not (same("first_name") and same("last_name") and same("email")):
+        return False
+    return bool(fields.get("email")) or "phone" not in fields or same("phone")
 
 
 def _json_or_none(response: httpx.Response) -> Any:
@@ -602,4 +853,4 @@ def _json_or_none(response: httpx.Response) -> Any:
         return None
 
 
-__all__ = ["ViastoCandidateCreate", "ViastoConnector", "ViastoSettings"]
+__all__ = ["ViastoConnector", "ViastoSettings"]

@@ -359,14 +359,172 @@ def _utc_text(given: Any, moment: Any) -> str | None:
 
 
 def field_errors(body: Any) -> tuple[str | None, dict[str, list[str]]]:
-    """viasto's 400 bodies: ``{"detail": "..."}`` or ``{"field": ["message", ...]}``."""
+    """viasto's 400 bodies: ``{"detail": "..."}`` or ``{"field": ["message", ...]}`` (DRF
+    style; a field may also carry one message as a string)."""
     if not isinstance(body, Mapping):
         return None, {}
     if isinstance(body.get("detail"), str):
         return body["detail"][:300], {}
     errors = {
-        str(name): [str(m)[:300] for m in messages]
-        for name, messages in body.items()
+        str(name): [str(m)[:300] for m in messages][:20]
         if isinstance(messages, list)
+        else [messages[:300]]
+        for name, messages in body.items()
+        if isinstance(messages, list | str)
     }
     return None, errors
+
+
+# --- writes: unified drafts -> viasto bodies (pure) ---------------------------------------------
+
+CV_CONTENT_TYPES = frozenset(
+    {
+        # The types the ``cv`` attribute recognises [DOC] V1 (viasto sniffs the bytes itself).
+        "application/msword",
+        "application/pdf",
+        "application/postscript",
+        "application/vnd.ms-powerpoint",
+        "application/x-dvi",
+        "text/plain",
+        "text/richtext",
+    }
+)
+CV_MAX_BYTES = 10 * 1024 * 1024
+"""viasto documents no size limit for ``cv`` [NOT FOUND]: 10 MiB is our own bound [INF]."""
+MAIN_PATH = ("new", "invited", "confirmed", "interviewing", "interviewed")
+"""The statuses the Advance Status Action walks, one step per call [DOC] V2."""
+CREATE_STATUS = "new"
+"""Status is ignored on POST: every candidate is created ``new`` [DOC] V2."""
+PERSON_KEYS = ("first_name", "last_name", "email", "phone", "address", "gender")
+"""The writable person attributes copied when the same person joins another project."""
+
+
+class DraftRefused(MappingError):
+    """A draft viasto cannot store as asked: per unified field, why (no payload values)."""
+
+    def __init__(self, field_errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in field_errors.items()))
+        self.field_errors = field_errors
+
+
+def candidate_body(draft: Any) -> dict[str, str]:
+    """A :class:`~connectors.sdk.writes.CandidateDraft` as the fields of viasto's
+    ``POST …/projects/{p}/candidates/`` (JSON, or the text parts of the multipart form).
+
+    viasto stores one e-mail and one phone per candidate and has no employer, headline, links
+    or tags: a draft asking for more is refused (never silently cut), naming each field.
+    The CV itself travels as the ``cv`` file part (see :func:`cv_upload`).
+    """
+    errors: dict[str, list[str]] = {}
+
+    def refuse(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    first, last = _draft_text(draft.first_name), _draft_text(draft.last_name)
+    if first is None:
+        refuse("first_name", "viasto requires a first name.")
+    if last is None:
+        refuse("last_name", "viasto requires a last name.")
+    for name, value in (("company", draft.company), ("title", draft.title)):
+        if _draft_text(value) is not None:
+            refuse(name, "viasto cannot store this field on a candidate.")
+    if draft.urls:
+        refuse("urls", "viasto cannot store links on a candidate.")
+    if draft.tags:
+        refuse("tags", "viasto cannot store tags on a candidate.")
+    emails = [e for e in (_draft_text(v) for v in draft.email_addresses) if e is not None]
+    phones = [p for p in (_draft_text(v) for v in draft.phone_numbers) if p is not None]
+    if len(emails) > 1:
+        refuse("email_addresses", "viasto stores one e-mail address per candidate.")
+    if len(phones) > 1:
+        refuse("phone_numbers", "viasto stores one phone number per candidate.")
+    if len(draft.attachments) > 1:
+        refuse("attachments", "viasto stores one CV per candidate.")
+    for upload in draft.attachments:
+        for message in cv_problems(upload):
+            refuse("attachments", message)
+    if errors:
+        raise DraftRefused(errors)
+    body = {"first_name": first, "last_name": last}
+    if emails:
+        body["email"] = emails[0]
+    if phones:
+        body["phone"] = phones[0]
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def cv_problems(upload: Any) -> list[str]:
+    """Why viasto would not take this file as a candidate's ``cv`` (empty: it would)."""
+    problems = []
+    if str(upload.attachment_type).upper() != "RESUME":
+        problems.append("viasto holds a CV (RESUME) only.")
+    if upload.content_type not in CV_CONTENT_TYPES:
+        problems.append(
+            "viasto takes a CV of type " + ", ".join(sorted(CV_CONTENT_TYPES)) + " only."
+        )
+    if upload.content is None:
+        problems.append("viasto takes the file's bytes, not a URL.")
+    elif len(upload.content) > CV_MAX_BYTES:
+        problems.append(f"viasto takes a CV of at most {CV_MAX_BYTES} bytes.")
+    elif not upload.content:
+        problems.append("the file is empty.")
+    return problems
+
+
+def person_body(payload: Mapping[str, Any]) -> dict[str, str]:
+    """An existing candidate's person attributes, to create the same person in another
+    project (``""`` is viasto's "none": left out)."""
+    body = {}
+    for key in PERSON_KEYS:
+        value = payload.get(key)
+        if isinstance(value, str) and value.strip():
+            body[key] = value
+    return body
+
+
+def stage_status(project_id: str, stage_remote_id: str) -> str:
+    """The viasto status a stage remote id (``<project>:<status>``) of this project names."""
+    project, _, status = stage_remote_id.rpartition(":")
+    if project != project_id or status not in STAGE_KEYS:
+        raise DraftRefused(
+            {"job_interview_stage_id": ["This stage is not one of this viasto project's."]}
+        )
+    return status
+
+
+def advance_refusal(current: str | None, target: str) -> str | None:
+    """Why the Advance Status Action cannot take a candidate from ``current`` to ``target``
+    (None: one advance does it). The action moves one status forward along the main path; a
+    move back, to or from an off-path status, or over several steps is refused."""
+    if current not in MAIN_PATH:
+        return (
+            f"viasto's Advance Status Action cannot move a candidate out of status "
+            f"'{current}': only new, invited, confirmed and interviewing move on."
+        )
+    if target not in MAIN_PATH:
+        return (
+            f"viasto has no action that sets status '{target}': the Advance Status Action "
+            "only walks new -> invited -> confirmed -> interviewing -> interviewed."
+        )
+    step = MAIN_PATH.index(target) - MAIN_PATH.index(current)
+    if step == 0:
+        return f"the candidate is in status '{current}' already: there is nothing to advance."
+    if step < 0:
+        return (
+            f"viasto statuses only move forward (new -> invited -> confirmed -> interviewing "
+            f"-> interviewed): '{current}' cannot go back to '{target}'."
+        )
+    if step > 1:
+        following = MAIN_PATH[MAIN_PATH.index(current) + 1]
+        return (
+            f"viasto's Advance Status Action moves one status at a time and each step is a "
+            f"candidate-facing event: move '{current}' to '{following}' first."
+        )
+    return None
+
+
+def _draft_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    cleaned = str(value).strip()
+    return cleaned or None

@@ -33,12 +33,14 @@ jobs' ``remote_id``. Without ``kind`` it changes candidates, as on every emulato
 import hashlib
 import json
 import random
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -76,6 +78,31 @@ CV_TYPES = {
     "text/plain": b"",
     "text/richtext": b"{\\rtf1 ",
 }
+CV_MAX_BYTES = 10 * 1024 * 1024
+"""Not documented [NOT FOUND]: the bound the connector declares [INF]."""
+CV_EXTENSIONS = {
+    "application/pdf": "pdf",
+    "text/plain": "txt",
+    "application/msword": "doc",
+    "application/postscript": "ps",
+    "application/vnd.ms-powerpoint": "ppt",
+    "application/x-dvi": "dvi",
+    "text/richtext": "rtf",
+}
+WRITABLE = ("first_name", "last_name", "email", "phone", "address", "gender", "username")
+"""Candidate attributes a POST or PATCH stores; ``status`` and ``deadline`` are silently
+ignored (they change only through the Advance Status and Set Deadline Actions) [DOC] V2."""
+REQUIRED = ("first_name", "last_name")
+NEXT_STATUS = {
+    "new": "invited",
+    "invited": "confirmed",
+    "confirmed": "interviewing",
+    "interviewing": "interviewed",
+}
+"""The Advance Status Action: one status forward on the main path [DOC] V2. expired, aborted,
+skipped and interviewed have no documented next status: advancing them is a 400 [INF]."""
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+OLE2 = b"\xd0\xcf\x11\xe0"
 PROJECT_NAMES = [
     "Sales Manager DACH",
     "Software Engineer (m/w/d)",
@@ -104,6 +131,10 @@ class ViastoCompany:
     """The highest id ever given out: ids of deleted candidates are never given again."""
     last_project_id: int = 0
     """Likewise for projects."""
+    written: dict[str, int] = field(
+        default_factory=lambda: {"created": 0, "updated": 0, "advanced": 0}
+    )
+    """Writes through the vendor API (not the control API), for ``GET /_emulator/state``."""
 
     def next_candidate_id(self) -> int:
         """A new id, as a database sequence gives it: never one a deleted candidate had (that
@@ -151,6 +182,7 @@ class ViastoEmulator:
                 methods=["POST"],
             ),
             Route(candidate + "/", self.get_candidate, methods=["GET"]),
+            Route(candidate + "/", self.update_candidate, methods=["PATCH"]),
             Route(candidate + "/", self.delete_candidate, methods=["DELETE"]),
             Route(candidate + "/deadline/", self.set_deadline, methods=["PATCH"]),
             Route(candidate + "/status/advance/", self.advance_status, methods=["PATCH"]),
@@ -437,6 +469,7 @@ class ViastoEmulator:
                     [f"{p}/{c}" for p, project in company.candidates.items() for c in project],
                     [str(p) for p in company.projects],
                 )
+                | {"written": dict(company.written)}
                 for company_id, company in self.companies.items()
             ],
             "ignored_switches": {},
@@ -574,7 +607,78 @@ class ViastoEmulator:
         self.remove(company.company_id, stored["project_id"], stored["candidate_id"])
         return Response(status_code=204)
 
+    async def _write_body(
+        self, request: Request, *, partial: bool
+    ) -> tuple[dict[str, Any], tuple[str, str, bytes] | None] | Response:
+        """A candidate POST/PATCH body, JSON or multipart/form-data, validated as DRF does:
+        (the attributes to store, the sniffed CV (type, name, bytes) or None), or the 400."""
+        upload: Any = None
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            form: FormData = await request.form(max_files=2, max_fields=50)
+            fields: Any = {k: v for k, v in form.items() if not isinstance(v, UploadFile)}
+            upload = form.get("cv")
+        else:
+            try:
+                fields = json.loads(await request.body() or b"{}")
+            except ValueError as exc:
+                return detail(400, f"JSON parse error - {exc}")
+            if not isinstance(fields, dict):
+                kind = type(fields).__name__
+                return json_response(
+                    {"non_field_errors": [f"Invalid data. Expected a dictionary, but got {kind}."]},
+                    status=400,
+                )
+            upload = fields.get("cv")
+        errors: dict[str, list[str]] = {}
+        values: dict[str, Any] = {}
+        for name in WRITABLE:
+            if name not in fields:
+                if name in REQUIRED and not partial:
+                    errors[name] = ["This field is required."]
+                continue
+            value = fields[name]
+            if value is None:
+                errors[name] = ["This field may not be null."]
+            elif isinstance(value, bool) or not isinstance(value, str | int | float):
+                errors[name] = ["Not a valid string."]
+            elif name in REQUIRED and not str(value).strip():
+                errors[name] = ["This field may not be blank."]
+            elif name == "email" and str(value).strip() and not EMAIL.match(str(value).strip()):
+                errors[name] = ["Enter a valid email address."]
+            else:
+                values[name] = str(value).strip()
+        cv: tuple[str, str, bytes] | None = None
+        if isinstance(upload, UploadFile):
+            content = await upload.read(CV_MAX_BYTES + 1)
+            sniffed = sniff_cv(content, upload.content_type or "")
+            if not content:
+                errors["cv"] = ["The submitted file is empty."]
+            elif len(content) > CV_MAX_BYTES:
+                errors["cv"] = [f"The file is too large: at most {CV_MAX_BYTES} bytes."]
+            elif sniffed is None:
+                errors["cv"] = [
+                    "Unsupported file type. Supported types are: "
+                    + ", ".join(sorted(CV_EXTENSIONS))
+                    + "."
+                ]
+            else:
+                stem = (upload.filename or "cv").rsplit("/", 1)[-1].rsplit(".", 1)[0] or "cv"
+                cv = (sniffed, stem[:100], content)
+        elif upload not in (None, ""):
+            errors["cv"] = [
+                "The submitted data was not a file. Check the encoding type on the form."
+            ]
+        if errors:
+            return json_response(errors, status=400)
+        return values, cv
+
+    @staticmethod
+    def _store_cv(stored: dict[str, Any], cv: tuple[str, str, bytes]) -> None:
+        stored["cv_type"], stored["cv_name"], stored["cv_content"] = cv
+
     async def create_candidate(self, request: Request) -> Response:
+        """``POST …/projects/{p}/candidates/`` (JSON, or multipart with the ``cv``): 201 with
+        the candidate in status ``new``; ``status`` and ``deadline`` are ignored [DOC] V2."""
         auth = self._authorize(request)
         if isinstance(auth, Response):
             return auth
@@ -582,54 +686,56 @@ class ViastoEmulator:
         project_id = request.path_params["project_id"]
         if project_id not in company.candidates:
             return detail(404, "Not found.")
-        cv: tuple[str, str] | None = None
-        if request.headers.get("content-type", "").startswith("multipart/form-data"):
-            form = await request.form()
-            fields = {k: v for k, v in form.items() if isinstance(v, str)}
-            upload = form.get("cv")
-            if upload is not None and not isinstance(upload, str):
-                content_type = upload.content_type or ""
-                if content_type not in CV_TYPES:
-                    return json_response(
-                        {"cv": [f"Unsupported file type {content_type}."]}, status=400
-                    )
-                cv = (content_type, upload.filename or "cv")
-        else:
-            try:
-                fields = json.loads(await request.body() or b"{}")
-            except ValueError as exc:
-                return detail(400, f"JSON parse error - {exc}")
-        errors = {
-            k: ["This field is required."] for k in ("first_name", "last_name") if not fields.get(k)
-        }
-        if fields.get("email") and "@" not in str(fields["email"]):
-            errors["email"] = ["Enter a valid email address."]
-        if errors:
-            return json_response(errors, status=400)
+        body = await self._write_body(request, partial=False)
+        if isinstance(body, Response):
+            return body
+        values, cv = body
         candidate_id = company.next_candidate_id()
         stored = self._generate(
             random.Random(candidate_id), company.company_id, project_id, candidate_id, 0
         )
         stored.update(
             {
-                "first_name": fields["first_name"],
-                "last_name": fields["last_name"],
-                "email": fields.get("email", ""),
-                "gender": fields.get("gender", ""),
-                "phone": fields.get("phone", ""),
-                "address": fields.get("address", ""),
-                "status": "new",  # status is ignored on POST
+                "email": "",
+                "gender": "",
+                "phone": "",
+                "address": "",
+                "username": "",
+                **values,
+                "status": "new",
+                "evaluation_status": "pending",
+                "my_evaluation_status": None,
                 "invitationdate": None,
                 "confirmationdate": None,
                 "interviewdate": None,
                 "deadline": None,
-                "cv_type": cv[0] if cv else None,
-                "cv_name": cv[1] if cv else None,
+                "cv_type": None,
+                "cv_name": None,
                 "has_photo": False,
             }
         )
+        if cv is not None:
+            self._store_cv(stored, cv)
         company.candidates[project_id][candidate_id] = stored
+        company.written["created"] += 1
         return json_response(self.render(company.company_id, stored, session), status=201)
+
+    async def update_candidate(self, request: Request) -> Response:
+        """``PATCH …/candidates/{id}/`` (JSON, or multipart with a new ``cv``): 202, "Object
+        update was accepted successfully" [DOC] V4; the body is the candidate [INF]."""
+        found = self._candidate(request)
+        if isinstance(found, Response):
+            return found
+        company, session, stored = found
+        body = await self._write_body(request, partial=True)
+        if isinstance(body, Response):
+            return body
+        values, cv = body
+        stored.update(values)
+        if cv is not None:
+            self._store_cv(stored, cv)
+        company.written["updated"] += 1
+        return json_response(self.render(company.company_id, stored, session), status=202)
 
     async def set_deadline(self, request: Request) -> Response:
         found = self._candidate(request)
@@ -652,23 +758,37 @@ class ViastoEmulator:
         )
 
     async def advance_status(self, request: Request) -> Response:
+        """The Advance Status Action [DOC] V2 (its URL is not documented: ours [INF]): one status
+        forward. new -> invited sends the invitation e-mail, so it needs an e-mail address and
+        an active interview; without a deadline set, the project's default interview period
+        gives one [DOC] V2; a deadline set in the past is refused [INF]."""
         found = self._candidate(request)
         if isinstance(found, Response):
             return found
-        _, _, stored = found
+        company, _, stored = found
         now = datetime.now(UTC)
-        deadline_ok = stored["deadline"] is not None and stored["deadline"] > now
-        transitions = {"new": "invited", "aborted": "confirmed", "expired": "invited"}
-        target = transitions.get(stored["status"])
+        status = stored["status"]
+        target = NEXT_STATUS.get(status)
         if target is None:
-            return detail(400, f"No valid transition from status '{stored['status']}'.")
-        if not deadline_ok:
-            return detail(400, "The deadline must be in the future.")
-        if stored["status"] == "new" and not stored["email"]:
-            return detail(400, "The candidate needs an email address to be invited.")
-        stored["status"] = target
-        if target == "invited":
+            return detail(400, f"No valid transition from status '{status}'.")
+        if status == "new":
+            project = company.projects[stored["project_id"]]
+            if project["status"] != "active":
+                return detail(400, "Candidates can only be invited to an active interview.")
+            if not stored["email"]:
+                return detail(400, "The candidate needs an email address to be invited.")
+            if stored["deadline"] is None:
+                period = int(project.get("default_interview_period") or 7)
+                stored["deadline"] = now + timedelta(days=period)
+            elif stored["deadline"] <= now:
+                return detail(400, "The deadline must be in the future.")
             stored["invitationdate"] = now
+        elif status == "invited":
+            stored["confirmationdate"] = now
+        elif status == "confirmed":
+            stored["interviewdate"] = now
+        stored["status"] = target
+        company.written["advanced"] += 1
         return json_response({"status": target}, status=202)
 
     async def _file(self, request: Request, kind: str) -> Response:
@@ -682,15 +802,11 @@ class ViastoEmulator:
         if kind == "cv":
             if not stored["cv_type"]:
                 return detail(404, "Not found.")
-            content = (
+            content = stored.get("cv_content") or (
                 CV_TYPES[stored["cv_type"]]
                 + f"CV of {stored['first_name']} {stored['last_name']}\n".encode() * 50
             )
-            extension = {
-                "application/pdf": "pdf",
-                "text/plain": "txt",
-                "application/msword": "doc",
-            }.get(stored["cv_type"])
+            extension = CV_EXTENSIONS.get(stored["cv_type"])
             headers = (
                 {"Content-Disposition": f'attachment; filename="{stored["cv_name"]}.{extension}"'}
                 if extension
@@ -711,4 +827,26 @@ class ViastoEmulator:
         return await self._file(request, "photo")
 
 
-__all__ = ["ViastoEmulator"]
+def sniff_cv(content: bytes, declared: str) -> str | None:
+    """The CV type viasto recognises in ``content`` ("Tries to recognise MIME type of uploaded
+    file" [DOC] V1): magic bytes first, the declared type only to tell the two OLE2 formats
+    apart; None for anything outside the seven documented types."""
+    if content.startswith(b"%PDF-"):
+        return "application/pdf"
+    if content.startswith(b"%!PS"):
+        return "application/postscript"
+    if content.startswith(b"\xf7\x02"):
+        return "application/x-dvi"
+    if content.startswith(b"{\\rtf"):
+        return "text/richtext"
+    if content.startswith(OLE2):
+        return declared if declared == "application/vnd.ms-powerpoint" else "application/msword"
+    try:
+        decoded = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    printable = all(ch.isprintable() or ch in "\t\r\n\f" for ch in decoded)
+    return "text/plain" if printable else None
+
+
+__all__ = ["ViastoEmulator", "sniff_cv"]

@@ -1,14 +1,12 @@
-"""The viasto connector against its emulator: auth, paging, files, writes, errors."""
-
-from datetime import UTC, datetime, timedelta
+"""The viasto connector against its emulator: auth, paging, files, errors (writes: test_writes)."""
 
 import httpx
 import pytest
 
 from connectors.sdk.emulation import EmulatorTransport
-from connectors.sdk.errors import AuthFailed, NotFound, VendorRejectedRequest
+from connectors.sdk.errors import AuthFailed, NotFound
 from connectors.sdk.ratelimit import NoRateLimiter
-from connectors.viasto import ViastoCandidateCreate, ViastoConnector, ViastoSettings
+from connectors.viasto import ViastoConnector, ViastoSettings
 from connectors.viasto.emulator import ViastoEmulator
 from tests.connectors.viasto.conftest import BASE, PASSWORD, TOKEN, make_connector, make_emulator
 
@@ -94,41 +92,6 @@ async def test_removed_candidate_is_not_found(emulator: ViastoEmulator) -> None:
     async with make_connector(emulator) as connector:
         with pytest.raises(NotFound):
             await connector.get_candidate("10/501")
-
-
-async def test_create_with_cv_set_deadline_and_invite(emulator: ViastoEmulator) -> None:
-    async with make_connector(emulator) as connector:
-        created = await connector.create_candidate(
-            "10",
-            ViastoCandidateCreate(
-                first_name="Luke",
-                last_name="Skywalker",
-                email="luke@darkside.moon",
-                cv=("cv.pdf", b"%PDF-1.4 luke", "application/pdf"),
-            ),
-        )
-        remote_id = created.candidate.remote_id or ""
-        assert created.candidate.custom_fields["status"] == "new"  # type: ignore[index]
-        assert len(created.attachments) == 1
-        with pytest.raises(VendorRejectedRequest) as no_deadline:
-            await connector.advance_status(remote_id)
-        assert "deadline" in str(no_deadline.value)
-        await connector.set_deadline(remote_id, datetime.now(UTC) + timedelta(days=7))
-        await connector.advance_status(remote_id)
-        invited = await connector.get_candidate(remote_id)
-    assert invited.candidate.custom_fields["status"] == "invited"  # type: ignore[index]
-
-
-async def test_vendor_field_errors_are_mapped(emulator: ViastoEmulator) -> None:
-    async with make_connector(emulator) as connector:
-        with pytest.raises(VendorRejectedRequest) as caught:
-            await connector.create_candidate(
-                "10", ViastoCandidateCreate(first_name="", last_name="X", email="not-an-email")
-            )
-    assert caught.value.field_errors == {
-        "first_name": ["This field is required."],
-        "email": ["Enter a valid email address."],
-    }
 
 
 async def test_sequential_and_concurrent_paging_give_the_same_set() -> None:
