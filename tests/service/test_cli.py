@@ -261,3 +261,22 @@ def test_progress_tasks_stop_when_their_sync_ends() -> None:
     a, b = progress.tasks
     assert a.finished and a.completed == a.total == 40 and a.elapsed == 5.0
     assert b.finished and b.elapsed == 0.0 and "failed" in b.description
+
+
+@pytest.mark.parametrize(
+    "command, named",
+    [
+        (["tenants", "new-key", "not-a-uuid"], "'tenant'"),
+        (["connections", "list", "--tenant", "x"], "'--tenant'"),
+        (["connections", "create", "--connector", "flatchr"], "'--tenant'"),
+        (["sync"], "give one connection id, or --all"),
+        (["nope"], "'nope'"),
+    ],
+)
+def test_usage_errors_are_one_line_naming_the_parameter(
+    cli_env: Path, command: list[str], named: str
+) -> None:
+    code, stdout, stderr = fails(*command)
+    line = assert_one_clean_line(stderr)
+    assert code == 2 and stdout == ""
+    assert line.startswith("error: ") and named in line and "--help`)" in line
