@@ -1,9 +1,5 @@
 """Welcome to the Jungle (Welcome Kit) connector (``https://www.welcomekit.co/api/v1/external``)."""
 
-from connectors.welcomekit.connector import (
-    CandidateCreate,
-    WelcomeKitConnector,
-    WelcomeKitSettings,
-)
+from connectors.welcomekit.connector import WRITE_RULES, WelcomeKitConnector, WelcomeKitSettings
 
-__all__ = ["CandidateCreate", "WelcomeKitConnector", "WelcomeKitSettings"]
+__all__ = ["WRITE_RULES", "WelcomeKitConnector", "WelcomeKitSettings"]

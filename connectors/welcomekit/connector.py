@@ -7,13 +7,17 @@ are fetched alongside, a few at a time, so a full sync sees every file.
 Jobs come with their stages, websites and office in the listing itself
 (``GET /jobs?organization_reference=&stages=true&websites=true&office=true``, documented);
 one job is ``GET /jobs/:reference`` with the same options.
+
+Writes (``WRITE_RULES`` says what each does) go to ``POST /candidates`` (files by URL: Welcome
+Kit fetches ``remote_resume_url`` itself), ``PUT /candidates/:reference`` (stage, archive) and
+``POST /documents``. Each is sent once; the written candidate is read back as a sync reads it,
+and an answer lost after the vendor committed is recovered by ``find_candidate``.
 """
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -37,15 +41,33 @@ from connectors.sdk.base import (
     shortfall,
     usable_remote_id,
 )
-from connectors.sdk.errors import InvalidVendorResponse, NotFound, not_about_the_record
+from connectors.sdk.errors import (
+    InvalidVendorResponse,
+    NotFound,
+    VendorRejectedRequest,
+    not_about_the_record,
+)
 from connectors.sdk.http import json_body, path_segment
+from connectors.sdk.normalize import email, text
+from connectors.sdk.writes import CandidateDraft, FileRules, FileUpload, WriteRules
 from connectors.welcomekit.mapping import (
+    DOCUMENT_MAX_BYTES,
+    DOCUMENT_TYPES,
+    RESUME_MAX_BYTES,
+    RESUME_TYPES,
+    DraftRefused,
     JobInfo,
     MappingError,
+    application_body,
     attachment_url,
+    candidate_body,
+    document_file_name,
+    entry_stage_id,
+    error_fields,
     map_candidate,
     map_job,
     parse_attachment_id,
+    parse_stage_id,
     url_file_name,
 )
 from schemas import Attachment, Candidate
@@ -53,6 +75,72 @@ from schemas import Attachment, Candidate
 logger = logging.getLogger("connectors.welcomekit")
 JOB_OPTIONS = {"stages": "true", "websites": "true", "office": "true"}
 """What every job read asks for (documented on both the list and the single route)."""
+
+
+WRITE_RULES = WriteRules(
+    create_fields=frozenset(
+        {
+            "first_name",
+            "last_name",
+            "title",
+            "email_addresses",
+            "phone_numbers",
+            "urls",
+            "tags",
+            "job_id",
+            "job_interview_stage_id",
+            "attachments",
+        }
+    ),
+    create_required=frozenset({"first_name", "last_name", "email_addresses", "job_id"}),
+    create_files=FileRules(
+        max_bytes=RESUME_MAX_BYTES,  # "maximum file size: 5MB" [DOC] W2, W7
+        content_types=RESUME_TYPES,  # "PDF, DOC, DOCX, ODT" [DOC] W2, W7
+        max_files=1,
+        by_url=True,
+        attachment_types=frozenset({"RESUME"}),
+    ),
+    attachment_files=FileRules(
+        max_bytes=DOCUMENT_MAX_BYTES,  # undocumented for /documents: the largest documented [INF]
+        content_types=DOCUMENT_TYPES,  # the resume types and images [INF]
+        max_files=1,
+        by_url=True,
+        attachment_types=frozenset({"RESUME", "OTHER"}),
+    ),
+    notes={
+        "create_candidate": (
+            "POST /external/candidates on the job (at the given stage, else the job's 'initial' "
+            "stage) with one e-mail, one phone, the title as the profile's subtitle (read back "
+            "in custom_fields.subtitle: a Welcome Kit candidate's title is the job applied "
+            "for), tags as tag_list, urls as media_* (LinkedIn, GitHub, Stack Overflow, "
+            "Dribbble, Behance, Facebook, Instagram, Medium, Tumblr, Vimeo, Twitter/X and one "
+            "website; Welcome Kit stores them but its API never returns them) and one RESUME "
+            "that Welcome Kit fetches from a URL (PDF, DOC, DOCX or ODT, at most 5 MB); company "
+            "has no Welcome Kit field."
+        ),
+        "create_application": (
+            "A Welcome Kit candidate is one person on one job: POST /external/candidates on "
+            "the other job with the person's profile, tags, resume and portfolio as Welcome "
+            "Kit holds them (cover letter and documents stay with the first application); a "
+            "person whose e-mail is already on that job is answered, not duplicated."
+        ),
+        "change_stage": (
+            "PUT /external/candidates/{reference} {job_stage_id}: any stage of the "
+            "application's job, forward or back."
+        ),
+        "reject_application": (
+            "PUT /external/candidates/{reference} {archived: true}: Welcome Kit archives the "
+            "candidate (the stage is kept; no reason or date is recorded: move it to the "
+            "'refused' stage for that)."
+        ),
+        "add_attachment": (
+            "POST /external/documents {candidate_reference, remote_file_urls}: Welcome Kit "
+            "fetches the file from a URL (PDF, DOC, DOCX, ODT, PNG or JPEG, at most 10 MB, our "
+            "bound as none is documented); documents carry no type, so a RESUME whose name "
+            "does not say resume or CV is sent as 'CV <name>' to read back as a RESUME."
+        ),
+    },
+)
 
 
 class DocumentsUnavailable(ValueError):
@@ -79,23 +167,6 @@ class WelcomeKitSettings(ConnectorSettings):
         return self.organization_reference
 
 
-@dataclass(frozen=True)
-class CandidateCreate:
-    """``POST /candidates``: the documented fields (email, names, org and job are required)."""
-
-    job_reference: str
-    email: str
-    firstname: str
-    lastname: str
-    subtitle: str | None = None
-    phone: str | None = None
-    tag_list: Sequence[str] = ()
-    remote_resume_url: str | None = None
-    remote_portfolio_url: str | None = None
-    cover_letter: str | None = None
-    referrer: str | None = None
-
-
 class WelcomeKitConnector(Connector[WelcomeKitSettings]):
     name: ClassVar[str] = "welcomekit"
     display_name: ClassVar[str] = "Welcome Kit"
@@ -112,8 +183,14 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
             Capability.LIST_JOBS,
             Capability.GET_JOB,
             Capability.LIST_APPLICATIONS,
+            Capability.CREATE_APPLICATION,
+            Capability.CHANGE_STAGE,
+            Capability.REJECT_APPLICATION,
+            Capability.ADD_ATTACHMENT,
+            Capability.PASSTHROUGH,
         }
     )
+    write_rules = WRITE_RULES
     candidate_fields = frozenset(
         {
             "remote_id",
@@ -192,7 +269,7 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
     def error_details(self, response: httpx.Response) -> tuple[str | None, dict[str, list[str]]]:
         body = _error_body(response)
         code = body.get("error") if isinstance(body.get("error"), str) else None
-        return code, {}
+        return code, error_fields(body.get("error_description"))
 
     def describe_error(self, response: httpx.Response) -> str | None:
         body = _error_body(response)
@@ -432,7 +509,10 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
         with not_about_the_record("Welcome Kit's organization, jobs or documents"):
             ctx = await self.mapping_context()
             job_ref = str(payload.get("job_reference") or "")
-            job = (await self.jobs()).get(job_ref) or JobInfo(job_ref, None)
+            jobs = await self.jobs()
+            if job_ref and job_ref not in jobs:
+                jobs = await self.jobs(refresh=True)  # a job created since they were listed
+            job = jobs.get(job_ref) or JobInfo(job_ref, None)
             documents = await self.documents(remote_id) if self.settings.fetch_documents else []
         try:
             return map_candidate(payload, ctx, job=job, documents=documents)
@@ -467,53 +547,196 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
     async def verify_credentials(self) -> None:
         await self.jobs(refresh=True)
 
-    # --- writes (SDK only) ---------------------------------------------------------------------
+    # --- writes: each sent once (POST is never retried blindly) -------------------------------
 
-    async def create_candidate(self, candidate: CandidateCreate) -> CandidateRecord:
-        body: dict[str, Any] = {
-            "organization_reference": self.settings.organization_reference,
-            "job_reference": candidate.job_reference,
-            "email": candidate.email,
-            "firstname": candidate.firstname,
-            "lastname": candidate.lastname,
-        }
-        optional = {
-            "subtitle": candidate.subtitle,
-            "phone": candidate.phone,
-            "tag_list": ",".join(candidate.tag_list) or None,
-            "remote_resume_url": candidate.remote_resume_url,
-            "remote_portfolio_url": candidate.remote_portfolio_url,
-            "cover_letter": candidate.cover_letter,
-            "referrer": candidate.referrer,
-        }
-        body.update({k: v for k, v in optional.items() if v is not None})
-        response = await self.http.request("POST", "/candidates", json=body)
+    def _refused(self, exc: DraftRefused) -> VendorRejectedRequest:
+        return VendorRejectedRequest(
+            f"Welcome Kit cannot take this request: {exc}", field_errors=exc.field_errors
+        )
+
+    async def _entry_stage(self, job_reference: str) -> int | str:
+        """The stage a new candidate lands in when none is given (Welcome Kit requires one)."""
+        try:
+            job = await self._job_payload(job_reference)
+        except NotFound:
+            raise VendorRejectedRequest(
+                "Welcome Kit has no such job",
+                field_errors={"job_id": ["Welcome Kit has no such job"]},
+            ) from None
+        stage = entry_stage_id(job.get("stages"))
+        if stage is None:
+            raise InvalidVendorResponse("Welcome Kit listed the job without any stage")
+        return stage
+
+    async def _created(self, response: httpx.Response) -> CandidateRecord:
+        """The candidate a create answered, read again with its stage, tags and documents (the
+        create answer has neither stage nor tags): exactly what a sync gives."""
         payload = json_body(response, self.redact)
-        job = (await self.jobs()).get(candidate.job_reference)
-        return map_candidate(payload, await self.mapping_context(), job=job)
+        reference = (
+            usable_remote_id(payload.get("reference")) if isinstance(payload, Mapping) else None
+        )
+        if reference is None:
+            raise InvalidVendorResponse("Welcome Kit answered a create without a reference")
+        return await self.get_candidate(reference)
 
-    async def attach_documents(
-        self, candidate_reference: str, files: Sequence[tuple[str, str]]
-    ) -> list[Attachment]:
-        """Attach files by URL (``[(filename, url)]``); returns them as unified attachments."""
+    async def create_candidate(self, draft: CandidateDraft) -> CandidateRecord:
+        """``POST /candidates`` (the resume by URL: ``remote_resume_url``), then the candidate
+        read back. Without a stage, the job's ``initial`` stage is used."""
+        stage: int | str | None = None
+        if draft.stage_remote_id is None and draft.job_remote_id:
+            stage = await self._entry_stage(draft.job_remote_id)
+        try:
+            body = candidate_body(
+                draft,
+                organization_reference=self.settings.organization_reference,
+                job_stage_id=stage,
+            )
+        except DraftRefused as exc:
+            raise self._refused(exc) from None
+        response = await self.http.request("POST", "/candidates", json=body)
+        return await self._created(response)
+
+    async def _find(self, job_reference: str, email_value: str) -> list[Mapping[str, Any]]:
+        """The job's candidates with this e-mail (``GET /candidates?job_reference=&email=``),
+        checked here too, newest first."""
+        found: list[Mapping[str, Any]] = []
+        params = {
+            "job_reference": job_reference,
+            "email": email_value,
+            "stage": "true",
+            "tags": "true",
+        }
+        async for items, _ in self._pages("/candidates", params):
+            for item in items:
+                profile = item.get("profile") if isinstance(item, Mapping) else None
+                if isinstance(profile, Mapping) and email(profile.get("email")) == email_value:
+                    found.append(item)
+        return sorted(found, key=lambda item: str(item.get("created_at") or ""), reverse=True)
+
+    async def find_candidate(self, draft: CandidateDraft) -> CandidateRecord | None:
+        """The candidate ``draft`` created, if Welcome Kit has it: the newest on the draft's
+        job with its e-mail (and, among several, its names)."""
+        job_reference = text(draft.job_remote_id)
+        emails = [e for e in (email(value) for value in draft.email_addresses) if e]
+        if job_reference is None or not emails:
+            return None
+        try:
+            found = await self._find(job_reference, emails[0])
+        except NotFound:
+            return None  # the job is gone: nothing was created on it
+        names = (text(draft.first_name), text(draft.last_name))
+        same_names = [
+            item
+            for item in found
+            if (
+                text(item["profile"].get("firstname")),
+                text(item["profile"].get("lastname")),
+            )
+            == names
+        ]
+        chosen = (same_names or found)[:1]
+        if not chosen:
+            return None
+        return await self.get_candidate(str(chosen[0]["reference"]))
+
+    async def create_application(
+        self, candidate_remote_id: str, job_remote_id: str, stage_remote_id: str | None
+    ) -> CandidateRecord:
+        """A Welcome Kit candidate is one person on one job: applying them to another job
+        creates a candidate there (``POST /candidates``) with the person's profile, tags and
+        files as Welcome Kit holds them. When the person (their e-mail) is already on that job,
+        that candidate is answered and nothing is created, so a retry never duplicates."""
+        person = await self._candidate_payload(candidate_remote_id)
+        if stage_remote_id is not None:
+            stage = parse_stage_id(stage_remote_id, job_remote_id)
+            if stage is None:
+                raise VendorRejectedRequest(
+                    "the stage is not one of the job's",
+                    field_errors={"job_interview_stage_id": ["is not one of the job's stages"]},
+                )
+        else:
+            stage = await self._entry_stage(job_remote_id)
+        try:
+            body = application_body(
+                person,
+                organization_reference=self.settings.organization_reference,
+                job_reference=job_remote_id,
+                job_stage_id=stage,
+            )
+        except DraftRefused as exc:
+            raise self._refused(exc) from None
+        existing = await self._find(job_remote_id, str(email(body["email"])))
+        if existing:
+            return await self.get_candidate(str(existing[0]["reference"]))
+        response = await self.http.request("POST", "/candidates", json=body)
+        return await self._created(response)
+
+    async def _update(self, reference: str, body: Mapping[str, Any]) -> CandidateRecord:
+        """``PUT /candidates/:reference`` (setting values: safe to send again), then the
+        candidate read back as a sync reads it."""
+        segment = path_segment(reference, "a Welcome Kit candidate reference")
+        await self.http.request("PUT", f"/candidates/{segment}", json=dict(body))
+        return await self.get_candidate(reference)
+
+    async def change_stage(
+        self, application_remote_id: str, stage_remote_id: str
+    ) -> CandidateRecord:
+        """``PUT /candidates/:reference {job_stage_id}``: any stage of the candidate's job, in
+        any direction."""
+        payload = await self._candidate_payload(application_remote_id)
+        stage = parse_stage_id(stage_remote_id, text(payload.get("job_reference")))
+        if stage is None:
+            raise VendorRejectedRequest(
+                "the stage is not one of the application's job",
+                field_errors={
+                    "job_interview_stage_id": ["is not a stage of the application's job"]
+                },
+            )
+        return await self._update(application_remote_id, {"job_stage_id": stage})
+
+    async def reject_application(self, application_remote_id: str) -> CandidateRecord:
+        """``PUT /candidates/:reference {archived: true}``: Welcome Kit's archive (its stage is
+        kept; Welcome Kit records no reason and no date)."""
+        return await self._update(application_remote_id, {"archived": True})
+
+    async def add_attachment(self, candidate_remote_id: str, upload: FileUpload) -> Attachment:
+        """``POST /documents {candidate_reference, remote_file_urls: [{filename, url}]}``: the
+        vendor fetches the file; the document is answered as a sync reads it."""
+        url = text(upload.url)
+        if url is None:
+            raise VendorRejectedRequest(
+                "Welcome Kit fetches files by URL",
+                field_errors={
+                    "file_url": ["Welcome Kit fetches files by URL: the upload has none"]
+                },
+            )
+        path_segment(candidate_remote_id, "a Welcome Kit candidate reference")
         response = await self.http.request(
             "POST",
             "/documents",
             json={
-                "candidate_reference": candidate_reference,
-                "remote_file_urls": [{"filename": name, "url": url} for name, url in files],
+                "candidate_reference": candidate_remote_id,
+                "remote_file_urls": [
+                    {
+                        "filename": document_file_name(upload.file_name, upload.attachment_type),
+                        "url": url,
+                    }
+                ],
             },
         )
         documents = json_body(response, self.redact)
-        if not isinstance(documents, list):
-            raise InvalidVendorResponse("Welcome Kit did not answer the attached documents")
-        record = await self.get_candidate(candidate_reference)
-        attached = {
-            f"{candidate_reference}:document:{d.get('id')}"
-            for d in documents
-            if isinstance(d, Mapping)
-        }
-        return [a for a in record.attachments if a.remote_id in attached]
+        if not (isinstance(documents, list) and documents and isinstance(documents[0], Mapping)):
+            raise InvalidVendorResponse("Welcome Kit did not answer the attached document")
+        wanted = f"{candidate_remote_id}:document:{documents[0].get('id')}"
+        record = await self.get_candidate(candidate_remote_id)
+        for attachment in record.attachments:
+            if attachment.remote_id == wanted:
+                return attachment
+        # The same file as the candidate's resume: a sync shows it once, as the resume.
+        resume = [a for a in record.attachments if a.remote_id == f"{candidate_remote_id}:resume"]
+        if resume:
+            return resume[0]
+        raise InvalidVendorResponse("Welcome Kit does not list the document it attached")
 
 
 def _error_body(response: httpx.Response) -> Mapping[str, Any]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from connectors.sdk.base import (
@@ -27,6 +28,7 @@ from connectors.sdk.base import (
 )
 from connectors.sdk.files import content_type_for_extension, with_extension
 from connectors.sdk.normalize import drop_none, email, iso_datetime, phone, text, unique
+from connectors.sdk.writes import CandidateDraft
 from schemas import (
     Application,
     Attachment,
@@ -518,3 +520,355 @@ def map_job(payload: Mapping[str, Any], ctx: MappingContext) -> JobRecord:
 
 def attachment_url(payload: Mapping[str, Any], kind: str) -> str | None:
     return text(payload.get("resume_url" if kind == "resume" else "portfolio_url"))
+
+
+# --- writes: unified drafts -> Welcome Kit bodies (pure) ----------------------------------------
+
+MiB = 1024 * 1024
+RESUME_MAX_BYTES = 5 * MiB
+"""``remote_resume_url``: "file type: PDF, DOC, DOCX, ODT maximum file size: 5MB" [DOC] W2, W7."""
+RESUME_TYPES = frozenset(
+    {
+        "application/pdf",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.oasis.opendocument.text",
+    }
+)
+PORTFOLIO_MAX_BYTES = 10 * MiB
+"""``remote_portfolio_url``: "file type: PDF, maximum file size: 10MB" [DOC] W2, W7."""
+PORTFOLIO_TYPES = frozenset({"application/pdf"})
+DOCUMENT_MAX_BYTES = 10 * MiB
+"""``POST /documents`` documents no limit: we hold documents to the largest documented upload
+(the portfolio's 10 MB) and to the resume types plus images [INF]."""
+DOCUMENT_TYPES = RESUME_TYPES | {"image/png", "image/jpeg"}
+MEDIA_HOSTS: tuple[tuple[str, str], ...] = (
+    # (host suffix, create/update parameter) for the documented ``media_*`` parameters [DOC] W2
+    ("linkedin.com", "media_linkedin"),
+    ("github.com", "media_github"),
+    ("stackoverflow.com", "media_stackoverflow"),
+    ("dribbble.com", "media_dribbble"),
+    ("behance.net", "media_behance"),
+    ("facebook.com", "media_facebook"),
+    ("instagram.com", "media_instagram"),
+    ("medium.com", "media_medium"),
+    ("tumblr.com", "media_tumblr"),
+    ("vimeo.com", "media_vimeo"),
+    ("twitter.com", "media_twitter"),
+    ("x.com", "media_twitter"),
+)
+WEBSITE_URL_TYPES = frozenset({UrlType.PERSONAL, UrlType.PORTFOLIO, UrlType.BLOG})
+"""Url types that go to ``media_website`` when the host is no known network."""
+URL_TYPES_TAKEN = frozenset({*WEBSITE_URL_TYPES, UrlType.LINKEDIN, UrlType.SOCIAL_MEDIA})
+"""What ``urls`` takes: LINKEDIN (``media_linkedin``), SOCIAL_MEDIA on a network Welcome Kit
+names (GitHub, Stack Overflow, Dribbble, Behance, LinkedIn, Facebook, Instagram, Medium, Tumblr,
+Vimeo, Twitter/X), PERSONAL, PORTFOLIO and BLOG (the network's slot on such a host, else
+``media_website``); a url of no type goes by its host alone. COMPANY and JOB_POSTING are not the
+person's: refused."""
+VENDOR_FIELDS = (
+    # the create/update parameters [DOC] W2, longest first (error messages name them)
+    "organization_reference",
+    "remote_portfolio_url",
+    "job_stage_reference",
+    "candidate_reference",
+    "remote_resume_url",
+    "remote_image_url",
+    "remote_file_urls",
+    "job_reference",
+    "job_stage_id",
+    "cover_letter",
+    "firstname",
+    "lastname",
+    "subtitle",
+    "tag_list",
+    "referrer",
+    "archived",
+    "comment",
+    "email",
+    "phone",
+    *sorted({parameter for _, parameter in MEDIA_HOSTS} | {"media_website"}, key=len, reverse=True),
+)
+
+
+class DraftRefused(ValueError):
+    """A draft Welcome Kit cannot take as it is; ``field_errors`` are per unified field."""
+
+    def __init__(self, field_errors: Mapping[str, list[str]]) -> None:
+        self.field_errors = {name: list(messages) for name, messages in field_errors.items()}
+        super().__init__(
+            "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in self.field_errors.items())
+        )
+
+
+def parse_stage_id(stage_remote_id: str, job_reference: str | None) -> int | str | None:
+    """The vendor's ``job_stage_id`` from our stage remote id (``<job reference>:<stage id>``);
+    None when it is not one of ``job_reference``'s stages (or not a stage id at all)."""
+    job, sep, key = stage_remote_id.rpartition(":")
+    if not sep or not key.strip() or (job_reference is not None and job != job_reference):
+        return None
+    return int(key) if key.isdigit() else key
+
+
+def entry_stage_id(stages: Any) -> int | str | None:
+    """Where a new candidate lands when no stage is given: the job's ``initial`` stage, else its
+    first stage on the pipeline's path (visible, not refused or archived), else its first."""
+    listed = [s for s in stages if isinstance(s, Mapping)] if isinstance(stages, list) else []
+    candidates = (
+        [s for s in listed if s.get("reference") == "initial"],
+        [
+            s
+            for s in listed
+            if s.get("visible") is not False and s.get("reference") not in OFF_PATH_STAGES
+        ],
+        listed,
+    )
+    for group in candidates:
+        for stage in group:
+            key = usable_remote_id(stage.get("id"))
+            if key is not None:
+                return int(key) if key.isdigit() else key
+    return None
+
+
+def _host(url: str) -> str | None:
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.hostname.lower().rstrip(".")
+
+
+def media_parameter(url_type: str | None, value: str) -> str | None:
+    """The ``media_*`` parameter a url goes to, or None when Welcome Kit has no slot for it."""
+    host = _host(value)
+    if host is None:
+        return None
+    known = next(
+        (param for suffix, param in MEDIA_HOSTS if host == suffix or host.endswith("." + suffix)),
+        None,
+    )
+    kind = url_type.upper() if url_type else None
+    if kind == UrlType.LINKEDIN:
+        return "media_linkedin"
+    if kind in WEBSITE_URL_TYPES:
+        return known or "media_website"
+    if kind == UrlType.SOCIAL_MEDIA:
+        return known
+    if kind is None or kind == UrlType.OTHER:
+        return known
+    return None
+
+
+def file_stem(file_name: str) -> str:
+    """A document's ``filename`` as Welcome Kit holds it: without the extension (documented)."""
+    stem, dot, extension = file_name.rpartition(".")
+    return stem.strip() if dot and stem.strip() and 1 <= len(extension) <= 5 else file_name.strip()
+
+
+def document_file_name(file_name: str, attachment_type: str) -> str:
+    """The ``filename`` to send for an uploaded document: its stem, with ``CV`` in front of a
+    RESUME whose name does not say so (Welcome Kit documents carry no type: a document reads back
+    as RESUME only when its name says resume or CV)."""
+    stem = file_stem(file_name) or "document"
+    if attachment_type == AttachmentType.RESUME and not RESUME_NAME.search(stem):
+        return f"CV {stem}"
+    return stem
+
+
+def candidate_body(
+    draft: CandidateDraft,
+    *,
+    organization_reference: str,
+    job_stage_id: int | str | None = None,
+) -> dict[str, Any]:
+    """``POST /candidates`` body for a :class:`~connectors.sdk.writes.CandidateDraft`.
+
+    Welcome Kit holds one e-mail, one phone and one url per ``media_*`` network, tags as one
+    comma-separated ``tag_list``, the unified ``title`` as the profile's ``subtitle`` and one
+    resume by URL (``remote_resume_url``); anything it cannot hold raises :class:`DraftRefused`
+    naming the unified fields. ``job_stage_id`` is the stage to use when the draft names none.
+    """
+    errors: dict[str, list[str]] = {}
+
+    def refuse(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    job_reference = text(draft.job_remote_id)
+    if job_reference is None:
+        refuse("job_id", "Welcome Kit keeps each candidate on a job: a job is required")
+    stage: int | str | None = job_stage_id
+    if draft.stage_remote_id is not None:
+        stage = parse_stage_id(draft.stage_remote_id, job_reference)
+        if stage is None:
+            refuse("job_interview_stage_id", "is not one of the job's stages")
+    first, last = text(draft.first_name), text(draft.last_name)
+    if first is None:
+        refuse("first_name", "Welcome Kit requires a first name")
+    if last is None:
+        refuse("last_name", "Welcome Kit requires a last name")
+    emails = unique(email(e) for e in draft.email_addresses)
+    if not emails:
+        refuse("email_addresses", "Welcome Kit requires an e-mail address")
+    elif len(emails) > 1:
+        refuse("email_addresses", "Welcome Kit holds one e-mail address per candidate")
+    phones = unique(text(p) for p in draft.phone_numbers)
+    if len(phones) > 1:
+        refuse("phone_numbers", "Welcome Kit holds one phone number per candidate")
+    if text(draft.company) is not None:
+        refuse("company", "Welcome Kit has no field for the candidate's company")
+    tags: list[str] = []
+    seen_tags: set[str] = set()
+    for tag in draft.tags:
+        cleaned = text(tag)
+        if cleaned is None:
+            continue
+        if "," in cleaned:
+            refuse("tags", "a Welcome Kit tag cannot hold a comma (tag_list is comma-separated)")
+            continue
+        if cleaned.casefold() not in seen_tags:
+            seen_tags.add(cleaned.casefold())
+            tags.append(cleaned)
+    media: dict[str, str] = {}
+    for url in draft.urls:
+        value = text(url.value)
+        parameter = media_parameter(url.type, value) if value else None
+        if value is None or parameter is None:
+            refuse(
+                "urls",
+                f"Welcome Kit has no place for a {url.type or 'untyped'} url on this host "
+                "(it takes LinkedIn, GitHub, Stack Overflow, Dribbble, Behance, Facebook, "
+                "Instagram, Medium, Tumblr, Vimeo and Twitter profiles, and one website)",
+            )
+        elif media.get(parameter, value) != value:
+            refuse("urls", f"Welcome Kit holds one {parameter.removeprefix('media_')} url")
+        else:
+            media[parameter] = value
+    resume_url: str | None = None
+    if len(draft.attachments) > 1:
+        refuse("attachments", "Welcome Kit takes one resume when a candidate is created")
+    for upload in draft.attachments[:1]:
+        if upload.attachment_type != AttachmentType.RESUME:
+            refuse("attachments", "Welcome Kit takes a RESUME when a candidate is created")
+        elif not text(upload.url):
+            refuse("attachments", "Welcome Kit fetches files by URL: the upload has none")
+        else:
+            resume_url = text(upload.url)
+    if stage is None and "job_interview_stage_id" not in errors and job_reference is not None:
+        refuse("job_interview_stage_id", "Welcome Kit requires a stage of the job")
+    if errors:
+        raise DraftRefused(errors)
+    body: dict[str, Any] = {
+        "organization_reference": organization_reference,
+        "job_reference": job_reference,
+        "job_stage_id": stage,
+        "email": emails[0],
+        "firstname": first,
+        "lastname": last,
+    }
+    optional: dict[str, Any] = {
+        "subtitle": text(draft.title),
+        "phone": phones[0] if phones else None,
+        "tag_list": ",".join(tags) or None,
+        "remote_resume_url": resume_url,
+        **media,
+    }
+    body.update({key: value for key, value in optional.items() if value is not None})
+    return body
+
+
+def application_body(
+    person: Mapping[str, Any],
+    *,
+    organization_reference: str,
+    job_reference: str,
+    job_stage_id: int | str,
+) -> dict[str, Any]:
+    """``POST /candidates`` for an existing candidate applying to another job: the person's
+    profile (names, e-mail, phone, subtitle), tags and files (resume, portfolio) as the vendor
+    holds them on ``person`` (a candidate payload). The cover letter, stage, archived flag and
+    ``/documents`` belong to the first application and are not carried over."""
+    profile = person.get("profile") if isinstance(person.get("profile"), Mapping) else {}
+    assert isinstance(profile, Mapping)
+    errors: dict[str, list[str]] = {}
+    email_value = text(profile.get("email"))
+    if email_value is None:
+        errors["candidate_id"] = ["the candidate has no e-mail address, which Welcome Kit requires"]
+    for key, name in (("firstname", "first name"), ("lastname", "last name")):
+        if text(profile.get(key)) is None:
+            errors.setdefault("candidate_id", []).append(
+                f"the candidate has no {name}, which Welcome Kit requires"
+            )
+    if errors:
+        raise DraftRefused(errors)
+    tags = [t for t in (text(tag) for tag in person.get("tags") or []) if t and "," not in t]
+    body: dict[str, Any] = {
+        "organization_reference": organization_reference,
+        "job_reference": job_reference,
+        "job_stage_id": job_stage_id,
+        "email": email_value,
+        "firstname": text(profile.get("firstname")),
+        "lastname": text(profile.get("lastname")),
+    }
+    optional = {
+        "subtitle": text(profile.get("subtitle")),
+        "phone": text(profile.get("phone")),
+        "tag_list": ",".join(tags) or None,
+        "remote_resume_url": text(person.get("resume_url")),
+        "remote_portfolio_url": text(person.get("portfolio_url")),
+    }
+    body.update({key: value for key, value in optional.items() if value is not None})
+    return body
+
+
+def error_fields(description: Any) -> dict[str, list[str]]:
+    """Per-parameter messages from a Welcome Kit ``error_description``.
+
+    The body is ``{error, error_description}`` [DOC] W4: one text. Its parts (split on ``;`` and
+    ``,``) that start with a documented parameter name go to that parameter (``"email is
+    missing"``); a bare list of names shares the message of the part that ends it (``"email,
+    firstname is missing"``); Rails' ``"param is missing or the value is empty: email"`` names
+    its parameter last; ``Validation failed:`` prefixes and humanized names (``Job stage``)
+    are understood [INF]. A text naming no parameter gives nothing (the message says it all).
+    """
+    if not isinstance(description, str) or not description.strip():
+        return {}
+    found: dict[str, list[str]] = {}
+    pending: list[str] = []
+    last: str | None = None
+    body = re.sub(r"^\s*validation failed:\s*", "", description.strip(), flags=re.IGNORECASE)
+    for part in re.split(r"\s*[;,\n]\s*", body):
+        if not part:
+            continue
+        missing = re.match(r"param is missing or the value is empty:\s*(\S+)$", part, re.I)
+        named = _parameter_at(missing.group(1) if missing else part)
+        if named is None:
+            # a message of its own holding a comma ("must be a PDF, DOC or ODT file")
+            if last is not None and not pending:
+                found[last][-1] = f"{found[last][-1]}, {part}"[:300]
+            pending.clear()
+            continue
+        name, rest = named
+        if missing:
+            found.setdefault(name, []).append(part[:300])
+            last = name
+            continue
+        if not rest:
+            pending.append(name)
+            continue
+        for earlier in (*pending, name):
+            found.setdefault(earlier, []).append(f"{earlier} {rest}"[:300])
+        pending.clear()
+        last = name
+    return found
+
+
+def _parameter_at(part: str) -> tuple[str, str] | None:
+    """(parameter, the rest) when ``part`` starts with a documented parameter name."""
+    lowered = part.strip().lower()
+    for name in VENDOR_FIELDS:
+        for spelling in (name, name.replace("_", " "), name.removesuffix("_id").replace("_", " ")):
+            if lowered == spelling or lowered.startswith(spelling + " "):
+                return name, part.strip()[len(spelling) :].strip()
+    return None

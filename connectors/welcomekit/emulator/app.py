@@ -20,10 +20,25 @@ cms_sites_references, created_at/updated_at/published_at/archived_at, ...). Both
 shape (that of ``_offices.md``), the place of a ``hired`` stage in the default pipeline
 (``_candidates.md`` names ``hired`` as a stage reference), websites only on published jobs,
 stage ids numbered per job, and every value drawn here.
+
+Writes follow ``_candidates.md`` ("Create a candidate", "Update a candidate") and
+``_documents.md`` ("Attach documents to a candidate"), with the GitBook's required
+``job_stage_id`` [DOC] W7: ``POST /candidates`` (``candidates_rw`` or ``my_candidates_rw``),
+``PUT /candidates/:reference`` and ``POST /documents`` (``documents_rw`` and a candidates
+scope). Required parameters, the organization (401), the job (404), the job's stage, the
+e-mail's form, the ``archived`` flag and the files are checked; files given by URL are fetched
+at once (``fetch``) and checked against the documented types and sizes (:mod:`.files`); a
+refusal is 400 ``validation_failed`` whose description names each parameter (``"email is
+invalid, job_stage_id is invalid"``). What is written is what the reads serve, with
+``updated_at`` bumped; the fetched bytes are served from the CDN path. ``media_*`` parameters
+are kept but never shown (no documented response holds them). [INF]: the statuses 201 (create,
+attach) and 200 (update), the description texts, a document touching its candidate's
+``updated_at``, ``origin: external`` on created candidates.
 """
 
 import hashlib
 import random
+import re
 import string
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -47,6 +62,17 @@ from connectors.sdk.emulation import (
     pick_account,
     read_json,
     recruiter_changes,
+)
+from connectors.welcomekit.emulator.files import (
+    DOCUMENT,
+    PORTFOLIO,
+    RESUME,
+    Fetch,
+    Fetched,
+    FileLimit,
+    FileRefused,
+    download,
+    http_fetch,
 )
 
 PARIS = timezone(timedelta(hours=1))
@@ -107,6 +133,38 @@ ALL_SCOPES = frozenset(
     {"candidates_r", "candidates_rw", "documents_r", "documents_rw", "jobs_r", "organizations_r"}
 )
 MAX_PER_PAGE = 100
+MEDIA_PARAMETERS = (
+    "media_website",
+    "media_github",
+    "media_stackoverflow",
+    "media_dribbble",
+    "media_behance",
+    "media_linkedin",
+    "media_facebook",
+    "media_instagram",
+    "media_medium",
+    "media_tumblr",
+    "media_vimeo",
+    "media_twitter",
+)
+TEXT_PARAMETERS = (
+    "organization_reference",
+    "job_reference",
+    "email",
+    "firstname",
+    "lastname",
+    "tag_list",
+    "subtitle",
+    "phone",
+    "remote_image_url",
+    "remote_resume_url",
+    "remote_portfolio_url",
+    "comment",
+    "cover_letter",
+    "referrer",
+    *MEDIA_PARAMETERS,
+)
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def wk_error(status: int, code: str, description: str) -> Response:
@@ -133,6 +191,11 @@ class Organization:
     updated: dict[str, date] = field(default_factory=dict)
     next_document_id: int = 1000
     next_stage_id: int = FIRST_STAGE_ID
+    media: dict[str, dict[str, str]] = field(default_factory=dict)
+    """reference -> ``media_*`` urls written (Welcome Kit stores them; no response shows them)."""
+    created_by: dict[str, str] = field(default_factory=dict)
+    """reference -> the API key that created it (what ``my_candidates_rw`` may change)."""
+    api_created: int = 0
 
     def job(self, reference: str) -> dict[str, Any] | None:
         return next((j for j in self.jobs if j["reference"] == reference), None)
@@ -149,6 +212,18 @@ class WelcomeKitEmulator:
     requests: int = 0
     changes: int = 0
     """Changes made through the control API (numbers new data, spreads updates)."""
+    fetch: Fetch | None = None
+    """How the vendor downloads ``remote_*_url`` files; default: a real GET (10 s, no
+    redirects). Tests route it to an in-process app."""
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    """CDN path (after ``/uploads/``) -> (bytes, content type) of the files fetched on writes."""
+    written: dict[str, int] = field(
+        default_factory=lambda: {
+            "candidates_created": 0,
+            "candidates_updated": 0,
+            "documents_created": 0,
+        }
+    )
 
     def __post_init__(self) -> None:
         routes = [
@@ -161,6 +236,11 @@ class WelcomeKitEmulator:
             Route("/api/v1/external/candidates", self.create_candidate, methods=["POST"]),
             Route(
                 "/api/v1/external/candidates/{reference:path}", self.get_candidate, methods=["GET"]
+            ),
+            Route(
+                "/api/v1/external/candidates/{reference:path}",
+                self.update_candidate,
+                methods=["PUT"],
             ),
             Route("/api/v1/external/documents", self.list_documents, methods=["GET"]),
             Route("/api/v1/external/documents", self.attach_documents, methods=["POST"]),
@@ -519,6 +599,7 @@ class WelcomeKitEmulator:
                 account_state(reference, list(org.candidates), [j["reference"] for j in org.jobs])
                 for reference, org in self.organizations.items()
             ],
+            "written": dict(self.written),
             "ignored_switches": {
                 "relative_next": "Welcome Kit pages with page/per_page and X-Total-Pages "
                 "headers: there are no next links"
@@ -528,30 +609,38 @@ class WelcomeKitEmulator:
     # --- routes --------------------------------------------------------------------------------
 
     def _authorize(
-        self, request: Request, scope: str
+        self, request: Request, *needs: str
     ) -> tuple[Organization, frozenset[str]] | Response:
+        """Each need is a scope, or alternatives (``"candidates_rw|my_candidates_rw"``)."""
         self.requests += 1
         token = bearer_token(request, "access_token")
         if token is None or token not in self.keys:
             return wk_error(401, "unauthorized", "The access token is invalid")
         org_reference, scopes = self.keys[token]
-        # A read scope (`candidates_r`) is also granted by its read-write one (`candidates_rw`).
-        granted = scope in scopes or (scope.endswith("_r") and f"{scope}w" in scopes)
-        if not granted:
-            return wk_error(403, "invalid_scope", f"{scope} scope is required")
+
+        def granted(scope: str) -> bool:
+            # A read scope (`candidates_r`) is also granted by its read-write one (`_rw`).
+            return scope in scopes or (scope.endswith("_r") and f"{scope}w" in scopes)
+
+        for need in needs:
+            alternatives = need.split("|")
+            if not any(granted(scope) for scope in alternatives):
+                return wk_error(403, "invalid_scope", f"{alternatives[0]} scope is required")
         return self.organizations[org_reference], scopes
 
     async def _authorized_body(
-        self, request: Request, scope: str
-    ) -> tuple[Organization, Any] | Response:
-        """What every write route starts with: the scope, then a JSON body."""
-        auth = self._authorize(request, scope)
+        self, request: Request, *needs: str
+    ) -> tuple[Organization, dict[str, Any]] | Response:
+        """What every write route starts with: the scopes, then a JSON object."""
+        auth = self._authorize(request, *needs)
         if isinstance(auth, Response):
             return auth
         try:
             body = await read_json(request)
         except ValueError:
             return wk_error(400, "validation_failed", "body is not JSON")
+        if not isinstance(body, dict):
+            return wk_error(400, "validation_failed", "body is not a JSON object")
         return auth[0], body
 
     def _page(self, request: Request, items: list[Any]) -> Response:
@@ -660,19 +749,40 @@ class WelcomeKitEmulator:
             return wk_error(400, "validation_failed", "job_reference is missing")
         if org.job(job_reference) is None:
             return wk_error(404, "not_found", "Job not found")
-        since = request.query_params.get("updated_after")
-        since_day = None
-        if since:
+        days: dict[str, date | None] = {}
+        for param in ("updated_after", "created_after"):
+            value = request.query_params.get(param)
             try:
-                since_day = date.fromisoformat(since)
+                days[param] = date.fromisoformat(value) if value else None
             except ValueError:
-                return wk_error(400, "validation_failed", "updated_after must be YYYY-MM-DD")
-        items = [
-            self._render(c, request)
-            for ref, c in org.candidates.items()
-            if c["job_reference"] == job_reference
-            and (since_day is None or org.updated[ref] >= since_day)
-        ]
+                return wk_error(400, "validation_failed", f"{param} must be YYYY-MM-DD")
+        query = request.query_params
+        wanted_email = (query.get("email") or "").strip().lower()
+        archived = query.get("archived")
+        if archived not in (None, "", "true", "false"):
+            return wk_error(400, "validation_failed", "archived must be true or false")
+
+        def listed(reference: str, c: dict[str, Any]) -> bool:
+            created = datetime.fromisoformat(c["created_at"]).date()
+            stage = c.get("stage") or {}
+            return (
+                c["job_reference"] == job_reference
+                and (
+                    days["updated_after"] is None or org.updated[reference] >= days["updated_after"]
+                )
+                and (days["created_after"] is None or created >= days["created_after"])
+                and (not wanted_email or (c["profile"].get("email") or "").lower() == wanted_email)
+                and (not archived or c["archived"] == (archived == "true"))
+                and (not query.get("job_stage_id") or str(c["stage_id"]) == query["job_stage_id"])
+                and (
+                    not query.get("job_stage_reference")
+                    or stage.get("reference") == query["job_stage_reference"]
+                )
+                and (not query.get("origin") or c.get("origin") == query["origin"])
+                and (not query.get("referrer") or c.get("referrer") == query["referrer"])
+            )
+
+        items = [self._render(c, request) for ref, c in org.candidates.items() if listed(ref, c)]
         return self._page(request, items)
 
     async def get_candidate(self, request: Request) -> Response:
@@ -697,94 +807,279 @@ class WelcomeKitEmulator:
             return wk_error(404, "not_found", "Candidate not found")
         return self._page(request, org.documents.get(reference, []))
 
-    async def attach_documents(self, request: Request) -> Response:
-        found = await self._authorized_body(request, "documents_rw")
-        if isinstance(found, Response):
-            return found
-        org, body = found
-        reference = body.get("candidate_reference") if isinstance(body, dict) else None
-        files = body.get("remote_file_urls") if isinstance(body, dict) else None
-        if not reference or not isinstance(files, list) or not files:
-            return wk_error(
-                400, "validation_failed", "candidate_reference and remote_file_urls are required"
+    # --- writes --------------------------------------------------------------------------------
+
+    async def _fetch_file(self, url: str, limit: FileLimit) -> Fetched:
+        """Download a ``remote_*_url`` as the vendor does: its own CDN files are copied."""
+        prefix = f"{self.cdn_base}/uploads/"
+        if url.startswith(prefix):
+            content, media = self._cdn_file(url[len(prefix) :])
+            name = url.rsplit("/", 1)[-1] or "file"
+            if media not in limit.content_types:
+                raise FileRefused(f"{limit.parameter} must be a {limit.describe_types()} file")
+            return Fetched(content, media, name)
+        return await download(url, limit, self.fetch or http_fetch)
+
+    def _store_file(self, path: str, fetched: Fetched) -> str:
+        self.files[path] = (fetched.content, fetched.content_type)
+        return f"{self.cdn_base}/uploads/{path}"
+
+    @staticmethod
+    def _invalid(body: dict[str, Any], job: dict[str, Any] | None) -> list[str]:
+        """What is wrong with a create or update body, one part per parameter."""
+        problems = [
+            f"{key} is invalid"
+            for key in TEXT_PARAMETERS
+            if body.get(key) is not None and not isinstance(body[key], str)
+        ]
+        if "archived" in body and not isinstance(body["archived"], bool):
+            problems.append("archived is invalid")
+        email_value = body.get("email")
+        if isinstance(email_value, str) and email_value and not EMAIL.match(email_value.strip()):
+            problems.append("email is invalid")
+        if job is not None and "job_stage_id" in body and _stage(job, body["job_stage_id"]) is None:
+            problems.append("job_stage_id is invalid")
+        return problems
+
+    async def _files(self, body: dict[str, Any]) -> tuple[dict[str, Fetched], list[str]]:
+        """The resume and portfolio a body names, fetched; or what is wrong with them."""
+        fetched: dict[str, Fetched] = {}
+        problems: list[str] = []
+        for limit in (RESUME, PORTFOLIO):
+            url = body.get(limit.parameter)
+            if isinstance(url, str) and url.strip():
+                try:
+                    fetched[limit.parameter] = await self._fetch_file(url.strip(), limit)
+                except FileRefused as exc:
+                    problems.append(str(exc))
+        return fetched, problems
+
+    def _apply(
+        self,
+        org: Organization,
+        candidate: dict[str, Any],
+        body: dict[str, Any],
+        job: dict[str, Any],
+        files: dict[str, Fetched],
+    ) -> None:
+        """Write a create or update body's parameters into the stored candidate."""
+        reference = candidate["reference"]
+        profile = candidate["profile"]
+        for key in ("email", "firstname", "lastname", "subtitle", "phone"):
+            if key in body:
+                value = body[key]
+                profile[key] = value.strip() if isinstance(value, str) and value.strip() else None
+        if "tag_list" in body:
+            tags: list[str] = []
+            for tag in str(body.get("tag_list") or "").split(","):
+                if tag.strip() and tag.strip().casefold() not in {t.casefold() for t in tags}:
+                    tags.append(tag.strip())
+            candidate["tags"] = tags
+        if "job_stage_id" in body:
+            stage = _stage(job, body["job_stage_id"])
+            assert stage is not None
+            candidate["stage_id"], candidate["stage"] = stage["id"], dict(stage)
+        if "archived" in body:
+            candidate["archived"] = body["archived"]
+        if "cover_letter" in body:
+            candidate["cover_letter"] = body.get("cover_letter") or ""
+        if body.get("referrer"):
+            candidate["referrer"] = body["referrer"]
+        media = {key: str(body[key]) for key in MEDIA_PARAMETERS if body.get(key)}
+        org.media.setdefault(reference, {}).update(media)
+        folder = hashlib.sha256(reference.encode()).hexdigest()[:12]
+        if "remote_resume_url" in files:
+            resume = files["remote_resume_url"]
+            candidate["resume_url"] = self._store_file(
+                f"candidate/resume/{folder}-{self.written['candidates_updated']}/{resume.name}",
+                resume,
             )
-        if reference not in org.candidates:
-            return wk_error(404, "not_found", "Candidate not found")
-        job = {"reference": org.candidates[reference]["job_reference"]}
-        created = []
-        for item in files:
-            if not isinstance(item, dict) or not item.get("url") or not item.get("filename"):
-                return wk_error(400, "validation_failed", "each file needs a filename and a url")
-            document = self._document(
-                org,
-                reference,
-                job,
-                str(item["filename"]),
-                str(item["url"]),
-                "application/pdf",
-                1234,
-                datetime.now(PARIS),
+            candidate["resume_content_type"] = resume.content_type
+            candidate["resume_size"] = len(resume.content)
+        if "remote_portfolio_url" in files:
+            portfolio = files["remote_portfolio_url"]
+            candidate["portfolio_url"] = self._store_file(
+                f"candidate/portfolio/{folder}-{self.written['candidates_updated']}/"
+                f"{portfolio.name}",
+                portfolio,
             )
-            org.documents.setdefault(reference, []).append(document)
-            created.append(document)
-        return json_response(created, status=201)
+            candidate["portfolio_size"] = len(portfolio.content)
+        now = datetime.now(UTC).astimezone(PARIS)
+        candidate["updated_at"] = iso(now)
+        org.updated[reference] = now.date()
 
     async def create_candidate(self, request: Request) -> Response:
-        found = await self._authorized_body(request, "candidates_rw")
+        found = await self._authorized_body(request, "candidates_rw|my_candidates_rw")
         if isinstance(found, Response):
             return found
         org, body = found
-        missing = [
-            k
-            for k in ("organization_reference", "job_reference", "email", "firstname", "lastname")
-            if not body.get(k)
-        ]
+        required = (
+            "organization_reference",
+            "job_reference",
+            "job_stage_id",
+            "email",
+            "firstname",
+            "lastname",
+        )
+        missing = [k for k in required if body.get(k) is None or body.get(k) == ""]
         if missing:
             return wk_error(400, "validation_failed", f"{', '.join(missing)} is missing")
+        if body["organization_reference"] != org.reference:
+            return wk_error(401, "unauthorized", "You are not member of this organization")
         job = org.job(str(body["job_reference"]))
-        if body["organization_reference"] != org.reference or job is None:
+        if job is None:
             return wk_error(404, "not_found", "Job not found")
-        stage = None
-        if body.get("job_stage_id") is not None:
-            stage = next((s for s in job["stages"] if s["id"] == body["job_stage_id"]), None)
-            if stage is None:
-                return wk_error(400, "validation_failed", "job_stage_id is invalid")
-        rng = random.Random(len(org.candidates))
-        self._add_candidate(
-            org,
-            rng,
-            len(org.candidates) + 10_000,
-            job,
-            {
+        problems = self._invalid(body, job)
+        if not problems:
+            files, problems = await self._files(body)
+        if problems:
+            return wk_error(400, "validation_failed", ", ".join(problems))
+        org.api_created += 1
+        self.written["candidates_created"] += 1
+        n = 2_000_000 + org.api_created  # past any seeded or control-API number
+        reference = "wttj-" + hashlib.sha256(f"{org.reference}:{n}".encode()).hexdigest()[:24]
+        now = iso(datetime.now(UTC).astimezone(PARIS))
+        candidate: dict[str, Any] = {
+            "reference": reference,
+            "cover_letter": "",
+            "created_at": now,
+            "job_reference": job["reference"],
+            "modal_path": f"/dashboard/o/{org.reference}/jobs/{job['reference']}/card/{reference}",
+            "portfolio_size": None,
+            "portfolio_url": None,
+            "resume_content_type": None,
+            "resume_size": None,
+            "resume_url": None,
+            "stage_id": None,
+            "stage": None,
+            "updated_at": now,
+            "profile": {
                 "address": None,
                 "avatar_url": DEFAULT_AVATAR,
                 "city": None,
                 "country_code": None,
                 "country_name": None,
-                "email": body["email"],
-                "firstname": body["firstname"],
-                "lastname": body["lastname"],
-                "phone": body.get("phone"),
-                "subtitle": body.get("subtitle"),
+                "email": None,
+                "firstname": None,
+                "lastname": None,
+                "phone": None,
+                "subtitle": None,
                 "zip_code": None,
             },
-        )
-        candidate = list(org.candidates.values())[-1]
-        candidate["tags"] = [
-            t.strip() for t in str(body.get("tag_list") or "").split(",") if t.strip()
-        ]
-        candidate["resume_url"] = body.get("remote_resume_url")
-        candidate["cover_letter"] = body.get("cover_letter") or ""
-        if stage is not None:
-            candidate["stage_id"], candidate["stage"] = stage["id"], dict(stage)
-        org.documents[candidate["reference"]] = []
-        return json_response(candidate, status=201)
+            "tags": [],
+            "origin": "external",
+            "archived": False,
+        }
+        self._apply(org, candidate, body, job, files)
+        token = bearer_token(request, "access_token")
+        org.candidates[reference] = candidate
+        org.documents[reference] = []
+        org.created_by[reference] = token or ""
+        return json_response(self._render(candidate, request), status=201)
 
-    async def cdn(self, request: Request) -> Response:
-        path = request.path_params["path"]
+    async def update_candidate(self, request: Request) -> Response:
+        found = await self._authorized_body(request, "candidates_rw|my_candidates_rw")
+        if isinstance(found, Response):
+            return found
+        org, body = found
+        reference = request.path_params["reference"]
+        candidate = org.candidates.get(reference)
+        if candidate is None:
+            return wk_error(404, "not_found", "Candidate not found")
+        token = bearer_token(request, "access_token") or ""
+        if "candidates_rw" not in self.keys[token][1] and org.created_by.get(reference) != token:
+            # `my_candidates_rw` reaches only the candidates this key created
+            return wk_error(404, "not_found", "Candidate not found")
+        blank = [k for k in ("email", "firstname", "lastname") if k in body and not body[k]]
+        if blank:
+            return wk_error(400, "validation_failed", f"{', '.join(blank)} is missing")
+        job = org.job(candidate["job_reference"])
+        assert job is not None
+        problems = self._invalid(body, job)
+        if not problems:
+            files, problems = await self._files(body)
+        if problems:
+            return wk_error(400, "validation_failed", ", ".join(problems))
+        self.written["candidates_updated"] += 1
+        self._apply(org, candidate, body, job, files)
+        return json_response(self._render(candidate, request))
+
+    async def attach_documents(self, request: Request) -> Response:
+        found = await self._authorized_body(
+            request, "documents_rw", "candidates_rw|my_candidates_rw"
+        )
+        if isinstance(found, Response):
+            return found
+        org, body = found
+        reference = body.get("candidate_reference")
+        files = body.get("remote_file_urls")
+        missing = [
+            name
+            for name, value in (("candidate_reference", reference), ("remote_file_urls", files))
+            if not value
+        ]
+        if missing:
+            return wk_error(400, "validation_failed", f"{', '.join(missing)} is missing")
+        if not isinstance(reference, str) or reference not in org.candidates:
+            return wk_error(404, "not_found", "Candidate not found")
+        if not isinstance(files, list) or not all(
+            isinstance(item, dict)
+            and isinstance(item.get("url"), str)
+            and isinstance(item.get("filename"), str)
+            and item["url"].strip()
+            and item["filename"].strip()
+            for item in files
+        ):
+            return wk_error(
+                400,
+                "validation_failed",
+                "remote_file_urls is invalid (each needs a filename and a url)",
+            )
+        fetched: list[tuple[str, Fetched]] = []
+        for item in files:
+            try:
+                fetched.append(
+                    (
+                        item["filename"].strip(),
+                        await self._fetch_file(item["url"].strip(), DOCUMENT),
+                    )
+                )
+            except FileRefused as exc:
+                return wk_error(400, "validation_failed", str(exc))
+        candidate = org.candidates[reference]
+        job = {"reference": candidate["job_reference"]}
+        now = datetime.now(UTC).astimezone(PARIS)
+        created = []
+        for filename, file in fetched:
+            document = self._document(
+                org, reference, job, filename, "", file.content_type, len(file.content), now
+            )
+            document["file_url"] = self._store_file(f"documents/{document['id']}/{file.name}", file)
+            org.documents.setdefault(reference, []).append(document)
+            created.append(document)
+        self.written["documents_created"] += len(created)
+        candidate["updated_at"] = iso(now)  # [INF] a new document touches its candidate
+        org.updated[reference] = now.date()
+        return json_response(created, status=201)
+
+    def _cdn_file(self, path: str) -> tuple[bytes, str]:
+        if path in self.files:
+            return self.files[path]
         digest = hashlib.sha256(path.encode()).hexdigest()
         body = (
             b"%PDF-1.4\n" if path.endswith(".pdf") else b""
         ) + f"WK file {path}\n{digest * 30}".encode()
-        media = "application/pdf" if path.endswith(".pdf") else "application/octet-stream"
-        return Response(body, media_type=media)
+        return body, "application/pdf" if path.endswith(".pdf") else "application/octet-stream"
+
+    async def cdn(self, request: Request) -> Response:
+        content, media = self._cdn_file(request.path_params["path"])
+        return Response(content, media_type=media)
+
+
+def _stage(job: dict[str, Any], value: Any) -> dict[str, Any] | None:
+    """The job's stage ``value`` names (an integer, or its digits as a string)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return next((s for s in job["stages"] if s["id"] == value), None)

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from connectors.sdk.errors import AuthFailed, NotFound, VendorRejectedRequest
-from connectors.welcomekit import CandidateCreate
+from connectors.sdk.writes import CandidateDraft
 from connectors.welcomekit.emulator import WelcomeKitEmulator
 from tests.connectors.welcomekit.conftest import API_KEY, ORG, make_connector, make_emulator
 
@@ -106,40 +106,20 @@ async def test_removed_candidate_is_not_found(emulator: WelcomeKitEmulator) -> N
             await connector.get_candidate(reference)
 
 
-async def test_create_candidate_and_attach_documents(emulator: WelcomeKitEmulator) -> None:
-    job = emulator.organizations[ORG].jobs[0]["reference"]
-    async with make_connector(emulator) as connector:
-        created = await connector.create_candidate(
-            CandidateCreate(
-                job_reference=job,
-                email="new@example.com",
-                firstname="Nouvelle",
-                lastname="Candidate",
-                tag_list=("python",),
-            )
-        )
-        assert created.candidate.email_addresses == ["new@example.com"]
-        assert created.candidate.tags == ["python"]
-        attached = await connector.attach_documents(
-            created.candidate.remote_id or "",
-            [("diplome", "https://cdn.welcomekit.example/uploads/x/diplome.pdf")],
-        )
-    assert [a.file_name for a in attached] == ["diplome.pdf"]
-
-
 async def test_vendor_error_bodies_become_clear_errors(emulator: WelcomeKitEmulator) -> None:
     async with make_connector(emulator) as connector:
         with pytest.raises(VendorRejectedRequest) as caught:
             await connector.create_candidate(
-                CandidateCreate(
-                    job_reference=emulator.organizations[ORG].jobs[0]["reference"],
-                    email="",
-                    firstname="x",
-                    lastname="y",
+                CandidateDraft(
+                    job_remote_id=emulator.organizations[ORG].jobs[0]["reference"],
+                    email_addresses=("not an address",),
+                    first_name="x",
+                    last_name="y",
                 )
             )
         assert caught.value.vendor_code == "validation_failed"
-        assert "email is missing" in str(caught.value)
+        assert "email is invalid" in str(caught.value)
+        assert caught.value.field_errors == {"email": ["email is invalid"]}
     emulator.keys[API_KEY] = (ORG, frozenset({"jobs_r", "organizations_r"}))
     async with make_connector(emulator) as connector:
         with pytest.raises(AuthFailed) as denied:
@@ -158,6 +138,8 @@ async def test_read_only_scopes_cannot_write(emulator: WelcomeKitEmulator) -> No
         assert await records_of(connector)  # reading is allowed
         with pytest.raises(AuthFailed) as denied:
             await connector.create_candidate(
-                CandidateCreate(job_reference=job, email="a@b.c", firstname="A", lastname="B")
+                CandidateDraft(
+                    job_remote_id=job, email_addresses=("a@b.co",), first_name="A", last_name="B"
+                )
             )
     assert denied.value.vendor_code == "invalid_scope"
