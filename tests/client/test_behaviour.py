@@ -446,6 +446,8 @@ def test_credentials_are_checked() -> None:
         Client("127.0.0.1:8000", API_KEY)
     with pytest.raises(ValueError, match="max_retries"):
         Client(BASE, API_KEY, max_retries=-1)
+    with pytest.raises(ValueError, match="not both"):
+        Client(BASE, API_KEY, transport=httpx.MockTransport(Server([])), http_client=httpx.Client())
     typo: dict[str, Any] = {"max_retry": 3}
     with pytest.raises(TypeError, match="max_retry"):
         AsyncClient(BASE, API_KEY, **typo)

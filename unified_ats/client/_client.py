@@ -72,8 +72,14 @@ class Options(TypedDict, total=False):
 
 
 def _core(
-    base_url: str | httpx.URL, api_key: str, connector_token: str | None, options: Options
+    base_url: str | httpx.URL,
+    api_key: str,
+    connector_token: str | None,
+    options: Options,
+    sharing: tuple[object, object],
 ) -> Core:
+    if None not in sharing:
+        raise ValueError("give transport or http_client, not both")
     unknown = sorted(set(options) - Options.__optional_keys__)
     if unknown:
         raise TypeError(f"unexpected keyword argument(s): {', '.join(unknown)}")
@@ -106,7 +112,7 @@ class Client(Namespaces[SyncRunner]):
         http_client: httpx.Client | None = None,
         **options: Unpack[Options],
     ) -> None:
-        core = _core(base_url, api_key, connector_token, options)
+        core = _core(base_url, api_key, connector_token, options, (transport, http_client))
         timeout = options.get("timeout", DEFAULT_TIMEOUT)
         http = http_client or httpx.Client(transport=transport, timeout=timeout)
         self._attach(SyncRunner(core, http, owns_http=http_client is None))
@@ -141,7 +147,7 @@ class AsyncClient(Namespaces[AsyncRunner]):
         http_client: httpx.AsyncClient | None = None,
         **options: Unpack[Options],
     ) -> None:
-        core = _core(base_url, api_key, connector_token, options)
+        core = _core(base_url, api_key, connector_token, options, (transport, http_client))
         timeout = options.get("timeout", DEFAULT_TIMEOUT)
         http = http_client or httpx.AsyncClient(transport=transport, timeout=timeout)
         self._attach(AsyncRunner(core, http, owns_http=http_client is None))

@@ -24,6 +24,11 @@ from unified_ats.client.errors import (
     redact,
 )
 
+if tuple(int(part) for part in pydantic.VERSION.split(".")[:2]) < (2, 12):
+    # Answers are parsed with ``extra="ignore"`` per call (pydantic 2.12's ``extra`` argument):
+    # the ``schemas`` models forbid unknown fields, a client must not.
+    raise ImportError(f"unified_ats.client needs pydantic>=2.12, not {pydantic.VERSION}")
+
 T = TypeVar("T")
 ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
 
