@@ -517,3 +517,16 @@ async def test_a_failed_download_leaves_no_file(
     assert names_under(tmp_path) == []
     with pytest.raises(NotADirectoryError):
         await h.call(lambda c: c.attachments.download(uuid.uuid4(), to=tmp_path / "missing"))
+
+
+def test_methods_keep_their_name_docstring_and_signature() -> None:
+    client = Client(BASE, API_KEY, TOKEN)
+    get = client.candidates.get
+    assert get.__name__ == "get" and "One candidate" in (get.__doc__ or "")
+    signature = inspect.signature(get)
+    assert list(signature.parameters) == ["id", "options"]
+    assert signature.return_annotation is inspect.Signature.empty
+    assert list(inspect.signature(client.connections.create).parameters) == [
+        "connector",
+        "settings",
+    ]

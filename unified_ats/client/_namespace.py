@@ -52,7 +52,8 @@ def _bind(method: Callable[..., Any], namespace: Namespace[Any]) -> Callable[...
     functools.update_wrapper(build, method)
     signature = inspect.signature(method)
     build.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=list(signature.parameters.values())[1:]
+        parameters=list(signature.parameters.values())[1:],
+        return_annotation=inspect.Signature.empty,  # the method returns a Call, not the answer
     )
     return build
 
