@@ -19,9 +19,12 @@ from unified_ats.security import CredentialCipher, derive_key, load_or_create_ke
 from unified_ats.settings import Settings
 from unified_ats.store.accounts import Accounts
 from unified_ats.store.database import make_engine, make_sessionmaker, migrate
+from unified_ats.store.idempotency import IdempotencyKeys
 from unified_ats.store.records import RecordStore
+from unified_ats.store.staged_files import StagedFiles
 from unified_ats.store.sync_runs import Acquired, SyncRuns
 from unified_ats.sync import SyncEngine, SyncProgress, SyncQueued, SyncReport, describe_failure
+from unified_ats.writes import Writes
 
 logger = logging.getLogger("unified_ats")
 
@@ -50,7 +53,9 @@ class Services:
     sync_engine: SyncEngine
     reads: Reads
     signing_key: bytes
-    """Signs and seals what the API hands out and takes back (cursors)."""
+    """Signs and seals what the API hands out and takes back (cursors, staged-file URLs)."""
+    idempotency: IdempotencyKeys
+    writes: Writes
     background: set[asyncio.Task[object]] = field(default_factory=set)
     watchers: dict[uuid.UUID, asyncio.Task[None]] = field(default_factory=dict)
 
@@ -91,7 +96,21 @@ class Services:
         sync_engine = SyncEngine(records, accounts, runs, lease_seconds=settings.sync_lease_seconds)
         reads = Reads(records, pool, settings)
         signing_key = derive_key(next(k for k in keys if k), "signing")
-        return cls(settings, engine, accounts, records, pool, runs, sync_engine, reads, signing_key)
+        cipher = CredentialCipher([k for k in keys if k])
+        writes = Writes(records, pool, StagedFiles(sessions), signing_key)
+        return cls(
+            settings,
+            engine,
+            accounts,
+            records,
+            pool,
+            runs,
+            sync_engine,
+            reads,
+            signing_key,
+            IdempotencyKeys(sessions, cipher),
+            writes,
+        )
 
     async def sync(
         self,

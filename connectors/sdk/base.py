@@ -28,8 +28,9 @@ from connectors.sdk.files import (
 )
 from connectors.sdk.http import DEFAULT_TIMEOUT, RetryPolicy, VendorHttp
 from connectors.sdk.logs import protect_http_logs, register_log_secrets
-from connectors.sdk.ratelimit import Clock, InMemoryRateLimiter, RateLimiter, Sleep
+from connectors.sdk.ratelimit import Clock, InMemoryRateLimiter, RateLimiter, RateRule, Sleep
 from connectors.sdk.secrets import Redactor
+from connectors.sdk.writes import CandidateDraft, FileUpload, WriteRules
 from schemas import Application, Attachment, Candidate, Job, JobInterviewStage
 
 logger = logging.getLogger("connectors")
@@ -53,6 +54,13 @@ class Capability(StrEnum):
     GET_JOB = "get_job"
     LIST_APPLICATIONS = "list_applications"
     """Candidate records carry their applications."""
+    CREATE_APPLICATION = "create_application"
+    """An existing candidate applies to another job."""
+    CHANGE_STAGE = "change_stage"
+    REJECT_APPLICATION = "reject_application"
+    ADD_ATTACHMENT = "add_attachment"
+    PASSTHROUGH = "passthrough"
+    """Raw requests to the vendor's API, with the connection's credentials."""
 
 
 class ConnectorSettings(BaseModel):
@@ -302,6 +310,8 @@ class Connector(ABC, Generic[S]):
     application_fields: ClassVar[frozenset[str]] = frozenset()
     log_redactions: ClassVar[tuple[re.Pattern[str], ...]] = ()
     """URL path patterns (with a ``secret`` group) to mask in httpx's log lines."""
+    write_rules: ClassVar[WriteRules] = WriteRules()
+    """What the write operations accept (fields, required ones, file limits)."""
 
     def __init__(
         self,
@@ -422,6 +432,45 @@ class Connector(ABC, Generic[S]):
     @abstractmethod
     async def verify_credentials(self) -> None:
         """Raise AuthFailed (or another ConnectorError) unless the settings work."""
+
+    # --- writes: sent once, never retried blindly ---------------------------------------------
+
+    async def create_candidate(self, draft: CandidateDraft) -> CandidateRecord:
+        """Create the candidate (on ``draft.job_remote_id``) and return it as the vendor now
+        holds it, with its application: the same ids a later sync gives it."""
+        raise UnsupportedOperation(f"{self.display_name} cannot create candidates")
+
+    async def find_candidate(self, draft: CandidateDraft) -> CandidateRecord | None:
+        """The candidate ``draft`` would have created, if the vendor has it (by e-mail on the
+        job). Asked after a failure whose outcome is unknown (timeout, 5xx), so that neither
+        the caller's retry nor ours creates a duplicate; None when it cannot be found."""
+        return None
+
+    async def create_application(
+        self, candidate_remote_id: str, job_remote_id: str, stage_remote_id: str | None
+    ) -> CandidateRecord:
+        """Apply an existing candidate to another job; the new vendor candidate record."""
+        raise UnsupportedOperation(f"{self.display_name} cannot create applications")
+
+    async def change_stage(
+        self, application_remote_id: str, stage_remote_id: str
+    ) -> CandidateRecord:
+        """Move the application to the stage; the candidate record as the vendor now holds it.
+        A move the vendor's workflow forbids raises StageMoveRefused."""
+        raise UnsupportedOperation(f"{self.display_name} cannot move applications")
+
+    async def reject_application(self, application_remote_id: str) -> CandidateRecord:
+        raise UnsupportedOperation(f"{self.display_name} cannot reject applications")
+
+    async def add_attachment(self, candidate_remote_id: str, upload: FileUpload) -> Attachment:
+        reason = self.write_rules.attachment_unsupported_reason
+        raise UnsupportedOperation(
+            reason or f"{self.display_name} cannot attach files to a candidate"
+        )
+
+    def passthrough_rate(self, method: str, path: str) -> RateRule | None:
+        """The rate rule a raw request to ``path`` falls under (the connector's own limits)."""
+        return None
 
 
 def stage_remote_id(job_remote_id: str, stage_key: str) -> str:

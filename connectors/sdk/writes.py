@@ -83,6 +83,9 @@ class FileRules:
     by_url: bool = False
     """The vendor fetches the file from a URL (it takes no bytes): the service serves the bytes
     at a short-lived signed URL of its own, or passes the caller's ``file_url`` on."""
+    takes_url: bool = False
+    """The vendor can also fetch a caller's ``file_url`` (implied by ``by_url``). Without it a
+    ``file_url`` is refused: the service never fetches a caller's URL itself."""
     attachment_types: frozenset[str] = frozenset({"RESUME"})
 
     def schema(self) -> dict[str, Any]:
@@ -92,6 +95,7 @@ class FileRules:
             "max_files": self.max_files,
             "attachment_types": sorted(self.attachment_types),
             "by_url": self.by_url,
+            "takes_url": self.by_url or self.takes_url,
         }
 
 

@@ -18,10 +18,13 @@ from unified_ats.api.routes import (
     attachments,
     candidates,
     connections,
+    files,
     health,
     jobs,
+    passthrough,
     sync,
     webhooks,
+    writes,
 )
 from unified_ats.log_redaction import protect_service_logs
 from unified_ats.services import Services
@@ -79,6 +82,7 @@ def create_app(
         app.state.services = services
     install_error_handlers(app)
     for module in (
+        writes,
         candidates,
         attachments,
         applications,
@@ -86,6 +90,8 @@ def create_app(
         connections,
         sync,
         webhooks,
+        passthrough,
+        files,
         health,
     ):
         app.include_router(module.router)

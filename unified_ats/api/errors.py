@@ -19,6 +19,7 @@ from connectors import ConnectorError, RateLimited
 from schemas import ErrorBody
 from unified_ats.reads import RecordNotFound, VendorDeadlineExceeded
 from unified_ats.store.records import RecordRejected
+from unified_ats.writes import WriteRejected
 
 logger = logging.getLogger("unified_ats.api")
 
@@ -112,8 +113,13 @@ def install_error_handlers(app: FastAPI) -> None:
                 return error_response(status, str(exc))
         raise exc  # pragma: no cover - only registered for the kinds above
 
+    async def write_rejected(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, WriteRejected)
+        return error_response(422, exc.errors)
+
     for kind in DOMAIN_STATUSES:
         app.add_exception_handler(kind, domain_error)
+    app.add_exception_handler(WriteRejected, write_rejected)
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(ConnectorError, connector_error)
     app.add_exception_handler(RequestValidationError, validation_error)

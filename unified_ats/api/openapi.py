@@ -24,6 +24,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         for operations in document["paths"].values():
             for operation in operations.values():
                 require_all_schemes(operation)
+                declare_validation_errors(operation)
                 declare_body_limits(operation)
                 declare_conditional_get(operation)
         app.openapi_schema = document
@@ -39,6 +40,14 @@ def require_all_schemes(operation: dict[str, Any]) -> None:
         for requirement in requirements:
             merged.update(requirement)
         operation["security"] = [merged]
+
+
+def declare_validation_errors(operation: dict[str, Any]) -> None:
+    """FastAPI adds its own 422 schema to routes with parameters; ours renders every error,
+    validation included, as the error body (its ``detail`` keeps FastAPI's list form)."""
+    invalid = operation["responses"].get("422")
+    if invalid is not None:
+        invalid["content"] = {"application/json": {"schema": ERROR_BODY}}
 
 
 def declare_body_limits(operation: dict[str, Any]) -> None:

@@ -259,3 +259,42 @@ class QuarantinedRecord(Base):
     run_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     first_seen_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
+
+
+class IdempotencyRecord(Base):
+    """One ``Idempotency-Key`` of one scope (a connection, or a tenant for its own routes).
+
+    ``state``: ``pending`` while the first request runs; ``done`` with its answer (encrypted:
+    it holds personal data, and a created connection's token); ``unknown`` when the vendor
+    failed without saying whether the write happened, so a retry looks the record up first.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_expires_at", "expires_at"),)
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    """sha256 of the route and the request body: the same key must come with the same body."""
+    state: Mapped[str] = mapped_column(String(16))
+    status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    response_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    created_at: Mapped[datetime]
+    locked_until: Mapped[datetime]
+    """A ``pending`` key whose request died is taken over after this."""
+    expires_at: Mapped[datetime]
+
+
+class StagedFile(Base):
+    """A file a vendor fetches by URL (Welcome Kit), served at a short-lived signed URL."""
+
+    __tablename__ = "staged_files"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    connection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE")
+    )
+    file_name: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(Text)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
