@@ -730,8 +730,7 @@ class ViastoConnector(Connector[ViastoSettings]):
                 "viasto requires a first and last name, which this candidate lacks",
                 field_errors={"candidate_id": ["viasto requires a first and last name."]},
             )
-        with not_about_the_record("viasto's target project"):
-            existing = await self._find(project_id, fields, require_email=True)
+        existing = await self._find(project_id, fields, require_email=True)
         if existing is not None:
             return await self._record(existing, project_id)
         cv = await self._cv_copy(candidate_remote_id, source)

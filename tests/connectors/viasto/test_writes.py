@@ -285,6 +285,8 @@ async def test_create_application_copies_the_person_and_cv_once(
             await connector.create_application(source_id, "12", "12:invited")
         with pytest.raises(NotFound):
             await connector.create_application("10/99999", "12", None)
+        with pytest.raises(NotFound):
+            await connector.create_application(source_id, "99", None)
     assert count(emulator) == before
 
 
