@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Header, Request, Response
+from pydantic import BaseModel
 
 from connectors import ConnectorError
 from unified_ats.api.errors import ApiError, Unprocessable
@@ -30,6 +31,11 @@ IdempotencyKey = Annotated[
     ),
 ]
 REPLAYED = "Idempotent-Replayed"
+
+
+def model_response(model: BaseModel, status_code: int = 200) -> Response:
+    """A route's answer as bytes, so that the same bytes can be replayed."""
+    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
 
 
 class KeyBusy(ApiError):

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response, status
 
 from unified_ats.api.deps import ServicesDep, TenantDep
 from unified_ats.api.errors import ApiError, BadRequest, NotFoundError
+from unified_ats.api.idempotency import IdempotencyKey, idempotent, model_response
 from unified_ats.api.models import (
     ConnectionCreate,
     ConnectionCreated,
@@ -17,6 +18,7 @@ from unified_ats.api.models import (
 from unified_ats.api.responses import VENDOR_ERRORS, errors
 from unified_ats.onboarding import CredentialsRejected, SettingsRejected, connect
 from unified_ats.store.accounts import ConnectionInfo
+from unified_ats.store.idempotency import scope_of
 
 router = APIRouter(prefix="/api/ats/v1", tags=["connections"])
 
@@ -59,28 +61,40 @@ async def connectors_list(services: ServicesDep, tenant: TenantDep) -> list[Conn
     "/connections",
     response_model=ConnectionCreated,
     status_code=status.HTTP_201_CREATED,
-    responses=errors(400, 401, 422, *VENDOR_ERRORS),
+    responses=errors(400, 401, 409, 422, *VENDOR_ERRORS),
 )
 async def connections_create(
-    body: ConnectionCreate, request: Request, services: ServicesDep, tenant: TenantDep
-) -> ConnectionCreated:
-    """Check the credentials with the vendor, store them encrypted, start the first sync."""
-    try:
-        connection, token, secret = await connect(services, tenant, body.connector, body.settings)
-    except SettingsRejected as exc:
-        if exc.errors:
-            # FastAPI's 422 list form, located under the body's `settings`, without values.
-            raise InvalidSettings(
-                [{**e, "loc": ["body", "settings", *e["loc"]]} for e in exc.errors]
-            ) from None
-        raise BadRequest(str(exc)) from None
-    except CredentialsRejected as exc:
-        raise BadRequest(str(exc)) from None
-    return ConnectionCreated(
-        **out(connection).model_dump(),
-        connector_token=token,
-        webhook_url=webhook_url(services, request, secret),
-    )
+    body: ConnectionCreate,
+    request: Request,
+    services: ServicesDep,
+    tenant: TenantDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Check the credentials with the vendor, store them encrypted, start the first sync.
+    With an Idempotency-Key, a retry gets the same connection (its answer is kept encrypted)."""
+
+    async def run(look_up_first: bool) -> Response:
+        try:
+            connection, token, secret = await connect(
+                services, tenant, body.connector, body.settings
+            )
+        except SettingsRejected as exc:
+            if exc.errors:
+                # FastAPI's 422 list form, located under the body's `settings`, without values.
+                raise InvalidSettings(
+                    [{**e, "loc": ["body", "settings", *e["loc"]]} for e in exc.errors]
+                ) from None
+            raise BadRequest(str(exc)) from None
+        except CredentialsRejected as exc:
+            raise BadRequest(str(exc)) from None
+        created = ConnectionCreated(
+            **out(connection).model_dump(),
+            connector_token=token,
+            webhook_url=webhook_url(services, request, secret),
+        )
+        return model_response(created, status.HTTP_201_CREATED)
+
+    return await idempotent(request, services, scope_of(None, tenant), idempotency_key, run)
 
 
 @router.get("/connections", response_model=list[ConnectionOut], responses=errors(401))
@@ -108,27 +122,46 @@ async def connections_delete(
 @router.post(
     "/connections/{connection_id}/rotate-token",
     response_model=TokenRotated,
-    responses=errors(401, 404, 422),
+    responses=errors(401, 404, 409, 422),
 )
 async def connections_rotate_token(
-    connection_id: uuid.UUID, services: ServicesDep, tenant: TenantDep
-) -> TokenRotated:
-    token = await services.accounts.rotate_token(tenant, connection_id)
-    if token is None:
-        raise NotFoundError("no such connection")
-    return TokenRotated(connector_token=token)
+    connection_id: uuid.UUID,
+    request: Request,
+    services: ServicesDep,
+    tenant: TenantDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """A new token; the previous one stops working now. With an Idempotency-Key, a retry gets
+    the same new token instead of rotating twice."""
+
+    async def run(look_up_first: bool) -> Response:
+        token = await services.accounts.rotate_token(tenant, connection_id)
+        if token is None:
+            raise NotFoundError("no such connection")
+        return model_response(TokenRotated(connector_token=token))
+
+    return await idempotent(request, services, scope_of(None, tenant), idempotency_key, run)
 
 
 @router.post(
     "/connections/{connection_id}/rotate-webhook-secret",
     response_model=WebhookSecretRotated,
-    responses=errors(401, 404, 422),
+    responses=errors(401, 404, 409, 422),
 )
 async def connections_rotate_webhook_secret(
-    connection_id: uuid.UUID, request: Request, services: ServicesDep, tenant: TenantDep
-) -> WebhookSecretRotated:
+    connection_id: uuid.UUID,
+    request: Request,
+    services: ServicesDep,
+    tenant: TenantDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     """A new webhook URL (e.g. after the old one leaked); give it to the vendor."""
-    secret = await services.accounts.rotate_webhook_secret(tenant, connection_id)
-    if secret is None:
-        raise NotFoundError("no such connection")
-    return WebhookSecretRotated(webhook_url=webhook_url(services, request, secret))
+
+    async def run(look_up_first: bool) -> Response:
+        secret = await services.accounts.rotate_webhook_secret(tenant, connection_id)
+        if secret is None:
+            raise NotFoundError("no such connection")
+        rotated = WebhookSecretRotated(webhook_url=webhook_url(services, request, secret))
+        return model_response(rotated)
+
+    return await idempotent(request, services, scope_of(None, tenant), idempotency_key, run)

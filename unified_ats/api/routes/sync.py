@@ -4,11 +4,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from unified_ats.api.deps import ConnectionDep, ServicesDep
+from unified_ats.api.idempotency import IdempotencyKey, idempotent, model_response
 from unified_ats.api.responses import errors
+from unified_ats.store.idempotency import scope_of
 from unified_ats.store.sync_runs import RUNNING, RunState
 from unified_ats.store.tables import SyncRun
 
@@ -166,16 +168,24 @@ async def sync_status(services: ServicesDep, connection: ConnectionDep) -> SyncS
     "/sync-status",
     response_model=ResyncAccepted,
     status_code=status.HTTP_202_ACCEPTED,
-    responses=errors(401, 422),
+    responses=errors(401, 409, 422),
     operation_id="sync_status_trigger",
     summary="Ask for a sync now",
 )
 async def request_resync(
+    request: Request,
     services: ServicesDep,
     connection: ConnectionDep,
     full: bool = Query(False, description="Enumerate everything (and detect deletions)."),
-) -> ResyncAccepted:
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     """Start a sync in the background. While one runs, requests coalesce into one follow-up:
     at most one sync of a connection runs and at most one waits, whoever asks."""
-    started = await services.trigger_sync(connection.id, full=True if full else None)
-    return ResyncAccepted(status="started" if started else "queued", full=full)
+
+    async def run(look_up_first: bool) -> Response:
+        started = await services.trigger_sync(connection.id, full=True if full else None)
+        accepted = ResyncAccepted(status="started" if started else "queued", full=full)
+        return model_response(accepted, status.HTTP_202_ACCEPTED)
+
+    scope = scope_of(connection.id, connection.tenant_id)
+    return await idempotent(request, services, scope, idempotency_key, run)

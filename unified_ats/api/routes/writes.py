@@ -20,7 +20,7 @@ from schemas.writes import (
     WriteMeta,
 )
 from unified_ats.api.deps import ConnectionDep, ServicesDep
-from unified_ats.api.idempotency import IdempotencyKey, idempotent
+from unified_ats.api.idempotency import IdempotencyKey, idempotent, model_response
 from unified_ats.api.paging import reject_unknown_parameters
 from unified_ats.api.responses import VENDOR_ERRORS, errors
 from unified_ats.store.accounts import ConnectionInfo
@@ -37,10 +37,6 @@ REPLAY_HEADER = {
         "schema": {"type": "string"},
     }
 }
-
-
-def created(model: Any, status_code: int = status.HTTP_201_CREATED) -> Response:
-    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
 
 
 def file_url_maker(services: ServicesDep, request: Request) -> Any:
@@ -84,7 +80,7 @@ async def candidates_create(
         written = await services.writes.create_candidate(
             connection, body, file_url=file_url, look_up_first=look_up_first
         )
-        return created(written.expanded())
+        return model_response(written.expanded(), status.HTTP_201_CREATED)
 
     return await idempotent(request, services, scope(connection), idempotency_key, run)
 
@@ -115,7 +111,7 @@ async def candidates_attachments_create(
         attachment = await services.writes.add_attachment(
             connection, candidate_id, body.data, file_url=file_url
         )
-        return created(attachment)
+        return model_response(attachment, status.HTTP_201_CREATED)
 
     return await idempotent(request, services, scope(connection), idempotency_key, run)
 
@@ -144,7 +140,7 @@ async def applications_create(
         application = await services.writes.create_application(
             connection, body.data.candidate_id, body.data.job_id, body.data.job_interview_stage_id
         )
-        return created(application)
+        return model_response(application, status.HTTP_201_CREATED)
 
     return await idempotent(request, services, scope(connection), idempotency_key, run)
 
@@ -174,7 +170,7 @@ async def applications_change_stage(
         application = await services.writes.change_stage(
             connection, application_id, body.job_interview_stage_id
         )
-        return created(application, status.HTTP_200_OK)
+        return model_response(application, status.HTTP_200_OK)
 
     return await idempotent(request, services, scope(connection), idempotency_key, run)
 
@@ -201,7 +197,7 @@ async def applications_reject(
 
     async def run(look_up_first: bool) -> Response:
         application = await services.writes.reject(connection, application_id)
-        return created(application, status.HTTP_200_OK)
+        return model_response(application, status.HTTP_200_OK)
 
     return await idempotent(request, services, scope(connection), idempotency_key, run)
 
