@@ -12,25 +12,40 @@ read once and kept, and every enumeration (candidates or jobs) reads it afresh.
 
 import logging
 import posixpath
+import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import httpx
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 
 from connectors.flatchr.dates import search_filter_date
 from connectors.flatchr.mapping import (
     CATALOG_KEY,
+    RESUME_CONTENT_TYPES,
+    RESUME_MAX_BYTES,
+    DraftRejected,
     FlatchrCatalog,
     MappingError,
     build_catalog,
+    candidate_body,
+    catalog_of,
+    column_body,
+    created_by,
+    draft_problems,
+    error_fields,
+    find_filters,
+    knows_placement,
+    map_applicant,
     map_applicant_row,
     map_vacancy,
     map_webhook,
     pipeline,
     split_cv_remote_id,
+    split_stage_remote_id,
 )
 from connectors.sdk.auth import HeaderToken
 from connectors.sdk.base import (
@@ -46,27 +61,70 @@ from connectors.sdk.base import (
     Quarantined,
     map_each,
 )
-from connectors.sdk.errors import InvalidVendorResponse, NotFound, not_about_the_record
+from connectors.sdk.errors import (
+    InvalidVendorResponse,
+    NotFound,
+    UnsupportedOperation,
+    VendorRejectedRequest,
+    not_about_the_record,
+)
 from connectors.sdk.files import (
     content_type_for_extension,
 )
 from connectors.sdk.http import json_body, path_segment
 from connectors.sdk.ratelimit import RateRule
 from connectors.sdk.streaming import iter_json_array
+from connectors.sdk.writes import CandidateDraft, FileRules, WriteRules
 from schemas import Candidate
 
 logger = logging.getLogger("connectors.flatchr")
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+CV_ROUTE = re.compile(r"^/*company/[^/]+/files/expire/*$")
+CREATE_ROUTE = "/vacancy/candidate/json"
+ATTACHMENT_UNSUPPORTED = (
+    "Flatchr takes a CV only when the candidate is created (the careers route's required "
+    "`resume`); no documented route adds a file to an existing applicant (the 2020 docs' "
+    "`POST /company/{id}/applicant/{id}/media` is gone from the current docs)"
+)
+CREATE_APPLICATION_UNSUPPORTED = (
+    "Flatchr has no route that applies an existing candidate to another vacancy: an "
+    "application is created only by the careers route, with the person's details and CV sent "
+    "again, which makes a new applicant"
+)
+
+
+def latest(records: list[CandidateRecord]) -> CandidateRecord:
+    """The most recently created record (by Flatchr's creation day; undated ones first)."""
+    return max(
+        records,
+        key=lambda r: (
+            r.candidate.remote_created_at is not None,
+            r.candidate.remote_created_at or datetime.min.replace(tzinfo=UTC),
+        ),
+    )
 
 
 class FlatchrSettings(ConnectorSettings):
     base_url: str = "https://api.flatchr.io"
+    careers_url: str = "https://careers.flatchr.io"
+    """Where candidates are created ([DOC] F5: "L'URL racine est ici https://careers.flatchr.io");
+    the API key goes there too, so it takes plain web origins only, as ``base_url``."""
     api_key: SecretStr
     company_id: str
     default_phone_region: str = "FR"
     cv_min_interval: float = 1.05
     """Seconds between two CV requests of one company (vendor limit: 1/s; a margin for jitter)."""
+
+    @field_validator("careers_url")
+    @classmethod
+    def _http_careers_url(cls, value: str) -> str:
+        url = urlsplit(value)
+        if url.scheme not in {"http", "https"} or not url.hostname:
+            raise ValueError("must be an http(s) URL with a host")
+        if url.username or url.password or url.query or url.fragment:
+            raise ValueError("must not carry credentials, a query or a fragment")
+        return value
 
     def account_key(self) -> str:
         return self.company_id
@@ -88,7 +146,54 @@ class FlatchrConnector(Connector[FlatchrSettings]):
             Capability.LIST_JOBS,
             Capability.GET_JOB,
             Capability.LIST_APPLICATIONS,
+            Capability.CREATE_CANDIDATE,
+            Capability.CHANGE_STAGE,
+            Capability.REJECT_APPLICATION,
+            Capability.PASSTHROUGH,
         }
+    )
+    write_rules = WriteRules(
+        create_fields=frozenset(
+            {
+                "first_name",
+                "last_name",
+                "email_addresses",
+                "phone_numbers",
+                "urls",
+                "job_id",
+                "job_interview_stage_id",
+                "attachments",
+            }
+        ),
+        create_required=frozenset({"first_name", "last_name", "job_id", "attachments"}),
+        create_files=FileRules(
+            max_bytes=RESUME_MAX_BYTES,
+            content_types=RESUME_CONTENT_TYPES,
+            max_files=1,
+            takes_url=True,  # `type: "link"`: Flatchr fetches the CV from the URL ([DOC] F5)
+            attachment_types=frozenset({"RESUME"}),
+        ),
+        attachment_files=None,
+        attachment_unsupported_reason=ATTACHMENT_UNSUPPORTED,
+        stage_moves_forward_only=False,
+        notes={
+            "create_candidate": (
+                "POST careers.flatchr.io/vacancy/candidate/json applies the person to the "
+                "vacancy (its slug) with the CV as base64 or a link, one e-mail, one phone and "
+                "one URL per network; the applicant starts in the first column (a stage given "
+                "moves it there next) and is read back from the search, as Flatchr answers no id"
+            ),
+            "create_application": CREATE_APPLICATION_UNSUPPORTED,
+            "change_stage": (
+                "PUT /company/{id}/vacancy/{vacancy}/applicant/{applicant} {column_id} moves the "
+                "applicant to the column, in any direction"
+            ),
+            "reject_application": (
+                "DELETE /company/{id}/vacancy/{vacancy}/applicant/{applicant} archives the "
+                "applicant (status 0, archived true): Flatchr has no rejection nor reasons"
+            ),
+            "add_attachment": ATTACHMENT_UNSUPPORTED,
+        },
     )
     candidate_fields = frozenset(
         {
@@ -165,6 +270,13 @@ class FlatchrConnector(Connector[FlatchrSettings]):
     def build_auth(self) -> httpx.Auth:
         # The key goes in a header, never in the URL (the docs also allow `?token=`).
         return HeaderToken(self.settings.api_key, scheme="Bearer")
+
+    def error_details(self, response: httpx.Response) -> tuple[str | None, dict[str, list[str]]]:
+        try:
+            body = response.json()
+        except ValueError:
+            return None, {}
+        return error_fields(body)
 
     def describe_error(self, response: httpx.Response) -> str | None:
         try:
@@ -379,3 +491,165 @@ class FlatchrConnector(Connector[FlatchrSettings]):
 
     async def verify_credentials(self) -> None:
         await self.catalog(refresh=True)
+
+    # --- writes ----------------------------------------------------------------------------------
+
+    def passthrough_rate(self, method: str, path: str) -> RateRule | None:
+        """The CV route keeps its 1 request/s per company ([DOC] F12), whoever calls it."""
+        bare = urlsplit(path).path if "://" in path else path.split("?", 1)[0]
+        return self.cv_rate if CV_ROUTE.match(bare) else None
+
+    async def _vacancy(self, job_remote_id: str) -> Mapping[str, Any]:
+        """The vacancy object of the listing for an encoded id (read again once when the kept
+        catalog lacks it); a job Flatchr does not list is a field error, before any write."""
+        for refresh in (False, True):
+            with not_about_the_record("Flatchr's company routes"):
+                found = (await self.catalog(refresh=refresh)).vacancy(job_remote_id)
+            if found is not None:
+                return found
+        raise VendorRejectedRequest(
+            "Flatchr lists no vacancy with this id", field_errors={"job_id": ["unknown job"]}
+        )
+
+    async def _find(self, draft: CandidateDraft, ctx: MappingContext) -> list[CandidateRecord]:
+        """What ``draft`` would create, as the search shows it now (unmappable rows skipped)."""
+        with not_about_the_record("Flatchr's applicant search"):
+            rows = await self.search(find_filters(draft))
+        records, _ = self._map_rows(rows, ctx)
+        return [r for r in records if created_by(r, draft, ctx)]
+
+    async def find_candidate(self, draft: CandidateDraft) -> CandidateRecord | None:
+        """The applicant ``draft`` made: its e-mail (else its names) on the vacancy, searched
+        with the search's ``email``/``vacancy`` filters and matched on job, names and e-mail.
+        Several (the person applied there before): the latest, by creation day."""
+        if draft_problems(draft).keys() & {"first_name", "last_name", "job_id"}:
+            return None
+        found = await self._find(draft, await self.mapping_context())
+        if not found:
+            return None
+        return latest(found)
+
+    async def create_candidate(self, draft: CandidateDraft) -> CandidateRecord:
+        """``POST {careers_url}/vacancy/candidate/json``, sent once. Flatchr answers no id
+        ("applicant created"), so the applicant is read back from the search: the one that was
+        not there before the call. A stage other than the first column is then set with
+        :meth:`change_stage` (a second call: the record exists even when that one fails)."""
+        problems = draft_problems(draft)
+        if problems:
+            raise VendorRejectedRequest(
+                "Flatchr cannot take this candidate as it is", field_errors=problems
+            )
+        assert draft.job_remote_id is not None
+        vacancy = await self._vacancy(draft.job_remote_id)
+        slug = vacancy.get("slug")
+        if not isinstance(slug, str) or not slug.strip():
+            raise InvalidVendorResponse("Flatchr's vacancies listing gives this vacancy no slug")
+        ctx = await self.mapping_context()
+        if draft.stage_remote_id is not None:
+            _, key = split_stage_remote_id(draft.stage_remote_id)
+            if catalog_of(ctx).column(key) is None:
+                raise VendorRejectedRequest(
+                    "Flatchr lists no column with this id",
+                    field_errors={"job_interview_stage_id": ["unknown stage"]},
+                )
+        try:
+            body = candidate_body(
+                draft, vacancy_slug=slug, token=self.settings.api_key.get_secret_value()
+            )
+        except DraftRejected as exc:  # checked above; kept for the type of the error
+            raise VendorRejectedRequest(str(exc), field_errors=exc.field_errors) from None
+        before = {r.candidate.remote_id for r in await self._find(draft, ctx)}
+        await self.http.request(
+            "POST",
+            f"{self.settings.careers_url.rstrip('/')}{CREATE_ROUTE}",
+            json=body,
+            idempotent=False,  # a lost answer must not become a second applicant
+        )
+        created = [r for r in await self._find(draft, ctx) if r.candidate.remote_id not in before]
+        if not created:
+            raise InvalidVendorResponse(
+                "Flatchr accepted the candidate, but the applicant is not in its search yet: "
+                "look it up again later (find_candidate) rather than sending it twice"
+            )
+        record = latest(created)
+        stage = draft.stage_remote_id
+        if (
+            stage is not None
+            and record.candidate.remote_id is not None
+            and record.applications[0].current_stage != self.ids.stage_id(stage)
+        ):
+            return await self.change_stage(record.candidate.remote_id, stage)
+        return record
+
+    async def create_application(
+        self, candidate_remote_id: str, job_remote_id: str, stage_remote_id: str | None
+    ) -> CandidateRecord:
+        raise UnsupportedOperation(CREATE_APPLICATION_UNSUPPORTED)
+
+    def _applicant_path(self, vacancy_remote_id: str, applicant_remote_id: str) -> str:
+        vacancy = path_segment(vacancy_remote_id, "a Flatchr vacancy id")
+        applicant = path_segment(applicant_remote_id, "a Flatchr applicant id")
+        return f"{self._company_path}/vacancy/{vacancy}/applicant/{applicant}"
+
+    async def _applicant_answer(self, response: httpx.Response) -> CandidateRecord:
+        """Map the applicant object a move or an archive answers; the catalog is read again
+        when the answer names a vacancy or a column the kept one does not know."""
+        body = json_body(response, self.redact)
+        ctx = await self.mapping_context()
+        try:
+            if isinstance(body, Mapping) and not knows_placement(catalog_of(ctx), body):
+                with not_about_the_record("Flatchr's company routes"):
+                    ctx = await self.mapping_context(refresh=True)
+            record = map_applicant(body, ctx)
+        except MappingError as exc:
+            raise InvalidVendorResponse(
+                f"Flatchr applicant unreadable: {exc}", vendor_status=response.status_code
+            ) from None
+        return record
+
+    async def change_stage(
+        self, application_remote_id: str, stage_remote_id: str
+    ) -> CandidateRecord:
+        """``PUT /company/{id}/vacancy/{vacancy}/applicant/{applicant}`` ``{"column_id"}``
+        ([DOC] F3): the vacancy is the stage's job (stages are ``<vacancy>:<column>``); Flatchr
+        moves in any direction and answers the whole applicant."""
+        try:
+            job, key = split_stage_remote_id(stage_remote_id)
+        except MappingError as exc:
+            raise VendorRejectedRequest(
+                str(exc), field_errors={"job_interview_stage_id": [str(exc)]}
+            ) from None
+        response = await self.http.request(
+            "PUT",
+            self._applicant_path(job, application_remote_id),
+            json=column_body(key),
+            idempotent=True,  # moving to the same column twice changes nothing
+        )
+        return await self._applicant_answer(response)
+
+    async def reject_application(self, application_remote_id: str) -> CandidateRecord:
+        """``DELETE /company/{id}/vacancy/{vacancy}/applicant/{applicant}`` archives it
+        ([DOC] F4). The route needs the vacancy, which only the search tells: the applicant's
+        row is looked up first (the whole company: no filter selects an applicant id)."""
+        vacancy = await self._vacancy_of(application_remote_id)
+        response = await self.http.request(
+            "DELETE", self._applicant_path(vacancy, application_remote_id), idempotent=True
+        )
+        return await self._applicant_answer(response)
+
+    async def _vacancy_of(self, applicant_remote_id: str) -> str:
+        with not_about_the_record("Flatchr's company routes"):
+            catalog = await self.catalog()
+        wanted = applicant_remote_id.strip()
+        async for row in self.stream_search({}):
+            if isinstance(row, Mapping) and str(row.get("applicant", "")).strip() == wanted:
+                number = row.get("vacancy_id")
+                encoded = catalog.vacancy_ids.get(number) if isinstance(number, int) else None
+                if encoded is None:
+                    with not_about_the_record("Flatchr's company routes"):
+                        catalog = await self.catalog(refresh=True)
+                    encoded = catalog.vacancy_ids.get(number) if isinstance(number, int) else None
+                if encoded is None:
+                    raise InvalidVendorResponse("Flatchr lists no vacancy for this applicant")
+                return encoded
+        raise NotFound("Flatchr has no applicant with this id")

@@ -11,6 +11,7 @@ Search rows name their vacancy by its integer ``vacancy_id`` and their column by
 turns them into the encoded vacancy id and the column id.
 """
 
+import base64
 import math
 import posixpath
 import uuid
@@ -18,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from connectors.flatchr.dates import parse_flatchr_date
 from connectors.sdk.base import (
@@ -27,8 +29,9 @@ from connectors.sdk.base import (
     stage_remote_id,
     usable_remote_id,
 )
-from connectors.sdk.files import content_type_for_extension
+from connectors.sdk.files import bare_content_type, content_type_for_extension
 from connectors.sdk.normalize import drop_none, email, phone, text, unique
+from connectors.sdk.writes import CandidateDraft, FileUpload, UrlDraft
 from schemas import (
     Application,
     Attachment,
@@ -117,6 +120,14 @@ class FlatchrCatalog:
     column_keys: Mapping[str, str] = field(default_factory=dict)
     """Column title -> column id (the first column in pipeline order with that title)."""
     company_name: str | None = None
+    by_encoded_id: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Encoded vacancy id -> the vacancy object of the listing."""
+
+    def vacancy(self, encoded_id: str | None) -> Mapping[str, Any] | None:
+        return self.by_encoded_id.get(encoded_id) if encoded_id is not None else None
+
+    def column(self, key: str | None) -> Column | None:
+        return next((c for c in self.columns if c.key == key), None) if key else None
 
 
 EMPTY_CATALOG = FlatchrCatalog()
@@ -172,12 +183,15 @@ def build_catalog(vacancies: Any, columns: Any) -> FlatchrCatalog:
     """A catalog from the bodies of ``GET /company/{id}/vacancies`` and ``.../columns``."""
     listed = tuple(vacancies) if isinstance(vacancies, list) else ()
     vacancy_ids: dict[int, str] = {}
+    by_encoded_id: dict[str, Mapping[str, Any]] = {}
     company_name: str | None = None
     for vacancy in listed:
         if not isinstance(vacancy, dict):
             continue
         number = _vacancy_number(vacancy.get("vacancy_id"))
         encoded = vacancy_remote_id(vacancy.get("id"))
+        if encoded is not None:
+            by_encoded_id.setdefault(encoded, vacancy)
         if number is not None and encoded is not None:
             vacancy_ids.setdefault(number, encoded)
         company = vacancy.get("company")
@@ -194,6 +208,7 @@ def build_catalog(vacancies: Any, columns: Any) -> FlatchrCatalog:
         vacancy_ids=vacancy_ids,
         column_keys=column_keys,
         company_name=company_name,
+        by_encoded_id=by_encoded_id,
     )
 
 
@@ -637,6 +652,351 @@ def map_webhook(payload: Mapping[str, Any], ctx: MappingContext) -> CandidateRec
         updated=parse_flatchr_date(applicant.get("updated_at")),
         ctx=ctx,
     )
+
+
+APPLICANT_APPLICATION_KEYS = (
+    "id",
+    "vacancy_id",
+    "column_id",
+    "status",
+    "score",
+    "created_at",
+    "updated_at",
+)
+"""The keys of an applicant object an Application is mapped from (its raw_data)."""
+
+
+def knows_placement(catalog: FlatchrCatalog, applicant: Mapping[str, Any]) -> bool:
+    """Whether the catalog knows the vacancy and the column an applicant object names."""
+    job = vacancy_remote_id(applicant.get("vacancy_id"))
+    key = column_key(applicant.get("column_id"))
+    return (job is None or catalog.vacancy(job) is not None) and (
+        key is None or catalog.column(key) is not None
+    )
+
+
+def map_applicant(applicant: Mapping[str, Any], ctx: MappingContext) -> CandidateRecord:
+    """The applicant object that ``PUT``/``DELETE /company/{id}/vacancy/{vid}/applicant/{aid}``
+    answer ([DOC] F3, F4): epoch dates, the encoded ``vacancy_id``, the ``column_id``, a nested
+    ``candidate`` (with ``aws {key, extension}`` when it has a CV). The catalog gives what a
+    search row shows instead (the vacancy's integer id and title, the column's title and
+    ``hired``), so the record has the content a sync gives the same applicant."""
+    if not isinstance(applicant, dict):
+        raise MappingError("a Flatchr applicant must be an object")
+    applicant_id = text(applicant.get("id")) if not isinstance(applicant.get("id"), dict) else None
+    if applicant_id is None:
+        raise MappingError("a Flatchr applicant has no id")
+    person = applicant.get("candidate")
+    if not isinstance(person, dict):
+        person = {}
+    catalog = catalog_of(ctx)
+    job_remote_id = vacancy_remote_id(applicant.get("vacancy_id"))
+    answered = applicant.get("vacancy")
+    # The archive answer embeds the vacancy; the move answer an empty object ([DOC] F3, F4).
+    vacancy = (
+        answered
+        if isinstance(answered, dict) and vacancy_remote_id(answered.get("id")) == job_remote_id
+        else catalog.vacancy(job_remote_id)
+    ) or {}
+    key = column_key(applicant.get("column_id"))
+    column = catalog.column(key)
+    answered_column = applicant.get("column")
+    column_raw: Mapping[str, Any] = (
+        column.raw
+        if column is not None
+        else answered_column
+        if isinstance(answered_column, dict)
+        else {}
+    )
+    column_title = column.title if column is not None else _plain_text(column_raw.get("title"))
+    hired = column_raw.get("hired")
+    number = _vacancy_number(vacancy.get("vacancy_id"))
+    placement = Placement(
+        vacancy_number=number,
+        job_remote_id=job_remote_id,
+        column_key=key,
+        column_title=column_title,
+        hired=hired if isinstance(hired, bool) else None,
+    )
+    return _build(
+        applicant_id=applicant_id,
+        person=person,
+        # What a search row calls these: the integer vacancy id and the column's hired flag.
+        row={
+            **{k: v for k, v in applicant.items() if k not in ("vacancy", "candidate")},
+            "vacancy_id": number,
+            "hired": placement.hired,
+        },
+        raw=applicant,
+        application_raw={k: applicant[k] for k in APPLICANT_APPLICATION_KEYS if k in applicant},
+        placement=placement,
+        title=_plain_text(vacancy.get("title")),
+        company=ctx.company_name,
+        stage=column_title,
+        cv=cv_location(person.get("cv"), person.get("aws")),
+        created=parse_flatchr_date(applicant.get("created_at"))
+        or parse_flatchr_date(person.get("created_at")),
+        updated=parse_flatchr_date(applicant.get("updated_at")),
+        ctx=ctx,
+    )
+
+
+# --- writes: unified drafts -> Flatchr bodies (pure) ---------------------------------------------
+
+URL_SLOTS = ("facebook", "linkedin", "twitter", "other")
+"""The networks of the create route's ``urls`` object ([DOC] F5), one URL each."""
+SLOT_HOSTS: Mapping[str, tuple[str, ...]] = {
+    "linkedin": ("linkedin.com",),
+    "facebook": ("facebook.com", "fb.com"),
+    "twitter": ("twitter.com", "x.com"),
+}
+RESUME_MAX_BYTES = 5 * 1024 * 1024
+"""[INF] Flatchr documents no size limit for the create route's resume; 5 MiB, the limit other
+ATS (Welcome Kit's documents, Bindbee's attachments) document, keeps a base64 JSON body under
+7 MB."""
+RESUME_EXTENSIONS = ("pdf", "doc", "docx", "odt")
+"""[INF] Flatchr documents no type list; these are the CV formats its own data shows (CV
+extensions pdf, docx, doc: [DOC] F3, F12) plus OpenDocument text."""
+RESUME_CONTENT_TYPES = frozenset(
+    content_type
+    for content_type in (content_type_for_extension(ext) for ext in RESUME_EXTENSIONS)
+    if content_type
+)
+VENDOR_FIELDS: Mapping[str, str] = {
+    "firstname": "first_name",
+    "lastname": "last_name",
+    "email": "email_addresses",
+    "phone": "phone_numbers",
+    "urls": "urls",
+    "vacancy": "job_id",
+    "type": "attachments",
+    "resume": "attachments",
+    "column_id": "job_interview_stage_id",
+}
+"""A Flatchr body field -> the unified field it comes from (for the vendor's field errors)."""
+
+
+class DraftRejected(ValueError):
+    """A draft Flatchr cannot take as it is; ``field_errors`` names the unified fields."""
+
+    def __init__(self, field_errors: Mapping[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in field_errors.items()))
+        self.field_errors = dict(field_errors)
+
+
+def url_slot(url: UrlDraft) -> str:
+    """The ``urls`` key a unified URL goes to: LINKEDIN -> linkedin; SOCIAL_MEDIA (or no type)
+    -> the network its host names (linkedin, facebook, twitter), else other; any other type ->
+    other.
+    The read mapping gives linkedin LINKEDIN, facebook/twitter SOCIAL_MEDIA, other OTHER."""
+    kind = (url.type or "").upper()
+    if kind == UrlType.LINKEDIN:
+        return "linkedin"
+    if kind in ("", UrlType.SOCIAL_MEDIA):
+        try:
+            host = (urlsplit(_with_scheme(url.value.strip())).hostname or "").lower()
+        except ValueError:  # not a URL a host can be read from
+            host = ""
+        for slot, hosts in SLOT_HOSTS.items():
+            if any(host == h or host.endswith("." + h) for h in hosts):
+                return slot
+    return "other"
+
+
+def _with_scheme(value: str) -> str:
+    return value if "://" in value else f"https://{value}"
+
+
+def _web_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _resume_problems(upload: FileUpload) -> list[str]:
+    problems = []
+    if upload.attachment_type.upper() != AttachmentType.RESUME:
+        problems.append("Flatchr takes one file, the RESUME (no other attachment type)")
+    if upload.content is None and upload.url is None:
+        problems.append("give the file's bytes or a URL Flatchr can fetch")
+    if upload.content is not None:
+        if not upload.content:
+            problems.append("the file is empty")
+        if len(upload.content) > RESUME_MAX_BYTES:
+            problems.append(f"the file exceeds {RESUME_MAX_BYTES} bytes")
+        if bare_content_type(upload.content_type) not in RESUME_CONTENT_TYPES:
+            problems.append(f"Flatchr takes a CV as {', '.join(RESUME_EXTENSIONS)}")
+    elif upload.url is not None and not _web_url(upload.url):
+        problems.append("file_url must be an http(s) URL")
+    return problems
+
+
+def draft_problems(draft: CandidateDraft) -> dict[str, list[str]]:
+    """Why Flatchr's create route cannot take ``draft`` as it is, per unified field (empty: it
+    can). Nothing is dropped silently: what Flatchr cannot hold is named here."""
+    problems: dict[str, list[str]] = {}
+
+    def add(name: str, message: str) -> None:
+        problems.setdefault(name, []).append(message)
+
+    for name, value in (("first_name", draft.first_name), ("last_name", draft.last_name)):
+        if not text(value):
+            add(name, "Flatchr requires it")
+    if not draft.job_remote_id:
+        add("job_id", "Flatchr creates a candidate by applying to a vacancy: give the job")
+    elif draft.stage_remote_id is not None:
+        job, _, key = draft.stage_remote_id.rpartition(":")
+        if job != draft.job_remote_id or not key:
+            add("job_interview_stage_id", "must be a stage of the job applied to")
+    for name, value in (("company", draft.company), ("title", draft.title)):
+        if text(value):
+            add(name, "Flatchr's candidate has no such field")
+    if draft.tags:
+        add("tags", "Flatchr's create route takes no tags")
+    if len(draft.email_addresses) > 1:
+        add("email_addresses", "Flatchr holds one e-mail address per candidate")
+    if any(not text(value) for value in draft.email_addresses):
+        add("email_addresses", "an e-mail address is empty")
+    if len(draft.phone_numbers) > 1:
+        add("phone_numbers", "Flatchr holds one phone number per candidate")
+    if any(not text(value) for value in draft.phone_numbers):
+        add("phone_numbers", "a phone number is empty")
+    slots: dict[str, int] = {}
+    for url in draft.urls:
+        if not url.value.strip():
+            add("urls", "a URL is empty")
+            continue
+        slot = url_slot(url)
+        slots[slot] = slots.get(slot, 0) + 1
+    for slot, count in slots.items():
+        if count > 1:
+            add(
+                "urls",
+                f"Flatchr holds one URL per network ({', '.join(URL_SLOTS)}): {count} go to {slot}",
+            )
+    if len(draft.attachments) != 1:
+        add("attachments", "Flatchr creates a candidate with exactly one file, the CV (RESUME)")
+    else:
+        for message in _resume_problems(draft.attachments[0]):
+            add("attachments", message)
+    return problems
+
+
+def resume_body(upload: FileUpload) -> dict[str, Any]:
+    """``type`` and ``resume``: the bytes as ``document`` ({data, fileName, contentType}),
+    else the URL as ``link`` ([DOC] F5)."""
+    if upload.content is not None:
+        return {
+            "type": "document",
+            "resume": {
+                "data": base64.b64encode(upload.content).decode("ascii"),
+                "fileName": upload.file_name,
+                "contentType": bare_content_type(upload.content_type) or upload.content_type,
+            },
+        }
+    return {"type": "link", "resume": upload.url}
+
+
+def candidate_body(draft: CandidateDraft, *, vacancy_slug: str, token: str) -> dict[str, Any]:
+    """The body of ``POST careers.flatchr.io/vacancy/candidate/json`` ([DOC] F5) for ``draft``;
+    raises :class:`DraftRejected` when Flatchr cannot take the draft as it is.
+
+    ``token`` is the API key ([DOC] F5: "Clé API. Elle est créée dans l'interface Flatchr");
+    empty ``urls`` slots are left out ([DOC] F13: "avoid providing empty strings")."""
+    problems = draft_problems(draft)
+    if problems:
+        raise DraftRejected(problems)
+    body: dict[str, Any] = {
+        "vacancy": vacancy_slug,
+        "firstname": (draft.first_name or "").strip(),
+        "lastname": (draft.last_name or "").strip(),
+        "token": token,
+    }
+    if draft.email_addresses:
+        body["email"] = draft.email_addresses[0].strip()
+    if draft.phone_numbers:
+        body["phone"] = draft.phone_numbers[0].strip()
+    if draft.urls:
+        body["urls"] = {url_slot(url): url.value.strip() for url in draft.urls}
+    body.update(resume_body(draft.attachments[0]))
+    return body
+
+
+def find_filters(draft: CandidateDraft) -> dict[str, str]:
+    """The search that finds what ``draft`` created: its e-mail on the vacancy, else its names
+    on the vacancy (the search's ``vacancy`` filter takes the encoded id, [DOC] F2, F11)."""
+    filters = {"vacancy": draft.job_remote_id or ""}
+    address = email(draft.email_addresses[0]) if draft.email_addresses else None
+    if address:
+        filters["email"] = address
+    else:
+        filters["firstname"] = (draft.first_name or "").strip()
+        filters["lastname"] = (draft.last_name or "").strip()
+    return filters
+
+
+def created_by(record: CandidateRecord, draft: CandidateDraft, ctx: MappingContext) -> bool:
+    """Whether ``record`` is what ``draft`` would create: the same job, names and e-mail."""
+    candidate = record.candidate
+    applied_to = {a.job for a in record.applications}
+    if draft.job_remote_id is None or ctx.ids.job_id(draft.job_remote_id) not in applied_to:
+        return False
+
+    def same(a: str | None, b: str | None) -> bool:
+        return (text(a) or "").casefold() == (text(b) or "").casefold()
+
+    if not (
+        same(candidate.first_name, draft.first_name) and same(candidate.last_name, draft.last_name)
+    ):
+        return False
+    wanted = email(draft.email_addresses[0]) if draft.email_addresses else None
+    held = candidate.email_addresses or []
+    return wanted in held if wanted else not held
+
+
+def column_body(stage_key: str) -> dict[str, Any]:
+    """``{"column_id": 1313}``: the column id as the integer Flatchr documents ([DOC] F3)."""
+    number = _int_text(stage_key)
+    return {"column_id": number if number is not None else stage_key}
+
+
+def split_stage_remote_id(remote_id: str) -> tuple[str, str]:
+    """``<encoded vacancy id>:<column id>`` -> (vacancy id, column id)."""
+    job, colon, key = remote_id.rpartition(":")
+    if not colon or not job.strip() or not key.strip():
+        raise MappingError("a Flatchr stage id is '<vacancy id>:<column id>'")
+    return job.strip(), key.strip()
+
+
+def error_fields(body: Any) -> tuple[str | None, dict[str, list[str]]]:
+    """The error name and per-field messages of a Flatchr error body, by unified field.
+
+    [INF] Flatchr documents no error body; its success bodies carry ``statusCode`` (F1, F6), the
+    shape of hapi/Boom errors: ``{statusCode, error, message}``, with ``validation {source,
+    keys}`` on a validation failure and the message naming each key in quotes. Each key gets
+    the sentences of ``message`` that name it (all of it when none does); a key is reported as
+    the unified field it comes from (``firstname`` -> ``first_name``)."""
+    if not isinstance(body, dict):
+        return None, {}
+    error, said = body.get("error"), body.get("message")
+    name = error if isinstance(error, str) else None
+    message = said if isinstance(said, str) else ""
+    validation = body.get("validation")
+    if not isinstance(validation, dict) or not isinstance(validation.get("keys"), list):
+        return name, {}
+    sentences = [s.strip() for s in message.split(". ") if s.strip()]
+    fields: dict[str, list[str]] = {}
+    for key in validation["keys"]:
+        if not isinstance(key, str) or not key.strip():
+            continue
+        named = [s for s in sentences if f'"{key}"' in s or f'"{key.split(".")[-1]}"' in s]
+        unified = VENDOR_FIELDS.get(key.split(".", 1)[0], key)
+        for sentence in named or [message or "is invalid"]:
+            if sentence not in fields.get(unified, []):
+                fields.setdefault(unified, []).append(sentence[:500])
+    return name, fields
 
 
 # --- jobs and stages ----------------------------------------------------------------------------

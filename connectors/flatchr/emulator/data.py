@@ -81,6 +81,12 @@ def iso_ms(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def encoded_candidate_id(number: int) -> str:
+    """The person's id as applicant objects give it: encoded ([DOC] F3; webhooks give the
+    integer)."""
+    return f"P{number:015d}"
+
+
 def encoded_vacancy_id(number: int) -> str:
     """The emulator's encoded vacancy id (real ones are random 16-character strings)."""
     return f"V{number:015d}"
@@ -252,6 +258,8 @@ class Applicant:
     cv_key: str | None
     cv_extension: str | None
     updated_as_epoch: bool = False
+    comment: str = ""
+    """The cover letter (``comment`` of the create route and of applicant objects)."""
 
     @property
     def column_title(self) -> str:
@@ -304,6 +312,12 @@ class Company:
     """Vacancy numbers come from a sequence: a deleted one is never given again."""
     last_cv_request: float | None = None
     cv_in_flight: int = 0
+    files: dict[str, bytes] = field(default_factory=dict)
+    """CV key -> the bytes written through the create route (generated CVs have none)."""
+    written: dict[str, int] = field(
+        default_factory=lambda: {"created": 0, "moved": 0, "archived": 0}
+    )
+    """How many applicants the write routes created, moved and archived."""
 
     def vacancy_listing(self, status: str | None = None) -> list[dict[str, Any]]:
         """``GET /company/{id}/vacancies`` (optionally filtered by ``status``), oldest first."""
@@ -328,6 +342,73 @@ class Company:
         return applicant.search_row(
             include_cv=include_cv, vacancy=self.vacancies.get(applicant.vacancy)
         )
+
+    def vacancy_by_slug(self, slug: str) -> Vacancy | None:
+        return next((v for v in self.vacancies.values() if v.slug == slug), None)
+
+    def applicant_object(self, applicant: Applicant, *, archived_shape: bool) -> dict[str, Any]:
+        """An applicant as ``PUT``/``DELETE .../vacancy/{vid}/applicant/{aid}`` answer it
+        ([DOC] F3, F4): epoch dates, the encoded vacancy id, the column id, the nested
+        candidate (with its CV URL and ``aws {key, extension, signature}``: F3). The move
+        answers empty ``column``/``vacancy`` objects and ``applies``; the archive the vacancy
+        object and ``datas``, as the documented examples."""
+        a = applicant
+        created = iso_ms(a.created)
+        person: dict[str, Any] = {
+            "id": encoded_candidate_id(a.candidate_id),
+            "email": a.email,
+            "firstname": a.firstname,
+            "lastname": a.lastname,
+            "urls": dict(a.urls),
+            "created_at": created,
+            "phone": a.phone,
+            "consent": True,
+        }
+        if a.cv_key and a.cv_extension:
+            expires = datetime.now(UTC)
+            signature = hashlib.sha256(f"{a.cv_key}{expires:%Y%m%d}".encode()).hexdigest()
+            person["cv"] = f"http://flatchr.s3.eu-west-1.amazonaws.com/{a.cv_key}.{a.cv_extension}"
+            person["aws"] = {
+                "key": a.cv_key,
+                "extension": a.cv_extension,
+                "signature": f"s3.eu-west-1.amazonaws.com/flatchr/{a.cv_key}.{a.cv_extension}"
+                f"?X-Amz-Expires=86400&X-Amz-Date={expires:%Y%m%dT%H%M%SZ}"
+                f"&X-Amz-Signature={signature}",
+            }
+        body: dict[str, Any] = {
+            "id": a.applicant_id,
+            "vacancy_id": encoded_vacancy_id(a.vacancy),
+            "column_id": COLUMNS[a.column][0],
+            "score": a.score,
+            "comment": a.comment,
+            "created_at": int(a.created.timestamp()),
+            "updated_at": int(a.updated.timestamp()),
+            "status": a.status,
+            "view": True,
+            "anonym": False,
+            "external_id": a.external_id or None,
+            "candidate": person,
+        }
+        vacancy = self.vacancies.get(a.vacancy)
+        if archived_shape:
+            body["vacancy"] = vacancy.listing(self) if vacancy else {}
+            body |= {"foreigner": False, "datas": []}
+        else:
+            body |= {
+                "column": {},
+                "vacancy": {},
+                "foreigner": False,
+                "applies": [
+                    {
+                        "id": encoded_id(random.Random(f"apply:{a.applicant_id}")),
+                        "created_at": created,
+                        "vacancy_id": encoded_vacancy_id(a.vacancy),
+                        "offerer_id": None,
+                        "import": False,
+                    }
+                ],
+            }
+        return body
 
     def cv_files(self) -> dict[str, str]:
         """``key -> extension`` of every CV this company holds."""

@@ -18,7 +18,10 @@ def make_emulator(size: int = 40, **kwargs: object) -> FlatchrEmulator:
 
 def make_connector(emulator: FlatchrEmulator, **kwargs: object) -> FlatchrConnector:
     settings = FlatchrSettings(
-        api_key=API_KEY, company_id=COMPANY_ID, base_url="https://api.flatchr.test"
+        api_key=API_KEY,
+        company_id=COMPANY_ID,
+        base_url="https://api.flatchr.test",
+        careers_url="https://careers.flatchr.test",
     )
     return over_emulator(FlatchrConnector, settings, emulator, **kwargs)
 
