@@ -593,8 +593,20 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
             )
         except DraftRefused as exc:
             raise self._refused(exc) from None
-        response = await self.http.request("POST", "/candidates", json=body)
+        response = await self._post_candidate(body)
         return await self._created(response)
+
+    async def _post_candidate(self, body: Mapping[str, Any]) -> httpx.Response:
+        """``POST /candidates``; its 404 is the job (gone since it was read): a field error."""
+        try:
+            return await self.http.request("POST", "/candidates", json=dict(body))
+        except NotFound as exc:
+            raise VendorRejectedRequest(
+                exc.message,
+                vendor_status=exc.vendor_status,
+                vendor_code=exc.vendor_code,
+                field_errors={"job_reference": ["Welcome Kit has no such job"]},
+            ) from None
 
     async def _find(self, job_reference: str, email_value: str) -> list[Mapping[str, Any]]:
         """The job's candidates with this e-mail (``GET /candidates?job_reference=&email=``),
@@ -668,7 +680,7 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
         existing = await self._find(job_remote_id, str(email(body["email"])))
         if existing:
             return await self.get_candidate(str(existing[0]["reference"]))
-        response = await self.http.request("POST", "/candidates", json=body)
+        response = await self._post_candidate(body)
         return await self._created(response)
 
     async def _update(self, reference: str, body: Mapping[str, Any]) -> CandidateRecord:
