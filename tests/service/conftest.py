@@ -76,6 +76,16 @@ class Stack:
         await asyncio.gather(*self.services.background)
         return response.json()
 
+    async def connect_vendor(self, vendor: str) -> dict:
+        """A connection to the emulated account of ``vendor`` (its first sync done)."""
+        if vendor == "flatchr":
+            return await self.connect_flatchr()
+        if vendor == "welcomekit":
+            return await self.connect(
+                "welcomekit", {"api_key": WK_KEY, "organization_reference": WK_ORG}
+            )
+        return await self.connect("viasto", {"token": VIASTO_TOKEN, "company_id": "4"})
+
     async def connect_flatchr(
         self, company_id: str = FLATCHR_COMPANY, key: str = FLATCHR_KEY
     ) -> dict:
@@ -121,5 +131,7 @@ async def stack(database_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
     app = create_app(services=services)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        # Welcome Kit fetches files by URL: its emulator reaches our staged files in-process.
+        welcomekit.fetch = client.get
         yield Stack(services, flatchr, client, api_key, tenant, welcomekit, viasto)
     await services.aclose()
