@@ -61,10 +61,11 @@ class Settings(BaseSettings):
         default=None, description="Shares vendor rate limits across server processes."
     )
     max_body_bytes: int = Field(
-        default=10 * 1024 * 1024,
+        default=25 * 1024 * 1024,
         ge=1,
         description="Any request body larger than this is refused with a 413 (on "
-        "Content-Length, then while it streams in), after the API key is checked.",
+        "Content-Length, then while it streams in), after the API key is checked. The default "
+        "fits the largest file a vendor takes (10 MiB) base64-encoded in a JSON write.",
     )
     body_timeout_seconds: float = Field(
         default=30.0,
