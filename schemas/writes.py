@@ -118,6 +118,15 @@ class WriteMeta(BaseModel):
     )
     required: list[str] = Field(description="Fields of `data` the vendor requires.")
     file_limits: FileLimits | None = None
+    max_items: dict[str, int] = Field(
+        default_factory=dict, description="Per list field, how many items the vendor keeps."
+    )
+    max_lengths: dict[str, int] = Field(
+        default_factory=dict, description="Per text field, the vendor's length limit."
+    )
+    url_types: list[str] | None = Field(
+        default=None, description="The url types the vendor has a place for (null: any)."
+    )
     notes: str | None = Field(default=None, description="What the write does at the vendor.")
     model_config = ConfigDict(populate_by_name=True)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from connectors.sdk.base import Connector
+from connectors.sdk.base import Capability, Connector
 from connectors.sdk.registry import default_registry
 from schemas import Application, Attachment, Candidate, Job, JobInterviewStage
 
@@ -65,6 +65,54 @@ def _table(model_name: str, connectors: Sequence[type[Connector[Any]]]) -> list[
     return [header, rule, *rows]
 
 
+WRITE_OPERATIONS = (
+    ("`POST /candidates`", Capability.CREATE_CANDIDATE, "create_candidate"),
+    ("`POST /applications`", Capability.CREATE_APPLICATION, "create_application"),
+    ("`POST /applications/{id}/change-stage`", Capability.CHANGE_STAGE, "change_stage"),
+    ("`POST /applications/{id}/reject`", Capability.REJECT_APPLICATION, "reject_application"),
+    ("`POST /candidates/{id}/attachments`", Capability.ADD_ATTACHMENT, "add_attachment"),
+    ("`POST /api/v1/passthrough`", Capability.PASSTHROUGH, "passthrough"),
+)
+
+
+def _writes_table(connectors: Sequence[type[Connector[Any]]]) -> list[str]:
+    header = "| write | " + " | ".join(c.display_name for c in connectors) + " |"
+    rule = "|---|" + "---|" * len(connectors)
+    rows = []
+    for label, capability, operation in WRITE_OPERATIONS:
+        cells = []
+        for c in connectors:
+            rules = c.write_rules
+            supported = capability in c.capabilities and (
+                operation != "add_attachment" or rules.attachment_files is not None
+            )
+            note = (
+                rules.notes.get(operation)
+                if supported
+                else (
+                    (rules.attachment_unsupported_reason if operation == "add_attachment" else None)
+                    or rules.notes.get(operation)
+                )
+            )
+            cell = "yes" if supported else "—"
+            cells.append(f"{cell} ({_one_line(note)})" if note and not supported else cell)
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    fields = [
+        ", ".join(f"`{f}`" for f in sorted(c.write_rules.create_fields)) or "—" for c in connectors
+    ]
+    required = [
+        ", ".join(f"`{f}`" for f in sorted(c.write_rules.create_required)) or "—"
+        for c in connectors
+    ]
+    rows.append("| create: fields taken | " + " | ".join(fields) + " |")
+    rows.append("| create: required | " + " | ".join(required) + " |")
+    return [header, rule, *rows]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()).replace("|", "/")
+
+
 def render_coverage(connectors: Sequence[type[Connector[Any]]]) -> str:
     ordered = sorted(connectors, key=lambda c: c.name)
     lines = [
@@ -101,6 +149,14 @@ def render_coverage(connectors: Sequence[type[Connector[Any]]]) -> str:
         "One per candidate record: every supported vendor keys a candidate per job.",
         "",
         *_table("Application", ordered),
+        "",
+        "## Writes",
+        "",
+        "What each write route does per connector (`yes`), or why it cannot (`—`); the",
+        "CreateCandidate fields each vendor can store (others are refused with a 422, never",
+        "dropped). Details per vendor: docs/writes.md.",
+        "",
+        *_writes_table(ordered),
         "",
         "## Capabilities",
         "",

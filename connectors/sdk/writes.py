@@ -116,6 +116,11 @@ class WriteRules:
     stage_moves_forward_only: bool = False
     max_lengths: Mapping[str, int] = field(default_factory=dict)
     """Per-field string limits the vendor enforces (checked before the call)."""
+    max_items: Mapping[str, int] = field(default_factory=dict)
+    """Per list field, how many items the vendor keeps (``{"email_addresses": 1}``): more is
+    refused before the call, never cut."""
+    url_types: frozenset[str] | None = None
+    """The url ``type``s the vendor has a place for; None: any."""
     notes: Mapping[str, str] = field(default_factory=dict)
     """Per operation, what the vendor does or cannot do (shown in the meta routes)."""
 

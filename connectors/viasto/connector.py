@@ -92,6 +92,7 @@ WRITE_RULES = WriteRules(
         }
     ),
     create_required=frozenset({"first_name", "last_name", "job_id"}),
+    max_items={"email_addresses": 1, "phone_numbers": 1},
     create_files=CV_FILES,
     attachment_files=CV_FILES,
     stage_moves_forward_only=True,

@@ -55,6 +55,7 @@ from connectors.welcomekit.mapping import (
     DOCUMENT_TYPES,
     RESUME_MAX_BYTES,
     RESUME_TYPES,
+    URL_TYPES_TAKEN,
     DraftRefused,
     JobInfo,
     MappingError,
@@ -93,6 +94,8 @@ WRITE_RULES = WriteRules(
         }
     ),
     create_required=frozenset({"first_name", "last_name", "email_addresses", "job_id"}),
+    max_items={"email_addresses": 1, "phone_numbers": 1},
+    url_types=frozenset(str(t) for t in URL_TYPES_TAKEN),
     create_files=FileRules(
         max_bytes=RESUME_MAX_BYTES,  # "maximum file size: 5MB" [DOC] W2, W7
         content_types=RESUME_TYPES,  # "PDF, DOC, DOCX, ODT" [DOC] W2, W7

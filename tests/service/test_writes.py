@@ -121,9 +121,7 @@ async def test_invalid_writes_are_422s_before_any_vendor_call(stack: Stack, vend
     body = await w.draft()
     meta = await w.get("/candidates/meta/post")
     limits = meta["file_limits"]
-    unsupported = sorted(
-        {"company", "title", "urls", "tags"} - set(meta["schema"]["properties"])
-    )
+    unsupported = sorted({"company", "title", "urls", "tags"} - set(meta["schema"]["properties"]))
     cases: list[tuple[dict[str, Any], str, list[str | int]]] = [
         (
             {**body["data"], "job_id": str(uuid.uuid4())},
@@ -152,6 +150,21 @@ async def test_invalid_writes_are_422s_before_any_vendor_call(stack: Stack, vend
             value = [{"type": "PERSONAL", "value": "https://example.org"}]
         cases.append(
             ({**body["data"], field: value}, "field_not_supported", ["body", "data", field])
+        )
+    for field, most in meta["max_items"].items():
+        extra = [f"{i}@example.org" if "email" in field else f"+3360000000{i}" for i in range(9)]
+        cases.append(
+            ({**body["data"], field: extra[: most + 1]}, "too_many_items", ["body", "data", field])
+        )
+    if meta["url_types"] is not None and "urls" in meta["schema"]["properties"]:
+        other = sorted({"COMPANY", "JOB_POSTING", "OTHER", "BLOG"} - set(meta["url_types"]))[0]
+        url = {"type": other, "value": "https://example.org/x"}
+        cases.append(
+            (
+                {**body["data"], "urls": [url]},
+                "url_type_not_supported",
+                ["body", "data", "urls", 0, "type"],
+            )
         )
     for required in meta["required"]:
         data = {k: v for k, v in body["data"].items() if k != required}

@@ -49,7 +49,11 @@ def write_meta(connector: type[Connector[Any]], operation: str) -> WriteMeta:
     note = rules.notes.get(operation)
     if operation == "add_attachment" and rules.attachment_unsupported_reason:
         note = rules.attachment_unsupported_reason
+    creates = operation == "create_candidate"
     return WriteMeta(
+        max_items=dict(rules.max_items) if creates else {},
+        max_lengths=dict(rules.max_lengths) if creates else {},
+        url_types=sorted(rules.url_types) if creates and rules.url_types is not None else None,
         connector=connector.name,
         operation=operation,
         supported=supported,

@@ -40,6 +40,23 @@ def check_candidate_fields(
         )
     for name in sorted(rules.create_required - given):
         errors.append(error(["data", name], "missing", f"{vendor} requires this field"))
+    for name, most in rules.max_items.items():
+        value = getattr(data, name, None)
+        if isinstance(value, list) and len(value) > most:
+            errors.append(
+                error(["data", name], "too_many_items", f"{vendor} keeps at most {most} here")
+            )
+    if rules.url_types is not None:
+        for index, url in enumerate(data.urls or []):
+            if url.type is None or str(url.type) not in rules.url_types:
+                taken = ", ".join(sorted(rules.url_types))
+                errors.append(
+                    error(
+                        ["data", "urls", index, "type"],
+                        "url_type_not_supported",
+                        f"{vendor} has a place for url types {taken} only",
+                    )
+                )
     for name, limit in rules.max_lengths.items():
         value = getattr(data, name, None)
         values = value if isinstance(value, list) else [value]
