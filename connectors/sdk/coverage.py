@@ -109,6 +109,49 @@ def _writes_table(connectors: Sequence[type[Connector[Any]]]) -> list[str]:
     return [header, rule, *rows]
 
 
+WRITES_DOC = COVERAGE_PATH.parent / "writes.md"
+WRITES_START = "<!-- generated: writes-by-vendor -->"
+WRITES_END = "<!-- end: writes-by-vendor -->"
+
+
+def render_writes_by_vendor(connectors: Sequence[type[Connector[Any]]]) -> str:
+    """Per vendor: what each write does there, its limits, and what it cannot do."""
+    lines = [WRITES_START]
+    for c in sorted(connectors, key=lambda c: c.name):
+        rules = c.write_rules
+        lines += ["", f"### {c.display_name}", "", "| write | at the vendor |", "|---|---|"]
+        for label, capability, operation in WRITE_OPERATIONS:
+            supported = capability in c.capabilities and (
+                operation != "add_attachment" or rules.attachment_files is not None
+            )
+            note = rules.notes.get(operation)
+            if operation == "add_attachment" and rules.attachment_unsupported_reason:
+                note = rules.attachment_unsupported_reason
+            text = _one_line(note) if note else "as the vendor's API answers"
+            lines.append(f"| {label} | {'' if supported else 'cannot: '}{text} |")
+        for name, files in (("create", rules.create_files), ("attach", rules.attachment_files)):
+            if files is not None:
+                how = (
+                    "by URL only"
+                    if files.by_url
+                    else ("bytes or a URL" if files.takes_url else "bytes only")
+                )
+                lines.append(
+                    f"| {name}: files | at most {files.max_files}, {files.max_bytes:,} bytes "
+                    f"each, {', '.join(sorted(files.content_types))}; {how} |"
+                )
+        if rules.max_items:
+            kept = ", ".join(f"`{k}` {v}" for k, v in sorted(rules.max_items.items()))
+            lines.append(f"| create: items kept | {kept} |")
+    lines += ["", WRITES_END]
+    return "\n".join(lines)
+
+
+def with_writes_by_vendor(document: str, connectors: Sequence[type[Connector[Any]]]) -> str:
+    start, end = document.index(WRITES_START), document.index(WRITES_END) + len(WRITES_END)
+    return document[:start] + render_writes_by_vendor(connectors) + document[end:]
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split()).replace("|", "/")
 
@@ -172,8 +215,12 @@ def main() -> None:
     problems = [p for c in default_registry().all() for p in undeclared_fields(c)]
     if problems:
         raise SystemExit(f"not fields of any unified model: {', '.join(problems)}")
-    COVERAGE_PATH.write_text(render_coverage(default_registry().all()), encoding="utf-8")
+    connectors = default_registry().all()
+    COVERAGE_PATH.write_text(render_coverage(connectors), encoding="utf-8")
     print(f"wrote {COVERAGE_PATH}")
+    writes = WRITES_DOC.read_text(encoding="utf-8")
+    WRITES_DOC.write_text(with_writes_by_vendor(writes, connectors), encoding="utf-8")
+    print(f"wrote the per-vendor table of {WRITES_DOC}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,14 @@ unified model, and must not go stale."""
 import re
 
 from connectors import default_registry
-from connectors.sdk.coverage import COVERAGE_PATH, MODELS, render_coverage, undeclared_fields
+from connectors.sdk.coverage import (
+    COVERAGE_PATH,
+    MODELS,
+    WRITES_DOC,
+    render_coverage,
+    undeclared_fields,
+    with_writes_by_vendor,
+)
 
 
 def test_coverage_doc_is_current() -> None:
@@ -40,3 +47,13 @@ def test_a_field_a_connector_leaves_null_says_where_it_went() -> None:
     candidate = text.split("## Candidate\n", 1)[1].split("\n## ", 1)[0]
     (row,) = [line for line in candidate.splitlines() if line.startswith("| `is_private` |")]
     assert "`anonym` comes in webhooks only: raw_data" in row
+
+
+def test_the_per_vendor_writes_table_is_current() -> None:
+    text = WRITES_DOC.read_text(encoding="utf-8")
+    assert text == with_writes_by_vendor(text, default_registry().all()), (
+        "docs/writes.md's vendor table is stale: run `uv run python -m connectors.sdk.coverage`"
+    )
+    for connector in default_registry().all():
+        for note in connector.write_rules.notes.values():
+            assert " ".join(note.split())[:60] in " ".join(text.split())

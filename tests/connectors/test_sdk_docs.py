@@ -18,6 +18,7 @@ from unified_ats.demo.emulators import BUILDERS, SeededEmulator
 TESTED = {
     "sdk.md": {"download-first-files"},  # here
     "api.md": {"which-job-which-stage"},  # tests/service/test_docs_examples.py
+    "writes.md": {"push-candidate-with-cv"},  # tests/service/test_writes.py
 }
 
 

@@ -351,3 +351,21 @@ async def test_a_staged_file_url_is_signed_short_lived_and_kept_out_of_logs(
     assert response.status_code == 404  # signed, but no such file
     logging.getLogger("uvicorn.access").info('"GET /files/%s HTTP/1.1" 200', token)
     assert token not in caplog.text and "uats_fl_" in caplog.text
+
+
+@pytest.mark.parametrize("vendor", VENDORS_THAT_CREATE)
+async def test_the_docs_example_pushes_a_candidate_once_even_when_the_answer_is_lost(
+    stack: Stack, vendor: str
+) -> None:
+    from tests.docs_examples import example
+
+    w, connection_id = await writer(stack, vendor)
+    push = example("writes.md", "push-candidate-with-cv")["push_candidate"]
+    job = await w.open_job()
+    await httpx_control(w)({"fail_status": 502, "fail_count": 2, "fail_after_commit": True})
+    created = await push(stack.client, w.headers, job["id"], PDF)
+    assert created["applications"][0]["job"] == job["id"]
+    again = await push(stack.client, w.headers, job["id"], PDF)
+    assert again == created
+    await w.full_sync(connection_id)
+    assert [c["id"] for c in await w.by_email("zoe.ngo@example.org")] == [created["id"]]

@@ -552,6 +552,13 @@ def test_careers_url_takes_web_origins_only() -> None:
         with pytest.raises(ValidationError):
             FlatchrSettings(api_key="k", company_id="c", careers_url=bad)
     assert FlatchrSettings(api_key="k", company_id="c").careers_url == "https://careers.flatchr.io"
+    # Another API host (an emulator, a proxy): the careers route is served beside it unless set.
+    beside = FlatchrSettings(api_key="k", company_id="c", base_url="http://127.0.0.1:8101")
+    assert beside.careers_url == "http://127.0.0.1:8101"
+    with pytest.raises(ValidationError):
+        FlatchrSettings(api_key="k", company_id="c", base_url="file:///etc/passwd")
+    stored = FlatchrSettings(api_key="k", company_id="c", careers_url="https://c.example")
+    assert FlatchrSettings(**stored.to_storage()) == stored
 
 
 # --- pure mapping -------------------------------------------------------------------------------
