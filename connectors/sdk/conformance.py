@@ -8,8 +8,10 @@ where ``make_flatchr_harness()`` returns a :class:`ConformanceHarness` wired to 
 Needs pytest (and pytest-asyncio in auto mode), so it is imported only by test suites.
 """
 
+import contextlib
 import logging
 import traceback
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,9 +26,11 @@ from connectors.sdk.errors import (
     InvalidVendorResponse,
     NotFound,
     RateLimited,
+    UnsupportedOperation,
     VendorTimeout,
     VendorUnavailable,
 )
+from connectors.sdk.writes import CREATE_CANDIDATE_FIELDS, CandidateDraft, FileUpload
 from schemas import Application, Attachment, Candidate, Job, JobInterviewStage
 
 PLATFORM_FIELDS = frozenset({"id", "modified_at", "remote_was_deleted"})
@@ -58,6 +62,56 @@ class ConformanceHarness:
     expected_jobs: int | None = None
     """How many jobs the emulator holds (None: the connector serves no jobs)."""
     missing_job_remote_id: str = "does-not-exist-0000"
+    host_file: Callable[[bytes, str], str] | None = None
+    """For a vendor that fetches files by URL: a URL at which its emulator can fetch these
+    bytes (with this content type)."""
+
+
+SAMPLE_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n" + b"0" * 1024
+
+
+async def open_job(connector: Connector[Any]) -> JobRecord:
+    jobs = await all_jobs(connector)
+    assert jobs, "writes need a job to write to"
+    return next((j for j in jobs if j.job.status == "OPEN"), jobs[0])
+
+
+def sample_draft(
+    connector: Connector[Any], harness: "ConformanceHarness", job: JobRecord
+) -> CandidateDraft:
+    """A draft with every field the connector takes that the kit can fill plausibly."""
+    rules = connector.write_rules
+    taken = rules.create_fields
+    files: tuple[FileUpload, ...] = ()
+    if "attachments" in taken and rules.create_files is not None:
+        types = rules.create_files.content_types
+        content_type = "application/pdf" if "application/pdf" in types else sorted(types)[0]
+        url = None
+        if rules.create_files.by_url:
+            assert harness.host_file is not None, "a by-URL vendor's harness needs host_file"
+            url = harness.host_file(SAMPLE_PDF, content_type)
+        files = (
+            FileUpload(
+                file_name="conformance-cv.pdf",
+                content_type=content_type,
+                attachment_type="RESUME",
+                content=SAMPLE_PDF,
+                url=url,
+            ),
+        )
+    email = f"conformance-{uuid.uuid4().hex[:10]}@example.org"
+    return CandidateDraft(
+        first_name="Zoé",
+        last_name="Ngô-Conformité",
+        email_addresses=(email,) if "email_addresses" in taken else (),
+        phone_numbers=("+33612345678",) if "phone_numbers" in taken else (),
+        job_remote_id=job.job.remote_id,
+        attachments=files,
+    )
+
+
+def records_with_email(records: Sequence[CandidateRecord], email: str) -> list[CandidateRecord]:
+    return [r for r in records if email in (r.candidate.email_addresses or [])]
 
 
 async def enumerate_all(
@@ -380,6 +434,114 @@ class ConnectorConformance:
         async with harness.make_connector() as connector:
             records, _ = await enumerate_all(connector, harness.page_size)
         assert len(records) == harness.expected_count
+
+    # --- writes: the kit checks each one the connector declares --------------------------------
+
+    async def test_a_created_candidate_is_what_the_next_enumeration_gives(
+        self, harness: ConformanceHarness
+    ) -> None:
+        async with harness.make_connector() as connector:
+            if Capability.CREATE_CANDIDATE not in connector.capabilities:
+                with pytest.raises(UnsupportedOperation):
+                    await connector.create_candidate(CandidateDraft(first_name="x"))
+                return
+            job = await open_job(connector)
+            draft = sample_draft(connector, harness, job)
+            created = await connector.create_candidate(draft)
+            [application] = created.applications
+            assert application.job == connector.ids.job_id(job.job.remote_id or "")
+            records, _ = await enumerate_all(connector, harness.page_size)
+        listed = {r.candidate.remote_id: r for r in records}
+        assert created.candidate.remote_id in listed
+        again = listed[created.candidate.remote_id]
+        assert again.candidate.id == created.candidate.id
+        assert again.candidate.content() == created.candidate.content()
+        assert [a.content() for a in again.applications] == [
+            a.content() for a in created.applications
+        ]
+        if draft.attachments:
+            assert any(a.attachment_type == "RESUME" for a in again.attachments)
+
+    async def test_a_write_whose_answer_is_lost_is_found_never_duplicated(
+        self, harness: ConformanceHarness
+    ) -> None:
+        async with harness.make_connector() as connector:
+            if Capability.CREATE_CANDIDATE not in connector.capabilities:
+                pytest.skip("the connector creates no candidates")
+            draft = sample_draft(connector, harness, await open_job(connector))
+            harness.faults.fail_status = 502
+            harness.faults.fail_count = 1
+            harness.faults.fail_after_commit = True
+            harness.faults.writes_only = True
+            try:
+                # The connector may raise, or recover by itself (finding what it wrote).
+                with contextlib.suppress(ConnectorError):
+                    await connector.create_candidate(draft)
+            finally:
+                harness.faults.reset()
+            found = await connector.find_candidate(draft)
+            assert found is not None, "find_candidate must find what a lost answer created"
+            records, _ = await enumerate_all(connector, harness.page_size)
+        same = [r for r in records if r.candidate.remote_id == found.candidate.remote_id]
+        assert len(same) == 1
+        if draft.email_addresses:
+            assert len(records_with_email(records, draft.email_addresses[0])) == 1
+
+    async def test_change_stage_and_reject_agree_with_a_fresh_read(
+        self, harness: ConformanceHarness
+    ) -> None:
+        async with harness.make_connector() as connector:
+            capabilities = connector.capabilities
+            if Capability.CREATE_CANDIDATE not in capabilities:
+                pytest.skip("the connector creates no candidates to move")
+            job = await open_job(connector)
+            created = await connector.create_candidate(sample_draft(connector, harness, job))
+            [application] = created.applications
+            stage_ids = [s.id for s in job.stages]
+            if Capability.CHANGE_STAGE in capabilities:
+                position = stage_ids.index(application.current_stage)  # type: ignore[arg-type]
+                target = job.stages[position + 1]
+                moved = await connector.change_stage(
+                    application.remote_id or "", target.remote_id or ""
+                )
+                assert moved.applications[0].current_stage == target.id
+                fresh = await connector.get_candidate(created.candidate.remote_id or "")
+                assert fresh.applications[0].current_stage == target.id
+            else:
+                with pytest.raises(UnsupportedOperation):
+                    await connector.change_stage(application.remote_id or "", "x")
+            if Capability.REJECT_APPLICATION in capabilities:
+                rejected = await connector.reject_application(application.remote_id or "")
+                outcome = rejected.applications[0]
+                assert outcome.archived or outcome.rejected_at is not None
+                fresh = await connector.get_candidate(created.candidate.remote_id or "")
+                assert fresh.applications[0].content() == outcome.content()
+            else:
+                with pytest.raises(UnsupportedOperation):
+                    await connector.reject_application(application.remote_id or "")
+
+    async def test_write_rules_are_consistent_with_the_capabilities(
+        self, harness: ConformanceHarness
+    ) -> None:
+        connector = harness.make_connector()
+        try:
+            rules = connector.write_rules
+            if Capability.CREATE_CANDIDATE in connector.capabilities:
+                assert rules.create_required <= rules.create_fields <= CREATE_CANDIDATE_FIELDS
+                assert {"first_name", "last_name", "job_id"} & rules.create_fields
+            for operation in (
+                "create_candidate",
+                "create_application",
+                "change_stage",
+                "reject_application",
+            ):
+                assert rules.notes.get(operation), f"write_rules.notes lacks {operation}"
+            if Capability.ADD_ATTACHMENT in connector.capabilities:
+                assert rules.attachment_files is not None
+            else:
+                assert rules.attachment_unsupported_reason or rules.notes.get("add_attachment")
+        finally:
+            await connector.aclose()
 
     async def _expect(
         self,

@@ -34,6 +34,7 @@ HANG_POLL_SECONDS = 0.05
 """How often a hanging request looks whether ``hang`` was switched off (then it is served)."""
 MAX_LATENCY_SECONDS = 3600.0
 MAX_CHANGE_COUNT = 1000
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 T = TypeVar("T")
 
 
@@ -68,6 +69,8 @@ class Faults:
     unlisted_records: int = 0
     """The listing leaves out this many records that its total still counts (rows hidden
     after counting): a client must report its enumeration incomplete, never complete."""
+    writes_only: bool = False
+    """Faults apply to writes (POST/PUT/PATCH/DELETE) only; reads are served."""
     fail_after_commit: bool = False
     """With ``fail_status``: a write (POST/PUT/PATCH/DELETE) is performed, then answered with
     the failure, as when a vendor's gateway times out after its backend committed. A client
@@ -80,7 +83,9 @@ class Faults:
         for field in fields(self):
             setattr(self, field.name, field.default)
 
-    def applies_to(self, path: str) -> bool:
+    def applies_to(self, path: str, method: str = "GET") -> bool:
+        if self.writes_only and method not in WRITE_METHODS:
+            return False
         return not self.only_paths or path.startswith(self.only_paths)
 
     def listed(self, items: list[Any]) -> list[Any]:
@@ -190,6 +195,7 @@ SWITCHES: dict[str, tuple[str, Callable[[object], object], str]] = {
     ),
     "rate_limit_storm": ("rate_limit_storm", _bool, "true or false"),
     "fail_after_commit": ("fail_after_commit", _bool, "true or false"),
+    "writes_only": ("writes_only", _bool, "true or false"),
     "malformed_json": ("malformed_json", _bool, "true or false"),
     "retry_after": ("retry_after", _retry_after, "a short printable ASCII string, or null"),
     "paths": ("only_paths", _paths, "a list of path prefixes starting with /"),
@@ -214,9 +220,6 @@ SWITCHES: dict[str, tuple[str, Callable[[object], object], str]] = {
 SWITCH_FOR_FIELD = {field_name: key for key, (field_name, _, _) in SWITCHES.items()}
 
 
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
 async def _discard(message: Message) -> None:
     return None
 
@@ -236,7 +239,7 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         self.requests_seen += 1
-        if not self.faults.applies_to(scope["path"]):
+        if not self.faults.applies_to(scope["path"], scope["method"]):
             await self.app(scope, receive, send)
             return
         faults = self.faults
