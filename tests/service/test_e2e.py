@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from unified_ats.demo import create_body
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
 
@@ -111,6 +113,16 @@ def test_demo_serves_the_unified_api_over_real_http(demo) -> None:
                 expanded["job"]["id"]
                 and expanded["current_stage"]["job"] == (expanded["job"]["id"])
             )
+            # The create curl the demo prints: Welcome Kit fetches the CV from our signed URL
+            # over real HTTP; the same Idempotency-Key replays instead of creating again.
+            write = {**h, "Content-Type": "application/json", "Idempotency-Key": f"e2e-{vendor}"}
+            body = create_body(vendor, first["job"])
+            created = client.post("/api/ats/v1/candidates", content=body, headers=write)
+            assert created.status_code == 201, (vendor, created.text)
+            again = client.post("/api/ats/v1/candidates", content=body, headers=write)
+            assert again.json() == created.json() and again.headers["idempotent-replayed"]
+            stored = client.get(f"/api/ats/v1/candidates/{created.json()['id']}", headers=h)
+            assert stored.status_code == 200, vendor
     assert process.poll() is None
 
 

@@ -5,6 +5,7 @@ emulators come from :mod:`unified_ats.demo.emulators`, which ``unified-ats emula
 """
 
 import asyncio
+import base64
 import contextlib
 import importlib
 import json
@@ -84,6 +85,28 @@ def curl(url: str, headers: dict[str, str], *extra: str) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
 
+DEMO_CV = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def create_body(connector: str, job_id: str) -> str:
+    """A CreateCandidate body this connector takes (docs/writes.md)."""
+    data = {
+        "first_name": "Zoé",
+        "last_name": "Ngô",
+        "email_addresses": [f"zoe.ngo+{connector}@example.org"],
+        "job_id": job_id,
+        "attachments": [
+            {
+                "file_name": "zoe-ngo-cv.pdf",
+                "attachment_type": "RESUME",
+                "content_type": "application/pdf",
+                "data": base64.b64encode(DEMO_CV).decode(),
+            }
+        ],
+    }
+    return json.dumps({"data": data}, ensure_ascii=False, separators=(",", ":"))
+
+
 async def run_demo(
     *,
     port: int = 8000,
@@ -160,7 +183,9 @@ async def first_ids(
         ).json()["items"]
         with_cv = next((c for c in items if c["attachments"]), items[0])
         jobs = (
-            await client.get("/api/ats/v1/jobs", params={"page_size": 1}, headers=headers)
+            await client.get(
+                "/api/ats/v1/jobs", params={"page_size": 200, "status": "OPEN"}, headers=headers
+            )
         ).json()["items"]
         ids[connector] = {
             "candidate": with_cv["id"],
@@ -250,6 +275,25 @@ def announce_demo(
                     f"{base}/api/ats/v1/applications/{first['application']}"
                     "?expand=candidate,job,current_stage",
                     headers,
+                ),
+            ]
+        if first.get("job"):
+            write_headers = {
+                **headers,
+                "Content-Type": "application/json",
+                "Idempotency-Key": f"demo-{connector}-1",
+            }
+            lines += [
+                "#   what creating a candidate takes on this connection, then create one with a",
+                "#   CV (the same Idempotency-Key again replays the answer, no second candidate):",
+                curl(f"{base}/api/ats/v1/candidates/meta/post", headers),
+                curl(
+                    f"{base}/api/ats/v1/candidates",
+                    write_headers,
+                    "-X",
+                    "POST",
+                    "--data",
+                    create_body(connector, first["job"]),
                 ),
             ]
         lines += [
