@@ -203,77 +203,39 @@ async def applications_reject(
 
 
 META_ERRORS = errors(400, 401)
+META_ROUTES = (
+    # path, tag, operation id, write operation, the route it describes
+    ("/candidates/meta/post", "candidates", "candidates_meta_post", "create_candidate",
+     "POST /candidates"),
+    ("/candidates/attachments/meta/post", "candidates", "candidates_attachments_meta_post",
+     "add_attachment", "POST /candidates/{id}/attachments"),
+    ("/applications/meta/post", "applications", "applications_meta_post",
+     "create_application", "POST /applications"),
+    ("/applications/meta/change-stage", "applications", "applications_meta_change_stage",
+     "change_stage", "POST /applications/{id}/change-stage"),
+    ("/applications/meta/reject", "applications", "applications_meta_reject",
+     "reject_application", "POST /applications/{id}/reject"),
+)  # fmt: skip
 
 
-def meta(services: ServicesDep, connection: ConnectionInfo, operation: str) -> WriteMeta:
-    return write_meta(services.pool.connector_class(connection.connector), operation)
+def add_meta_route(path: str, tag: str, name: str, operation: str, describes: str) -> None:
+    """``GET <path>``: what ``describes`` takes on the caller's connection."""
+
+    async def meta(request: Request, services: ServicesDep, connection: ConnectionDep) -> WriteMeta:
+        reject_unknown_parameters(request, set())
+        return write_meta(services.pool.connector_class(connection.connector), operation)
+
+    router.add_api_route(
+        path,
+        meta,
+        methods=["GET"],
+        name=name,
+        tags=[tag],
+        response_model=WriteMeta,
+        responses=META_ERRORS,
+        summary=f"What {describes} takes on this connection",
+    )
 
 
-@router.get(
-    "/candidates/meta/post",
-    tags=["candidates"],
-    response_model=WriteMeta,
-    responses=META_ERRORS,
-    summary="What POST /candidates takes on this connection",
-)
-async def candidates_meta_post(
-    request: Request, services: ServicesDep, connection: ConnectionDep
-) -> WriteMeta:
-    reject_unknown_parameters(request, set())
-    return meta(services, connection, "create_candidate")
-
-
-@router.get(
-    "/candidates/attachments/meta/post",
-    tags=["candidates"],
-    response_model=WriteMeta,
-    responses=META_ERRORS,
-    summary="What POST /candidates/{id}/attachments takes on this connection",
-)
-async def candidates_attachments_meta_post(
-    request: Request, services: ServicesDep, connection: ConnectionDep
-) -> WriteMeta:
-    reject_unknown_parameters(request, set())
-    return meta(services, connection, "add_attachment")
-
-
-@router.get(
-    "/applications/meta/post",
-    tags=["applications"],
-    response_model=WriteMeta,
-    responses=META_ERRORS,
-    summary="What POST /applications takes on this connection",
-)
-async def applications_meta_post(
-    request: Request, services: ServicesDep, connection: ConnectionDep
-) -> WriteMeta:
-    reject_unknown_parameters(request, set())
-    return meta(services, connection, "create_application")
-
-
-@router.get(
-    "/applications/meta/change-stage",
-    tags=["applications"],
-    response_model=WriteMeta,
-    responses=META_ERRORS,
-    summary="What POST /applications/{id}/change-stage takes on this connection",
-)
-async def applications_meta_change_stage(
-    request: Request, services: ServicesDep, connection: ConnectionDep
-) -> WriteMeta:
-    reject_unknown_parameters(request, set())
-    return meta(services, connection, "change_stage")
-
-
-@router.get(
-    "/applications/meta/reject",
-    tags=["applications"],
-    response_model=WriteMeta,
-    responses=META_ERRORS,
-    summary="What POST /applications/{id}/reject takes on this connection",
-)
-async def applications_meta_reject(
-    request: Request, services: ServicesDep, connection: ConnectionDep
-) -> WriteMeta:
-    reject_unknown_parameters(request, set())
-    return meta(services, connection, "reject_application")
+for meta_route in META_ROUTES:
+    add_meta_route(*meta_route)
