@@ -5,7 +5,6 @@ import inspect
 import pickle
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
@@ -15,10 +14,12 @@ import httpx
 import pytest
 
 from schemas import Candidate
+from tests.client.conftest import API_KEY, BASE, TOKEN, Harness, Server, error
 from unified_ats.client import (
     ApiError,
     AsyncClient,
     Client,
+    Conflict,
     InvalidRequest,
     NotFound,
     NotSupported,
@@ -30,76 +31,11 @@ from unified_ats.client import (
     VendorError,
 )
 
-API_KEY = "uats_sk_" + "K" * 43
-TOKEN = "uats_ct_" + "T" * 43
-BASE = "http://ats.example"
 CANDIDATE = {"id": str(uuid.UUID(int=1)), "modified_at": "2024-05-01T10:00:00Z"}
-Answer = httpx.Response | Callable[[httpx.Request], httpx.Response]
-
-
-@dataclass
-class Server:
-    """Answers requests from a script (the last answer repeats) and records them."""
-
-    answers: list[Answer]
-    requests: list[httpx.Request] = field(default_factory=list)
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        answer = self.answers[min(len(self.requests), len(self.answers)) - 1]
-        return answer(request) if callable(answer) else answer
-
-
-@dataclass
-class Harness:
-    """One client (blocking or async) on a scripted server; ``call`` runs a namespace call
-    the same way for both."""
-
-    mode: str
-    server: Server
-    slept: list[float]
-    client: Client | AsyncClient
-
-    async def call(self, use: Callable[[Any], Any]) -> Any:
-        result = use(self.client)
-        if inspect.isawaitable(result):
-            return await result
-        if hasattr(result, "__aiter__"):
-            return [item async for item in result]
-        if isinstance(result, Iterator):
-            return list(result)
-        return result
-
-
-@pytest.fixture(params=["sync", "async"])
-def harness(request: pytest.FixtureRequest) -> Callable[..., Harness]:
-    def make(*answers: Answer, token: str | None = TOKEN, **options: Any) -> Harness:
-        server = Server(list(answers))
-        slept: list[float] = []
-        client: Client | AsyncClient
-        if request.param == "sync":
-            client = Client(BASE, API_KEY, token, transport=httpx.MockTransport(server), **options)
-            client._runner.sleep = slept.append
-        else:
-            client = AsyncClient(
-                BASE, API_KEY, token, transport=httpx.MockTransport(server), **options
-            )
-
-            async def sleep(seconds: float) -> None:
-                slept.append(seconds)
-
-            client._runner.sleep = sleep
-        return Harness(request.param, server, slept, client)
-
-    return make
 
 
 def page(items: list[dict[str, Any]], cursor: str | None, **extra: Any) -> httpx.Response:
     return httpx.Response(200, json={"cursor": cursor, "page_size": 2, "items": items, **extra})
-
-
-def error(status: int, detail: Any = "nope", **headers: str) -> httpx.Response:
-    return httpx.Response(status, json={"detail": detail}, headers=headers)
 
 
 def candidate(n: int, **extra: Any) -> dict[str, Any]:
@@ -301,7 +237,7 @@ async def test_a_body_that_is_not_the_documented_one_is_unexpected(
         (400, InvalidRequest),
         (401, Unauthorized),
         (404, NotFound),
-        (409, ApiError),
+        (409, Conflict),
         (422, InvalidRequest),
         (501, NotSupported),
         (502, VendorError),

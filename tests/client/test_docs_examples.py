@@ -79,6 +79,9 @@ def test_the_docs_have_the_examples_this_test_checks() -> None:
         "errors",
         "retries",
         "async",
+        "write-candidate",
+        "write-safely",
+        "passthrough",
     }
 
 
@@ -125,3 +128,20 @@ def test_examples_run_against_the_demo(
 
     per_job = run("async", demo, monkeypatch, tmp_path)["applicants_per_job"]
     assert sum(per_job.values()) == count
+
+    # The writes come last: they add candidates.
+    written = run("write-candidate", demo, monkeypatch, tmp_path)
+    assert written["moved"].current_stage == written["later"].id
+    assert written["stored"].id == written["created"].id
+    again = run("write-candidate", demo, monkeypatch, tmp_path)  # the same key: a replay
+    assert again["created"] == written["created"]
+
+    capsys.readouterr()
+    safely = run("write-safely", demo, monkeypatch, tmp_path)
+    assert safely["created"].first_name == "Ada"
+    printed = capsys.readouterr().out.splitlines()
+    assert "(['body', 'data', 'job_id'], 'unknown_job')" in printed[0]
+    assert printed[1].startswith("cannot: ") and "Flatchr" in printed[1]
+
+    passthrough = run("passthrough", demo, monkeypatch, tmp_path)["answer"]
+    assert passthrough.status == 200 and passthrough.data

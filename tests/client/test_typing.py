@@ -22,6 +22,9 @@ reveal_type(client.attachments.download("id", to=Path(".")))
 reveal_type(client.connections.list())
 reveal_type(client.sync_status.trigger(full=True))
 reveal_type(client.with_connector_token("t"))
+reveal_type(client.candidates.create({"first_name": "A"}, idempotency_key="k"))
+reveal_type(client.applications.change_stage("id", "stage"))
+reveal_type(client.applications.reject_meta())
 client.candidates.list(no_such_filter=1)
 client.jobs.get("id", expand="x")
 
@@ -33,6 +36,8 @@ async def use() -> None:
         reveal_type(await aclient.applications.list.page())
         reveal_type(await aclient.candidates.avatar("id", to="."))
         reveal_type(await aclient.connections.create("flatchr", {}))
+        reveal_type(await aclient.passthrough.request("GET", "/jobs"))
+        reveal_type(await aclient.candidates.add_attachment("id", {}))
 """
 EXPECTED = [
     "schemas.candidate.Candidate",
@@ -43,11 +48,16 @@ EXPECTED = [
     "builtins.list[unified_ats.client.models.Connection]",
     "unified_ats.client.models.ResyncAccepted",
     "unified_ats.client._client.Client",
+    "schemas.candidate.Candidate",
+    "schemas.application.Application",
+    "schemas.writes.WriteMeta",
     "schemas.job.Job",
     "typing.AsyncIterator[schemas.application.Application]",
     "schemas.page.Page[schemas.application.Application]",
     "pathlib.Path",
     "unified_ats.client.models.ConnectionCreated",
+    "schemas.writes.PassthroughResponse",
+    "schemas.attachment.Attachment",
 ]
 
 

@@ -10,12 +10,15 @@
 """
 
 from schemas import Application, Attachment, Candidate, Job, JobInterviewStage, Page
+from schemas.writes import AttachmentUpload, CandidateCreateData, PassthroughResponse, WriteMeta
 from unified_ats.client._client import AsyncClient, Client
 from unified_ats.client._files import safe_file_name
 from unified_ats.client._runners import AsyncFile, AsyncListing, SyncFile, SyncListing
+from unified_ats.client._uploads import attachment_upload
 from unified_ats.client.errors import (
     ApiError,
     ClientError,
+    Conflict,
     InvalidRequest,
     NotFound,
     NotSupported,
@@ -44,9 +47,12 @@ __all__ = [
     "AsyncFile",
     "AsyncListing",
     "Attachment",
+    "AttachmentUpload",
     "Candidate",
+    "CandidateCreateData",
     "Client",
     "ClientError",
+    "Conflict",
     "Connection",
     "ConnectionCreated",
     "Connector",
@@ -57,6 +63,7 @@ __all__ = [
     "NotFound",
     "NotSupported",
     "Page",
+    "PassthroughResponse",
     "QuarantinedRecord",
     "RateLimited",
     "ResyncAccepted",
@@ -69,5 +76,7 @@ __all__ = [
     "UnexpectedResponse",
     "VendorError",
     "WebhookSecretRotated",
+    "WriteMeta",
+    "attachment_upload",
     "safe_file_name",
 ]

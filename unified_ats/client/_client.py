@@ -17,6 +17,7 @@ from unified_ats.client.resources import (
     Connectors,
     JobInterviewStages,
     Jobs,
+    Passthrough,
     SyncStatusRoutes,
 )
 
@@ -35,6 +36,7 @@ class Namespaces(Generic[R]):
     sync_status: SyncStatusRoutes[R]
     connections: Connections[R]
     connectors: Connectors[R]
+    passthrough: Passthrough[R]
 
     def _attach(self, runner: R) -> None:
         self._runner = runner
@@ -46,6 +48,7 @@ class Namespaces(Generic[R]):
         self.sync_status = SyncStatusRoutes(runner)
         self.connections = Connections(runner)
         self.connectors = Connectors(runner)
+        self.passthrough = Passthrough(runner)
 
     def with_connector_token(self, connector_token: str | None) -> Self:
         """The same client for another connection of the tenant: it shares this client's

@@ -74,9 +74,10 @@ class Secret:
 
 @dataclass(frozen=True, slots=True)
 class Call(Generic[T]):
-    """One API request, independent of sync or async: the path (under ``/api/ats/v1``, already
+    """One API request, independent of sync or async: the path (under ``prefix``, already
     quoted), the query, the JSON body, whether it needs the connector token, and how to read a
-    successful answer."""
+    successful answer. ``read_timeout``: seconds the answer may take at least (a passthrough's
+    own ``timeout``), when more than the client's."""
 
     method: Literal["GET", "POST", "DELETE"]
     path: str
@@ -86,6 +87,12 @@ class Call(Generic[T]):
     connection: bool = True
     headers: Mapping[str, str] = field(default_factory=dict)
     stream: bool = False
+    prefix: str = API_PREFIX
+    read_timeout: float | None = None
+
+    @property
+    def route(self) -> str:
+        return f"{self.method} {self.prefix}{self.path}"
 
     def with_params(self, **params: str) -> "Call[T]":
         return replace(self, params={**self.params, **params})
@@ -167,21 +174,30 @@ class Core:
         if call.connection:
             if self.connector_token is None:
                 raise ValueError(
-                    f"{call.method} {API_PREFIX}{call.path} needs a connector token: pass "
+                    f"{call.route} needs a connector token: pass "
                     "connector_token=..., or use client.with_connector_token(...)"
                 )
             headers["x-connector-token"] = self.connector_token.reveal()
+        timeout = http.timeout
+        if call.read_timeout is not None and timeout.read is not None:
+            read = max(timeout.read, call.read_timeout)
+            timeout = httpx.Timeout(
+                connect=timeout.connect, read=read, write=timeout.write, pool=timeout.pool
+            )
         return http.build_request(
             call.method,
-            f"{self.base_url}{API_PREFIX}{call.path}",
+            f"{self.base_url}{call.prefix}{call.path}",
             params=dict(call.params),
             json=call.json,
             headers=headers,
+            timeout=timeout,
         )
 
     def transport_error(self, request: httpx.Request, exc: httpx.TransportError) -> TransportError:
         detail = redact(str(exc) or type(exc).__name__, self.secrets)
-        return TransportError(f"{request.method} {request.url.path}: {detail}")
+        error = TransportError(f"{request.method} {request.url.path}: {detail}")
+        error.idempotency_key = request.headers.get("idempotency-key")
+        return error
 
     def error(self, response: httpx.Response) -> ApiError:
         return error_from_response(response, self.secrets)
@@ -192,7 +208,7 @@ class Core:
             return call.parse(response)
         except ValueError as exc:  # pydantic's ValidationError included
             raise UnexpectedResponse(
-                f"{call.method} {API_PREFIX}{call.path} answered {response.status_code} with a "
+                f"{call.route} answered {response.status_code} with a "
                 f"body this client cannot read ({type(exc).__name__}: {_first_line(exc)})"
             ) from None
 

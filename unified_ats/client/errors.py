@@ -19,7 +19,12 @@ _MAX_TEXT = 500
 
 
 class ClientError(Exception):
-    """Base class of every exception ``unified_ats.client`` raises."""
+    """Base class of every exception ``unified_ats.client`` raises.
+
+    ``idempotency_key`` is the ``Idempotency-Key`` the failed request carried (a write's, given
+    or generated), else None: retrying a write with it cannot write twice."""
+
+    idempotency_key: str | None = None
 
 
 class TransportError(ClientError):
@@ -46,8 +51,10 @@ class ApiError(ClientError):
         method: str = "",
         path: str = "",
         headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
     ) -> None:
         self.status_code = status_code
+        self.idempotency_key = idempotency_key
         self.detail = detail
         self.method = method
         self.path = path
@@ -60,7 +67,8 @@ class ApiError(ClientError):
         return f"{self.status_code}: {detail}{where}"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        kwargs = {"method": self.method, "path": self.path, "headers": self.headers}
+        kwargs: dict[str, Any] = {"method": self.method, "path": self.path}
+        kwargs |= {"headers": self.headers, "idempotency_key": self.idempotency_key}
         return (_rebuild, (type(self), self.status_code, self.detail, kwargs))
 
 
@@ -77,6 +85,11 @@ class NotFound(ApiError):
     """404: no such object on this connection (or the vendor deleted it)."""
 
 
+class Conflict(ApiError):
+    """409: a request with the same ``Idempotency-Key`` is still running (retry it later with
+    that key), or the vendor's workflow forbids the change (viasto: a stage move backwards)."""
+
+
 class RateLimited(ApiError):
     """429: the vendor is rate limiting. ``retry_after`` is the advised wait in seconds."""
 
@@ -86,7 +99,8 @@ class RateLimited(ApiError):
 
 
 class NotSupported(ApiError):
-    """501: the connection's connector cannot do this (e.g. no avatars)."""
+    """501: the connection's connector cannot do this (no avatars, no rejection, …); ``detail``
+    says why. Nothing was sent to the vendor."""
 
 
 class VendorError(ApiError):
@@ -97,6 +111,7 @@ _BY_STATUS: dict[int, type[ApiError]] = {
     400: InvalidRequest,
     401: Unauthorized,
     404: NotFound,
+    409: Conflict,
     422: InvalidRequest,
     429: RateLimited,
     501: NotSupported,
@@ -185,6 +200,7 @@ def error_from_response(response: httpx.Response, secrets: Iterable[str] = ()) -
         method=request.method if request else "",
         path=redact(request.url.path, secrets) if request else "",
         headers=response.headers,
+        idempotency_key=request.headers.get("idempotency-key") if request else None,
     )
 
 

@@ -7,13 +7,35 @@ class here and two lines in ``_client.Namespaces``.
 Filters left at ``None`` are not sent. Several ids may be given as a list (sent
 comma-separated); ``expand`` takes ``"a,b"`` or ``["a", "b"]``; datetimes are sent in UTC
 (naive ones are taken to be UTC).
+
+Writes (``create``, ``add_attachment``, ``change_stage``, ``reject``, ``passthrough.request``)
+build their body with the ``schemas.writes`` models, so a wrong field is a
+``pydantic.ValidationError`` before anything is sent, and always carry an ``Idempotency-Key``
+(the caller's, else a new uuid4 per call): the client's own retry after a 429 can then never
+write twice, and an error names the key (``ClientError.idempotency_key``) for the caller's.
+Each write has a ``*_meta()`` twin: what the route takes on this connection (``WriteMeta``).
 """
 
 import builtins
+import uuid
 from collections.abc import Mapping
-from typing import Any, TypedDict, Unpack
+from typing import Any, Literal, TypedDict, Unpack
+
+import pydantic
 
 from schemas import Application, Attachment, Candidate, Job, JobInterviewStage, Page
+from schemas.writes import (
+    ApplicationCreate,
+    AttachmentCreate,
+    AttachmentUpload,
+    CandidateCreate,
+    CandidateCreateData,
+    ChangeStage,
+    PassthroughRequest,
+    PassthroughResponse,
+    Reject,
+    WriteMeta,
+)
 from unified_ats.client._core import (
     Call,
     Id,
@@ -108,6 +130,35 @@ def _file(path: str) -> Call[bytes]:
     return Call("GET", path, body, headers={"Accept": "*/*"})
 
 
+Key = str | uuid.UUID
+"""An ``Idempotency-Key`` (1-255 characters; a UUID is sent as its string)."""
+
+
+def _key(given: Key | None = None) -> str:
+    """``given`` as sent, or a new random key (uuid4)."""
+    key = str(uuid.uuid4() if given is None else given)
+    if not 1 <= len(key) <= 255 or not key.isprintable() or not key.isascii():
+        raise ValueError("an Idempotency-Key is 1-255 printable ASCII characters")
+    return key
+
+
+def _write(
+    path: str,
+    kind: type[ModelT],
+    request: pydantic.BaseModel,
+    key: str | None,
+    **options: Any,
+) -> Call[ModelT]:
+    """A POST of ``request`` (a ``schemas.writes`` model), under ``key`` unless it is None."""
+    json = request.model_dump(mode="json", by_alias=True, exclude_none=True)
+    headers = {} if key is None else {"Idempotency-Key": key}
+    return Call("POST", path, model(kind), json=json, headers=headers, **options)
+
+
+def _meta(path: str) -> Call[WriteMeta]:
+    return Call("GET", path, model(WriteMeta))
+
+
 INCLUDES = Includes.__optional_keys__
 READ = Read.__optional_keys__
 READ_EXPANDED = ReadExpanded.__optional_keys__
@@ -146,6 +197,47 @@ class Candidates(Namespace[R]):
         filters |= {"last_name": last_name, "tag": tag, "created_after": created_after}
         filters["expand"] = expand
         return _page("/candidates", Candidate, RECORD_LISTING, options, **filters)
+
+    @operation
+    def create(
+        self,
+        data: CandidateCreateData | Mapping[str, Any],
+        *,
+        remote_user_id: str | None = None,
+        idempotency_key: Key | None = None,
+    ) -> Call[Candidate]:
+        """Create the candidate at the vendor (with its application when ``data`` names a
+        ``job_id``, embedded in ``applications``; files with ``attachment_upload``). ``data`` is
+        a ``CandidateCreateData`` or its dict; send only what ``create_meta()`` lists."""
+        request = CandidateCreate.model_validate({"data": data, "remote_user_id": remote_user_id})
+        return _write("/candidates", Candidate, request, _key(idempotency_key))
+
+    @operation
+    def add_attachment(
+        self,
+        id: Id,
+        /,
+        attachment: AttachmentUpload | Mapping[str, Any],
+        *,
+        remote_user_id: str | None = None,
+        idempotency_key: Key | None = None,
+    ) -> Call[Attachment]:
+        """Attach a file to the candidate at the vendor (``attachment_upload(path)``)."""
+        request = AttachmentCreate.model_validate(
+            {"data": attachment, "remote_user_id": remote_user_id}
+        )
+        path = f"/candidates/{segment(id)}/attachments"
+        return _write(path, Attachment, request, _key(idempotency_key))
+
+    @operation
+    def create_meta(self) -> Call[WriteMeta]:
+        """What ``create`` takes on this connection: fields, required ones, file limits."""
+        return _meta("/candidates/meta/post")
+
+    @operation
+    def add_attachment_meta(self) -> Call[WriteMeta]:
+        """What ``add_attachment`` takes on this connection (``supported=False``: a 501)."""
+        return _meta("/candidates/attachments/meta/post")
 
 
 class Attachments(Namespace[R]):
@@ -194,6 +286,64 @@ class Applications(Namespace[R]):
         filters |= {"created_after": created_after, "created_before": created_before}
         filters["current_stage"] = current_stage
         return _page("/applications", Application, RECORD_LISTING, options, **filters)
+
+    @operation
+    def create(
+        self,
+        candidate_id: Id,
+        job_id: Id,
+        job_interview_stage_id: Id | None = None,
+        *,
+        remote_user_id: str | None = None,
+        idempotency_key: Key | None = None,
+    ) -> Call[Application]:
+        """Apply an existing candidate to another job (at the given stage, else the first)."""
+        data: dict[str, Id | None] = {"candidate_id": candidate_id, "job_id": job_id}
+        data["job_interview_stage_id"] = job_interview_stage_id
+        request = ApplicationCreate.model_validate({"data": data, "remote_user_id": remote_user_id})
+        return _write("/applications", Application, request, _key(idempotency_key))
+
+    @operation
+    def change_stage(
+        self,
+        id: Id,
+        /,
+        job_interview_stage_id: Id,
+        *,
+        remote_user_id: str | None = None,
+        idempotency_key: Key | None = None,
+    ) -> Call[Application]:
+        """Move the application to another stage of its job (a move the vendor's workflow
+        forbids is a ``Conflict``)."""
+        request = ChangeStage.model_validate(
+            {"job_interview_stage_id": job_interview_stage_id, "remote_user_id": remote_user_id}
+        )
+        path = f"/applications/{segment(id)}/change-stage"
+        return _write(path, Application, request, _key(idempotency_key))
+
+    @operation
+    def reject(
+        self, id: Id, /, *, remote_user_id: str | None = None, idempotency_key: Key | None = None
+    ) -> Call[Application]:
+        """Reject (or archive, as the vendor does) the application."""
+        request = Reject(remote_user_id=remote_user_id)
+        path = f"/applications/{segment(id)}/reject"
+        return _write(path, Application, request, _key(idempotency_key))
+
+    @operation
+    def create_meta(self) -> Call[WriteMeta]:
+        """What ``create`` takes on this connection."""
+        return _meta("/applications/meta/post")
+
+    @operation
+    def change_stage_meta(self) -> Call[WriteMeta]:
+        """What ``change_stage`` takes on this connection."""
+        return _meta("/applications/meta/change-stage")
+
+    @operation
+    def reject_meta(self) -> Call[WriteMeta]:
+        """What ``reject`` takes on this connection (``supported=False``: a 501)."""
+        return _meta("/applications/meta/reject")
 
 
 class Jobs(Namespace[R]):
@@ -296,6 +446,48 @@ class Connectors(Namespace[R]):
         return Call("GET", "/connectors", models(Connector), connection=False)
 
 
+PASSTHROUGH_PREFIX = "/api/v1"
+PASSTHROUGH_MARGIN = 15.0
+"""Seconds the client waits beyond a passthrough's own timeout (rate limits, the server)."""
+
+
+class Passthrough(Namespace[R]):
+    """``/api/v1/passthrough``: a raw request to the connection's vendor API."""
+
+    @operation
+    def request(
+        self,
+        method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"],
+        path: str,
+        *,
+        params: Mapping[str, str | int | float | bool | builtins.list[str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        data: Any = None,
+        request_format: Literal["JSON", "XML", "MULTIPART", "FORM"] = "JSON",
+        response_format: Literal["JSON", "TEXT", "BINARY"] | None = None,
+        timeout: float = 30.0,
+        idempotency_key: Key | None = None,
+    ) -> Call[PassthroughResponse]:
+        """Send ``method path`` (relative to the vendor's API base URL) with the connection's
+        credentials. The vendor's status is in the answer (``status``), not raised; ``timeout``
+        (at most 120 s) is the vendor's, and the client waits that long plus a margin. A GET is
+        sent without an ``Idempotency-Key`` unless one is given; other methods get one."""
+        request = PassthroughRequest.model_validate(
+            {"method": method, "path": path, "params": params, "headers": headers, "data": data}
+            | {"request_format": request_format, "response_format": response_format}
+            | {"timeout": timeout}
+        )
+        key = None if method == "GET" and idempotency_key is None else _key(idempotency_key)
+        return _write(
+            "/passthrough",
+            PassthroughResponse,
+            request,
+            key,
+            prefix=PASSTHROUGH_PREFIX,
+            read_timeout=timeout + PASSTHROUGH_MARGIN,
+        )
+
+
 __all__ = [
     "Applications",
     "Attachments",
@@ -304,5 +496,6 @@ __all__ = [
     "Connectors",
     "JobInterviewStages",
     "Jobs",
+    "Passthrough",
     "SyncStatusRoutes",
 ]
