@@ -32,18 +32,13 @@ from tests.contract.live import API, LiveServer, live_server
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = json.loads((ROOT / "schemas" / "openapi.json").read_text())
 SEED = 20240917
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 20
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_headers_conformance,
     response_schema_conformance,
-]
-DESTRUCTIVE = [
-    "connections_delete",
-    "connections_rotate_token",
-    "connections_rotate_webhook_secret",
 ]
 pytestmark = pytest.mark.e2e
 
@@ -244,6 +239,9 @@ def config(*, stateful: bool = False, coverage: bool = True) -> schemathesis.Con
         {
             "seed": SEED,
             "request-timeout": 30,
+            # 501 is the documented "this connector cannot do that" (docs/api.md#errors), never a
+            # crash; any other 5xx fails (the vendors are healthy emulators here).
+            "checks": {"not_a_server_error": {"expected-statuses": ["2xx", "3xx", "4xx", "501"]}},
             "generation": {
                 "mode": "all",
                 "max-examples": MAX_EXAMPLES,
@@ -338,7 +336,13 @@ def test_every_route_answers_bad_credentials_as_documented(
     security = case.operation.definition.raw.get("security") or [{}]
     if "ConnectorToken" in security[0] or ("ApiKey" in security[0] and not key_valid):
         # Credentials come first: only a wrong method or path shape (405, 422) can answer before.
-        assert response.status_code in {401, 405, 422}, (case.path, response.status_code)
+        assert response.status_code in {401, 405, 422}, (
+            case.method,
+            case.path,
+            sorted(headers),
+            response.status_code,
+            response.text[:200],
+        )
 
 
 SINGLE_READS = {
@@ -408,7 +412,7 @@ def machine_for(
 
 
 STATEFUL_SETTINGS = hypothesis.settings(
-    max_examples=25,
+    max_examples=20,
     stateful_step_count=8,
     deadline=None,
     derandomize=True,
@@ -421,27 +425,27 @@ def test_reads_follow_links_as_documented(server: LiveServer, store: str) -> Non
     records on SQLite; on PostgreSQL (same mapping, another store) Flatchr's."""
     connectors = ["flatchr", "welcomekit", "viasto"] if store == "sqlite" else ["flatchr"]
     reads = schemathesis.openapi.from_dict(with_links(READ_LINKS), config=config(stateful=True))
+    linked = {
+        link["operationId"] for named in READ_LINKS.values() for link in named["200"].values()
+    }
+    reads = reads.include(operation_id=sorted(linked | set(READ_LINKS)))  # writes have own tests
+    everything = Recorded()
     for connector in connectors:
         recorded = Recorded()
         machine = machine_for(
-            reads.exclude(operation_id=DESTRUCTIVE),
-            lambda connector=connector: server.headers(connector),
-            server.base_url,
-            recorded,
+            reads, lambda connector=connector: server.headers(connector), server.base_url, recorded
         )
         machine.run(settings=STATEFUL_SETTINGS)
-        # The links reached real records: the run did more than 404s on random ids.
-        expected = [
-            ("candidates_get", 200),
-            ("attachments_download", 200),
-            ("applications_get", 200),
-            ("jobs_get", 200),
-            ("job_interview_stages_get", 200),
-        ]
-        if connector == "viasto":
-            expected.append(("candidates_avatar", 200))
-        missing = [pair for pair in expected if pair not in recorded]
-        assert not missing, (connector, missing, sorted(recorded.items()))
+        assert {operation_id for operation_id, _ in recorded} <= linked | set(READ_LINKS)
+        # The links reached this vendor's real records, not only 404s on random ids.
+        assert ("candidates_get", 200) in recorded, (connector, sorted(recorded.items()))
+        for key, count in recorded.items():
+            everything[key] = everything.get(key, 0) + count
+    reached = {operation_id for operation_id, status in everything if status == 200}
+    targets = {"candidates_get", "attachments_get", "attachments_download", "jobs_get"}
+    if store == "sqlite":
+        targets |= linked | {"candidates_avatar"}  # viasto serves photos
+    assert targets <= reached, (sorted(targets - reached), sorted(everything.items()))
 
 
 def test_destructive_routes_on_a_throwaway_tenant(server: LiveServer) -> None:
@@ -468,7 +472,7 @@ def test_destructive_routes_on_a_throwaway_tenant(server: LiveServer) -> None:
             if not listed.json():
                 server.connect("flatchr", api_key=api_key)
 
-    Throwaway.run(settings=hypothesis.settings(STATEFUL_SETTINGS, max_examples=15))
+    Throwaway.run(settings=hypothesis.settings(STATEFUL_SETTINGS, max_examples=10))
     for operation_id, status in [
         ("connections_rotate_token", 200),
         ("connections_rotate_webhook_secret", 200),
