@@ -369,3 +369,41 @@ async def test_the_docs_example_pushes_a_candidate_once_even_when_the_answer_is_
     assert again == created
     await w.full_sync(connection_id)
     assert [c["id"] for c in await w.by_email("zoe.ngo@example.org")] == [created["id"]]
+
+
+async def test_a_vendor_refusal_is_our_422_with_its_field_messages(stack: Stack) -> None:
+    w, _ = await writer(stack, "welcomekit")
+    body = await w.draft(email="not-an-e-mail")
+    response = await w.post("/candidates", body, key="bad-email")
+    assert response.status_code == 422, response.text
+    problems = response.json()["detail"]
+    assert problems and all(p["type"] == "vendor_rejected" for p in problems)
+    assert any(p["loc"][:2] == ["body", "vendor"] and "email" in p["loc"][2] for p in problems)
+    assert stack.welcomekit.organizations  # the emulator kept nothing
+    assert await w.by_email("not-an-e-mail") == []
+    # A refusal proves nothing was written: the key is free for a corrected request.
+    state = await stack.services.idempotency.get_state(
+        f"connection:{(await stack.services.accounts.connections(stack.tenant))[0].id}",
+        "bad-email",
+    )
+    assert state is None
+
+
+async def test_expired_idempotency_keys_are_swept(stack: Stack) -> None:
+    from unified_ats.store import idempotency
+
+    keys = stack.services.idempotency
+    claim = await keys.claim("connection:x", "old", "f" * 64)
+    assert isinstance(claim, idempotency.Claim)
+    await keys.finish(claim, 201, b"{}")
+    assert await keys.get_state("connection:x", "old") == "done"
+    later = idempotency.utcnow() + idempotency.KEEP + timedelta(seconds=1)
+    original = idempotency.utcnow
+    idempotency.utcnow = lambda: later  # type: ignore[assignment]
+    try:
+        keys._swept_at = None
+        again = await keys.claim("connection:x", "new", "e" * 64)
+    finally:
+        idempotency.utcnow = original  # type: ignore[assignment]
+    assert isinstance(again, idempotency.Claim)
+    assert await keys.get_state("connection:x", "old") is None

@@ -18,6 +18,9 @@ from unified_ats.security import CredentialCipher
 from unified_ats.store.tables import IdempotencyRecord, utcnow
 
 KEEP = timedelta(hours=24)
+SWEEP_EVERY = timedelta(minutes=10)
+"""Expired keys are deleted this often (by the process that claims a key then), so the table
+holds about a day of keys, whatever the traffic."""
 LOCK = timedelta(minutes=5)
 """A pending key whose request died (its process was killed) is free again after this."""
 PENDING, DONE, UNKNOWN = "pending", "done", "unknown"
@@ -57,9 +60,13 @@ class IdempotencyKeys:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: CredentialCipher):
         self.sessions = sessions
         self.cipher = cipher
+        self._swept_at: datetime | None = None
 
     async def claim(self, scope: str, key: str, print_: str) -> Claim | Replay:
         """Claim ``key`` for this request, or the answer it already got."""
+        if self._swept_at is None or utcnow() - self._swept_at > SWEEP_EVERY:
+            self._swept_at = utcnow()
+            await self.sweep()
         key_hash = hashlib.sha256(key.encode()).hexdigest()
         for _ in range(3):
             now = utcnow()
