@@ -17,17 +17,20 @@ from typing import Any
 import hypothesis
 import pytest
 import requests
-import schemathesis
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
+
+from tests.contract.conftest import STORES, require, store_url
+from tests.contract.live import API, LiveServer, live_server
+
+require("schemathesis")
+
+import schemathesis  # noqa: E402
+from schemathesis.checks import not_a_server_error  # noqa: E402
+from schemathesis.specs.openapi.checks import (  # noqa: E402
     content_type_conformance,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
-
-from tests.contract.conftest import STORES, store_url
-from tests.contract.live import API, LiveServer, live_server
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = json.loads((ROOT / "schemas" / "openapi.json").read_text())
