@@ -9,11 +9,19 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.attachment import OpenAttachmentType
-from schemas.candidate import Url
+from schemas.candidate import OpenUrlType
 
 
 class WriteBody(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UrlInput(WriteBody):
+    """A URL to store on the candidate (its own name: the read model ``Url`` differs by being
+    fully required, and generated clients need one name per shape)."""
+
+    type: OpenUrlType | None = None
+    value: str = Field(min_length=1, max_length=2048)
 
 
 class AttachmentUpload(WriteBody):
@@ -42,7 +50,7 @@ class CandidateCreateData(WriteBody):
     title: str | None = Field(default=None, max_length=255)
     email_addresses: list[str] | None = Field(default=None, max_length=20)
     phone_numbers: list[str] | None = Field(default=None, max_length=20)
-    urls: list[Url] | None = Field(default=None, max_length=50)
+    urls: list[UrlInput] | None = Field(default=None, max_length=50)
     tags: list[str] | None = Field(default=None, max_length=100)
     job_id: UUID | None = Field(default=None, description="The unified id of the job applied to.")
     job_interview_stage_id: UUID | None = Field(

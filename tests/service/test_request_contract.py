@@ -133,6 +133,27 @@ async def test_no_body_is_read_before_the_api_key_is_checked(stack: Stack) -> No
         assert body.sent == 0
 
 
+@pytest.mark.parametrize("path", ["/candidates", "/applications", "/../v1/passthrough"])
+async def test_no_body_is_read_before_the_connector_token_is_checked(
+    stack: Stack, path: str
+) -> None:
+    """A data route acts on one connection: a missing, invalid or other tenant's token is a
+    401 before the body is read, never a 400 about the body."""
+    url = f"{API}{path}" if not path.startswith("/..") else "/api/v1/passthrough"
+    other_tenant, other_key = await stack.services.accounts.create_tenant("other")
+    auth = {"Authorization": f"Bearer {stack.api_key}", "Content-Type": "application/json"}
+    for token in (None, "uats_ct_not-a-token"):
+        body = Counted(chunks=50)
+        headers = {**auth, **({"x-connector-token": token} if token else {})}
+        response = await stack.client.post(url, content=body, headers=headers)
+        assert response.status_code == 401, response.text
+        assert body.sent == 0
+    raw = await stack.client.post(
+        url, content=b"y\xaeE", headers={**auth, "x-connector-token": "x"}
+    )
+    assert raw.status_code == 401
+
+
 async def test_a_body_past_the_limit_is_a_413_declared_or_streamed(stack: Stack) -> None:
     stack.services.settings.max_body_bytes = 256 * 1024
     auth = {"Authorization": f"Bearer {stack.api_key}", "Content-Type": "application/json"}

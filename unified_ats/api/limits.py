@@ -23,6 +23,7 @@ from unified_ats.api.errors import error_response as render
 
 MAX_DEPTH = 64
 WEBHOOKS = "/webhooks/"
+API_KEY_ONLY = ("/api/ats/v1/connections", "/api/ats/v1/connectors")
 BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A JSON string (escapes included) or a bracket: strings are skipped whole, so brackets inside
 # them do not count. Runs in C; Python only sees strings and brackets.
@@ -42,7 +43,11 @@ class RequestLimits:
         try:
             limit = settings.max_body_bytes
             if scope["path"].startswith("/api/"):
-                await check_api_key(services, header(scope, b"authorization"))
+                tenant = await check_api_key(services, header(scope, b"authorization"))
+                if needs_connection(scope["path"]):
+                    await check_connector_token(
+                        services, tenant, header(scope, b"x-connector-token")
+                    )
             elif scope["path"].startswith(WEBHOOKS):
                 await check_webhook_secret(services, scope["path"].removeprefix(WEBHOOKS))
                 limit = min(limit, settings.webhook_max_body_bytes)
@@ -67,12 +72,29 @@ def header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
-async def check_api_key(services: Any, authorization: bytes | None) -> None:
+async def check_api_key(services: Any, authorization: bytes | None) -> Any:
     scheme, _, credential = (authorization or b"").decode("latin-1").partition(" ")
     if scheme.lower() != "bearer" or not credential:
         raise Unauthorized("missing API key: send Authorization: Bearer <api key>")
-    if await services.accounts.tenant_for_key(credential.strip()) is None:
+    tenant = await services.accounts.tenant_for_key(credential.strip())
+    if tenant is None:
         raise Unauthorized("invalid API key")
+    return tenant
+
+
+def needs_connection(path: str) -> bool:
+    """Data routes act on one connection: its token is checked before the body too."""
+    if path.startswith("/api/v1/passthrough"):
+        return True
+    return path.startswith("/api/ats/v1/") and not path.startswith(API_KEY_ONLY)
+
+
+async def check_connector_token(services: Any, tenant: Any, token: bytes | None) -> None:
+    if not token:
+        raise Unauthorized("missing x-connector-token header")
+    found = await services.accounts.connection_for_token(tenant, token.decode("latin-1"))
+    if found is None:
+        raise Unauthorized("invalid connector token")
 
 
 async def check_webhook_secret(services: Any, secret: str) -> None:

@@ -145,6 +145,15 @@ def unusable(exc: Exception) -> str:
         },
         **errors(422, 429, 502, 503, 504),
     },
+    # Read by hand (size and depth checked while it streams), so FastAPI cannot infer it.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The vendor's webhook as it sends it (Flatchr: `new_applicant`, "
+            "`drag_applicant`, …), JSON.",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
 )
 async def webhooks_receive(secret: str, request: Request, services: ServicesDep) -> WebhookAccepted:
     limit = services.settings.webhook_max_body_bytes
