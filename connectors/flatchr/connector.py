@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import SecretStr, field_validator
+from pydantic import SecretStr, field_validator, model_validator
 
 from connectors.flatchr.dates import search_filter_date
 from connectors.flatchr.mapping import (
@@ -105,25 +105,55 @@ def latest(records: list[CandidateRecord]) -> CandidateRecord:
     )
 
 
+def web_origin_problem(value: str) -> str | None:
+    """Why ``value`` is no plain web origin to send the key to (as ``base_url`` is checked)."""
+    try:
+        url = urlsplit(value)
+    except ValueError:
+        return "must be an http(s) URL with a host"
+    if url.scheme not in {"http", "https"} or not url.hostname:
+        return "must be an http(s) URL with a host"
+    if url.username or url.password or url.query or url.fragment:
+        return "must not carry credentials, a query or a fragment"
+    return None
+
+
+PRODUCTION_API = "https://api.flatchr.io"
+PRODUCTION_CAREERS = "https://careers.flatchr.io"
+
+
 class FlatchrSettings(ConnectorSettings):
-    base_url: str = "https://api.flatchr.io"
-    careers_url: str = "https://careers.flatchr.io"
+    base_url: str = PRODUCTION_API
+    careers_url: str = PRODUCTION_CAREERS
     """Where candidates are created ([DOC] F5: "L'URL racine est ici https://careers.flatchr.io");
-    the API key goes there too, so it takes plain web origins only, as ``base_url``."""
+    the API key goes there too, so it takes plain web origins only, as ``base_url``. Left out
+    with another ``base_url`` than production's, it is that ``base_url`` (an emulator serves
+    both): the key of a test account never goes to the real careers host by default."""
     api_key: SecretStr
     company_id: str
     default_phone_region: str = "FR"
     cv_min_interval: float = 1.05
     """Seconds between two CV requests of one company (vendor limit: 1/s; a margin for jitter)."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _careers_beside_base(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("careers_url") is not None:
+            return data
+        data = {k: v for k, v in data.items() if k != "careers_url"}  # null: the default
+        base = data.get("base_url")
+        # Only a usable base_url is copied: a bad one is reported once, as base_url.
+        usable = isinstance(base, str) and web_origin_problem(base) is None
+        if usable and isinstance(base, str) and base.rstrip("/") != PRODUCTION_API:
+            data["careers_url"] = base
+        return data
+
     @field_validator("careers_url")
     @classmethod
     def _http_careers_url(cls, value: str) -> str:
-        url = urlsplit(value)
-        if url.scheme not in {"http", "https"} or not url.hostname:
-            raise ValueError("must be an http(s) URL with a host")
-        if url.username or url.password or url.query or url.fragment:
-            raise ValueError("must not carry credentials, a query or a fragment")
+        problem = web_origin_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     def account_key(self) -> str:

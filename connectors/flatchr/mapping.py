@@ -819,6 +819,8 @@ def _resume_problems(upload: FileUpload) -> list[str]:
     problems = []
     if upload.attachment_type.upper() != AttachmentType.RESUME:
         problems.append("Flatchr takes one file, the RESUME (no other attachment type)")
+    if not upload.file_name.strip():
+        problems.append("the file needs a name (Flatchr requires `fileName`)")
     if upload.content is None and upload.url is None:
         problems.append("give the file's bytes or a URL Flatchr can fetch")
     if upload.content is not None:

@@ -676,7 +676,9 @@ def test_draft_to_body_keeps_everything_or_names_what_it_cannot(draft: Candidate
     slots = [url_slot(u) for u in draft.urls]
     assert ("urls" in problems) == (len(slots) != len(set(slots)))
     assert ("attachments" in problems) == (
-        len(draft.attachments) != 1 or draft.attachments[0].content_type == "image/png"
+        len(draft.attachments) != 1
+        or draft.attachments[0].content_type == "image/png"
+        or not draft.attachments[0].file_name.strip()
     )
     if problems:
         with pytest.raises(DraftRejected) as caught:
@@ -692,11 +694,13 @@ def test_draft_to_body_keeps_everything_or_names_what_it_cannot(draft: Candidate
     urls = body.get("urls", {})
     assert set(urls) <= set(URL_SLOTS)
     assert sorted(urls.values()) == sorted(u.value for u in draft.urls)
-    # Read back, each URL keeps the type its slot means.
-    for typed in map_urls(urls):
-        [sent] = [u for u in draft.urls if u.value == typed["value"]]
+    for slot, value in urls.items():
+        assert any(url_slot(u) == slot and u.value == value for u in draft.urls)
+    # Read back, a LinkedIn URL is LINKEDIN again.
+    read = {(typed["type"], typed["value"]) for typed in map_urls(urls)}
+    for sent in draft.urls:
         if sent.type == "LINKEDIN":
-            assert typed["type"] == "LINKEDIN"
+            assert ("LINKEDIN", sent.value) in read
     [upload] = draft.attachments
     assert body["type"] == "document"
     assert base64.b64decode(body["resume"]["data"]) == upload.content
