@@ -554,6 +554,11 @@ class FlatchrConnector(Connector[FlatchrSettings]):
         Several (the person applied there before): the latest, by creation day."""
         if draft_problems(draft).keys() & {"first_name", "last_name", "job_id"}:
             return None
+        assert draft.job_remote_id is not None
+        try:
+            await self._vacancy(draft.job_remote_id)  # the catalog knows the job (or reads it)
+        except VendorRejectedRequest:
+            return None  # a vacancy Flatchr does not list holds no applicant
         found = await self._find(draft, await self.mapping_context())
         if not found:
             return None

@@ -336,7 +336,7 @@ class FlatchrEmulator:
                 "applicant": {
                     "candidate_id": a.candidate_id,
                     "vacancy_id": encoded_vacancy_id(a.vacancy),
-                    "comment": "",
+                    "comment": a.comment,
                     "column_id": f"C{column_id:015d}",
                     "updated_at": updated,
                     "created_at": iso,

@@ -174,6 +174,21 @@ async def test_create_without_email_is_found_by_its_names(emulator: FlatchrEmula
     assert found is not None and found.candidate.remote_id == record.candidate.remote_id
 
 
+async def test_find_candidate_reads_a_vacancy_newer_than_the_kept_catalog(
+    emulator: FlatchrEmulator,
+) -> None:
+    async with make_connector(emulator) as finder:
+        await finder.catalog()  # kept from before the vacancy exists
+        job = emulator.add_vacancy(COMPANY_ID, "Sage-femme H/F").encoded_id
+        async with make_connector(emulator) as writer:
+            record = await writer.create_candidate(draft(job_remote_id=job))
+        found = await finder.find_candidate(draft(job_remote_id=job))
+        assert await finder.find_candidate(draft(job_remote_id="V000000000009999")) is None
+    assert found is not None
+    assert_same_record(found, record)
+    assert found.candidate.title == "Sage-femme H/F"
+
+
 async def test_the_same_person_applying_twice_is_two_applicants_each_found(
     emulator: FlatchrEmulator,
 ) -> None:
