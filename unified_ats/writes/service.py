@@ -394,11 +394,13 @@ class Writes:
 
 
 def vendor_errors(exc: VendorRejectedRequest) -> list[Error]:
-    """The vendor's field messages (already redacted by the SDK), bounded in size."""
+    """The vendor's field messages (already redacted by the SDK), bounded in size. A refusal
+    the connector made before calling (no vendor status) names our own fields, under data."""
+    where = "vendor" if exc.vendor_status is not None else "data"
     if not exc.field_errors:
-        return [error(["vendor"], "vendor_rejected", exc.message[:MAX_VENDOR_MESSAGE])]
+        return [error([where], "vendor_rejected", exc.message[:MAX_VENDOR_MESSAGE])]
     return [
-        error(["vendor", field[:100]], "vendor_rejected", message[:MAX_VENDOR_MESSAGE])
+        error([where, field[:100]], "vendor_rejected", message[:MAX_VENDOR_MESSAGE])
         for field, messages in exc.field_errors.items()
         for message in messages[:5]
     ]
