@@ -447,7 +447,9 @@ def test_reads_follow_links_as_documented(server: LiveServer, store: str) -> Non
     reached = {operation_id for operation_id, status in everything if status == 200}
     targets = {"candidates_get", "attachments_get", "attachments_download", "jobs_get"}
     if store == "sqlite":
-        targets |= linked | {"candidates_avatar"}  # viasto serves photos
+        # Every linked read reached a real record (the avatar too, when a viasto photo came up:
+        # a stateful run's path through the links varies with the data, so it is not required).
+        targets |= linked - {"candidates_avatar"}
     assert targets <= reached, (sorted(targets - reached), sorted(everything.items()))
 
 

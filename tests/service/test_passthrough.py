@@ -158,3 +158,16 @@ def test_an_accepted_path_never_climbs_out_of_the_base(path: str) -> None:
     decoded = unquote(unquote(unquote(accepted)))
     assert accepted.startswith("/") and not accepted.startswith("//")
     assert ".." not in decoded.split("/") and "://" not in decoded
+
+
+async def test_a_vendor_answer_that_is_not_the_json_asked_for_comes_as_text(
+    stack: Stack,
+) -> None:
+    token = (await stack.connect_flatchr())["connector_token"]
+    response = await send(
+        stack, token, {"method": "GET", "path": "/no-such-route", "response_format": "JSON"}
+    )
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["status"] == 404 and answer["response_format"] == "TEXT"
+    assert isinstance(answer["data"], str)

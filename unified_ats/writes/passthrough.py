@@ -222,10 +222,11 @@ def _answer(
         try:
             data = json.loads(text)
         except ValueError:
-            raise InvalidVendorResponse(
-                f"{connector.display_name} did not answer JSON (ask response_format TEXT)"
-            ) from None
-        return PassthroughResponse(
-            status=status, headers=headers, data=data, response_format="JSON"
-        )
+            # The vendor's answer as it is (an HTML error page, say), marked TEXT: a passthrough
+            # reports what the vendor said rather than failing the call.
+            pass
+        else:
+            return PassthroughResponse(
+                status=status, headers=headers, data=data, response_format="JSON"
+            )
     return PassthroughResponse(status=status, headers=headers, data=text, response_format="TEXT")
