@@ -49,7 +49,13 @@ from connectors.sdk.errors import (
 )
 from connectors.sdk.http import json_body, path_segment
 from connectors.sdk.normalize import email, text
-from connectors.sdk.writes import CandidateDraft, FileRules, FileUpload, WriteRules
+from connectors.sdk.writes import (
+    CREATE_CANDIDATE_FIELDS,
+    CandidateDraft,
+    FileRules,
+    FileUpload,
+    WriteRules,
+)
 from connectors.welcomekit.mapping import (
     DOCUMENT_MAX_BYTES,
     DOCUMENT_TYPES,
@@ -79,20 +85,7 @@ JOB_OPTIONS = {"stages": "true", "websites": "true", "office": "true"}
 
 
 WRITE_RULES = WriteRules(
-    create_fields=frozenset(
-        {
-            "first_name",
-            "last_name",
-            "title",
-            "email_addresses",
-            "phone_numbers",
-            "urls",
-            "tags",
-            "job_id",
-            "job_interview_stage_id",
-            "attachments",
-        }
-    ),
+    create_fields=CREATE_CANDIDATE_FIELDS - {"company"},  # no Welcome Kit field holds it
     create_required=frozenset({"first_name", "last_name", "email_addresses", "job_id"}),
     max_items={"email_addresses": 1, "phone_numbers": 1},
     url_types=frozenset(str(t) for t in URL_TYPES_TAKEN),

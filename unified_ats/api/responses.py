@@ -45,6 +45,21 @@ BINARY = {"schema": {"type": "string", "format": "binary"}}
 """A streamed file body (generated clients hand it over as bytes)."""
 
 
+def file_response(description: str) -> dict[str, Any]:
+    """A file answer: the vendor's own type (``application/pdf``, …), octet-stream when it
+    names none. Generated clients read the first entry as bytes; ``*/*`` admits the others."""
+    return {
+        "content": {"application/octet-stream": BINARY, "*/*": BINARY},
+        "description": description,
+        "headers": {
+            "Content-Disposition": {
+                "description": "`attachment; filename*=UTF-8''<name>`",
+                "schema": {"type": "string"},
+            }
+        },
+    }
+
+
 VENDOR_ERRORS = (429, 502, 503, 504)
 
 

@@ -10,9 +10,9 @@ from schemas import Attachment, Page
 from unified_ats.api.deps import ConnectionDep, ServicesDep
 from unified_ats.api.paging import Cursors, reject_unknown_parameters
 from unified_ats.api.responses import (
-    BINARY,
     VENDOR_ERRORS,
     errors,
+    file_response,
     json_response,
     shape_attachment,
     single_read,
@@ -97,18 +97,7 @@ async def attachments_get(
 @router.get(
     "/attachments/{attachment_id}/download",
     responses={
-        200: {
-            # The vendor's own type (application/pdf, …), octet-stream when it names none:
-            # generated clients read the first entry as bytes, `*/*` admits the others.
-            "content": {"application/octet-stream": BINARY, "*/*": BINARY},
-            "description": "The file, streamed, with its own content type.",
-            "headers": {
-                "Content-Disposition": {
-                    "description": "`attachment; filename*=UTF-8''<name>`",
-                    "schema": {"type": "string"},
-                }
-            },
-        },
+        200: file_response("The file, streamed, with its own content type."),
         **errors(400, 401, 404, 422, 501, *VENDOR_ERRORS),
     },
     response_class=StreamingResponse,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Response
 
 from unified_ats.api.deps import ServicesDep
 from unified_ats.api.errors import NotFoundError
-from unified_ats.api.responses import BINARY, errors
+from unified_ats.api.responses import errors, file_response
 from unified_ats.writes.staging import verify_file
 
 router = APIRouter(tags=["files"])
@@ -19,16 +19,7 @@ router = APIRouter(tags=["files"])
 @router.get(
     "/files/{token}",
     responses={
-        200: {
-            "content": {"application/octet-stream": BINARY},
-            "description": "The file, with its own content type.",
-            "headers": {
-                "Content-Disposition": {
-                    "description": "`attachment; filename*=UTF-8''<name>`",
-                    "schema": {"type": "string"},
-                }
-            },
-        },
+        200: file_response("The file, with its own content type."),
         **errors(404),
     },
     response_class=Response,

@@ -39,6 +39,11 @@ REPLAY_HEADER = {
 }
 
 
+def write_responses(status_code: int, description: str) -> dict[int | str, dict[str, Any]]:
+    """A write's success (which a replay repeats) and every error it may answer."""
+    return {status_code: {"description": description, "headers": REPLAY_HEADER}, **WRITE_ERRORS}
+
+
 def file_url_maker(services: ServicesDep, request: Request) -> Any:
     base = (services.settings.public_base_url or str(request.base_url)).rstrip("/")
     return lambda token: f"{base}/files/{token}"
@@ -53,14 +58,9 @@ def scope(connection: ConnectionInfo) -> str:
     tags=["candidates"],
     status_code=status.HTTP_201_CREATED,
     response_model=Candidate,
-    responses={
-        201: {
-            "description": "The candidate as stored, with its application "
-            "embedded in `applications`.",
-            "headers": REPLAY_HEADER,
-        },
-        **WRITE_ERRORS,
-    },
+    responses=write_responses(
+        201, "The candidate as stored, with its application embedded in `applications`."
+    ),
     summary="Create a candidate (and its application) at the vendor",
 )
 async def candidates_create(
@@ -90,10 +90,7 @@ async def candidates_create(
     tags=["candidates"],
     status_code=status.HTTP_201_CREATED,
     response_model=Attachment,
-    responses={
-        201: {"description": "The attachment as stored.", "headers": REPLAY_HEADER},
-        **WRITE_ERRORS,
-    },
+    responses=write_responses(201, "The attachment as stored."),
     summary="Attach a file to a candidate at the vendor",
 )
 async def candidates_attachments_create(
@@ -121,10 +118,7 @@ async def candidates_attachments_create(
     tags=["applications"],
     status_code=status.HTTP_201_CREATED,
     response_model=Application,
-    responses={
-        201: {"description": "The new application.", "headers": REPLAY_HEADER},
-        **WRITE_ERRORS,
-    },
+    responses=write_responses(201, "The new application."),
     summary="Apply an existing candidate to a job at the vendor",
 )
 async def applications_create(
@@ -149,10 +143,7 @@ async def applications_create(
     "/applications/{application_id}/change-stage",
     tags=["applications"],
     response_model=Application,
-    responses={
-        200: {"description": "The application in its new stage.", "headers": REPLAY_HEADER},
-        **WRITE_ERRORS,
-    },
+    responses=write_responses(200, "The application in its new stage."),
     summary="Move an application to another stage of its job",
 )
 async def applications_change_stage(
@@ -179,10 +170,7 @@ async def applications_change_stage(
     "/applications/{application_id}/reject",
     tags=["applications"],
     response_model=Application,
-    responses={
-        200: {"description": "The application, rejected or archived.", "headers": REPLAY_HEADER},
-        **WRITE_ERRORS,
-    },
+    responses=write_responses(200, "The application, rejected or archived."),
     summary="Reject (archive) an application",
 )
 async def applications_reject(
