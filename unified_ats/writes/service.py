@@ -244,11 +244,17 @@ class Writes:
         if errors or file is None:
             raise WriteRejected(errors)
         staged = await self._staged(connection, file, file_url, rules.attachment_files)
-        attachment = await self._write_once(
+        attachment: Attachment = await self._write_once(
             lambda: connector.add_attachment(candidate.remote_id or "", staged), None
         )
         # The candidate as the vendor now holds it (its attachments included) goes to the store.
-        record = await connector.get_candidate(candidate.remote_id or "", known=candidate)
+        # The file is attached whatever happens next: a failed re-read must not turn into an
+        # error a client would retry (attaching twice); the next sync stores it instead.
+        try:
+            record = await connector.get_candidate(candidate.remote_id or "", known=candidate)
+        except ConnectorError as exc:
+            logger.warning("attached, but the candidate could not be re-read (%s)", exc.code)
+            return attachment
         await self.records.upsert(connection.id, [record], now=_now(), touch_unchanged=True)
         stored = await self.records.attachment(connection.id, attachment.id)
         return stored.model if stored is not None else attachment
