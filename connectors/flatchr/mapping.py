@@ -404,6 +404,24 @@ class Placement:
     hired: bool | None
 
 
+def placed(
+    number: int | None,
+    job_remote_id: str | None,
+    column_key: str | None,
+    column_title: str | None,
+    hired: object,
+) -> "Placement":
+    """Where an applicant stands, from any of Flatchr's shapes (a vendor ``hired`` that is
+    not a boolean says nothing)."""
+    return Placement(
+        vacancy_number=number,
+        job_remote_id=job_remote_id,
+        column_key=column_key,
+        column_title=column_title,
+        hired=hired if isinstance(hired, bool) else None,
+    )
+
+
 def _application(
     *,
     applicant_id: str,
@@ -533,14 +551,13 @@ def map_applicant_row(row: Mapping[str, Any], ctx: MappingContext) -> CandidateR
     catalog = catalog_of(ctx)
     number = _vacancy_number(row.get("vacancy_id"))
     column_title = text(row.get("column"))
-    hired = row.get("hired")
-    placement = Placement(
-        vacancy_number=number,
+    placement = placed(
+        number,
         # An integer the listing does not know gives no job (never a second, invented one).
-        job_remote_id=catalog.vacancy_ids.get(number) if number is not None else None,
-        column_key=catalog.column_keys.get(column_title) if column_title else None,
-        column_title=column_title,
-        hired=hired if isinstance(hired, bool) else None,
+        catalog.vacancy_ids.get(number) if number is not None else None,
+        catalog.column_keys.get(column_title) if column_title else None,
+        column_title,
+        row.get("hired"),
     )
     return _build(
         applicant_id=applicant_id,
@@ -624,14 +641,7 @@ def map_webhook(payload: Mapping[str, Any], ctx: MappingContext) -> CandidateRec
         webhook_id(data.get("vacancy_id"), "data.vacancy_id")
         or webhook_id(applicant.get("vacancy_id"), "data.applicant.vacancy_id")
     )
-    hired = column_object.get("hired")
-    placement = Placement(
-        vacancy_number=number,
-        job_remote_id=job_remote_id,
-        column_key=key,
-        column_title=column_title,
-        hired=hired if isinstance(hired, bool) else None,
-    )
+    placement = placed(number, job_remote_id, key, column_title, column_object.get("hired"))
     return _build(
         applicant_id=applicant_id,
         person=person,
@@ -709,15 +719,8 @@ def map_applicant(applicant: Mapping[str, Any], ctx: MappingContext) -> Candidat
         else {}
     )
     column_title = column.title if column is not None else _plain_text(column_raw.get("title"))
-    hired = column_raw.get("hired")
     number = _vacancy_number(vacancy.get("vacancy_id"))
-    placement = Placement(
-        vacancy_number=number,
-        job_remote_id=job_remote_id,
-        column_key=key,
-        column_title=column_title,
-        hired=hired if isinstance(hired, bool) else None,
-    )
+    placement = placed(number, job_remote_id, key, column_title, column_raw.get("hired"))
     return _build(
         applicant_id=applicant_id,
         person=person,

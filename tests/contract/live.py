@@ -30,6 +30,7 @@ from tests.service.conftest import (
     VIASTO_TOKEN,
     WK_KEY,
     WK_ORG,
+    seeded_emulators,
 )
 from unified_ats.api.app import create_app
 from unified_ats.services import Services
@@ -99,18 +100,7 @@ def live_server(
     port = free_port()
 
     async def main() -> None:
-        viasto = ViastoEmulator()
-        viasto.add_company(
-            company_id=4, name="ACME GmbH", token=VIASTO_TOKEN, projects=2, candidates_per_project=9
-        )
-        welcomekit = WelcomeKitEmulator()
-        welcomekit.add_organization(
-            reference=WK_ORG, name="Welcome to the Jungle", api_key=WK_KEY, size=25, jobs=3
-        )
-        flatchr = FlatchrEmulator(cv_min_interval=0.0)
-        flatchr.add_company(
-            company_id=FLATCHR_COMPANY, api_key=FLATCHR_KEY, name="Hôpital de la Timone", size=30
-        )
+        flatchr, welcomekit, viasto = seeded_emulators()
         vendors: dict[str, httpx.AsyncBaseTransport] = {
             "flatchr": EmulatorTransport(flatchr.app),
             "welcomekit": EmulatorTransport(welcomekit.app),

@@ -103,8 +103,8 @@ class Stack:
         return {"Authorization": f"Bearer {api_key or self.api_key}", "x-connector-token": token}
 
 
-@pytest.fixture
-async def stack(database_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
+def seeded_emulators() -> tuple[FlatchrEmulator, WelcomeKitEmulator, ViastoEmulator]:
+    """One account per vendor, the data every service test reads (the live server's too)."""
     viasto = ViastoEmulator()
     viasto.add_company(
         company_id=4, name="ACME GmbH", token=VIASTO_TOKEN, projects=2, candidates_per_project=9
@@ -117,6 +117,12 @@ async def stack(database_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
     flatchr.add_company(
         company_id=FLATCHR_COMPANY, api_key=FLATCHR_KEY, name="Hôpital de la Timone", size=30
     )
+    return flatchr, welcomekit, viasto
+
+
+@pytest.fixture
+async def stack(database_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
+    flatchr, welcomekit, viasto = seeded_emulators()
     settings = Settings(data_dir=tmp_path, database_url=database_url, max_age_seconds=300)
     services = await Services.start(
         settings,
