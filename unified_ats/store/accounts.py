@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from unified_ats.events.outbox import EventBatch
 from unified_ats.security import (
     API_KEY_PREFIX,
     CONNECTOR_TOKEN_PREFIX,
@@ -38,6 +39,8 @@ class ConnectionInfo:
     token_hint: str
     created_at: datetime
     last_full_sync_at: datetime | None
+    end_user_origin_id: str | None = None
+    end_user_org_name: str | None = None
 
     @classmethod
     def of(cls, row: Connection) -> "ConnectionInfo":
@@ -49,7 +52,19 @@ class ConnectionInfo:
             token_hint=row.token_hint,
             created_at=row.created_at,
             last_full_sync_at=row.last_full_sync_at,
+            end_user_origin_id=row.end_user_origin_id,
+            end_user_org_name=row.end_user_org_name,
         )
+
+    def event_data(self) -> dict[str, Any]:
+        """What ``connection.*`` events say of it: ids and names, never a credential."""
+        return {
+            "connection_id": str(self.id),
+            "connector": self.connector,
+            "account": self.account_key,
+            "end_user_origin_id": self.end_user_origin_id,
+            "end_user_org_name": self.end_user_org_name,
+        }
 
 
 @dataclass(frozen=True)
@@ -208,11 +223,16 @@ class Accounts:
         connector: str,
         account_key: str,
         settings: dict[str, Any],
+        end_user_origin_id: str | None = None,
+        end_user_org_name: str | None = None,
     ) -> tuple[ConnectionInfo, str, str]:
-        """Store a connection; returns it, its connector token and its webhook secret (once)."""
+        """Store a connection; returns it, its connector token and its webhook secret (once).
+        ``connection.created`` goes out in the same transaction."""
         token = new_secret(CONNECTOR_TOKEN_PREFIX)
         webhook_secret = new_secret(WEBHOOK_SECRET_PREFIX)
+        now = utcnow()
         row = Connection(
+            id=uuid.uuid4(),
             tenant_id=tenant_id,
             connector=connector,
             account_key=account_key,
@@ -220,10 +240,52 @@ class Accounts:
             token_hint=hint(token),
             webhook_secret_hash=hash_secret(webhook_secret),
             settings_encrypted=self.cipher.encrypt(json.dumps(settings).encode()),
+            created_at=now,
+            end_user_origin_id=end_user_origin_id,
+            end_user_org_name=end_user_org_name,
         )
         async with self.sessions.begin() as session:
             session.add(row)
-        return ConnectionInfo.of(row), token, webhook_secret
+            await session.flush()
+            info = ConnectionInfo.of(row)
+            events = await EventBatch.open(session, tenant_id=tenant_id)
+            events.add("connection.created", info.event_data())
+            await events.write(session, now=now)
+        return info, token, webhook_secret
+
+    async def relink(
+        self,
+        tenant_id: uuid.UUID,
+        connection_id: uuid.UUID,
+        *,
+        connector: str,
+        account_key: str,
+        settings: dict[str, Any],
+    ) -> ConnectionInfo:
+        """New credentials for the same vendor account (ids derive from the account, so
+        another account would need another connection). Token and webhook URL stay.
+
+        Raises LookupError when the tenant has no such connection, ValueError when the
+        settings name another connector or account.
+        """
+        now = utcnow()
+        async with self.sessions.begin() as session:
+            row = await session.get(Connection, connection_id, with_for_update=True)
+            if row is None or row.tenant_id != tenant_id:
+                raise LookupError("no such connection")
+            if row.connector != connector or row.account_key != account_key:
+                raise ValueError(
+                    "these credentials are for another account than the connection's: "
+                    "link it as a new connection instead"
+                )
+            row.settings_encrypted = self.cipher.encrypt(json.dumps(settings).encode())
+            await session.flush()
+            info = ConnectionInfo.of(row)
+            events = await EventBatch.open(session, tenant_id=tenant_id)
+            events.add("connection.relinked", info.event_data())
+            await events.write(session, now=now)
+        self.forget_credentials()
+        return info
 
     async def connections(self, tenant_id: uuid.UUID) -> list[ConnectionInfo]:
         async with self.sessions() as session:
@@ -289,7 +351,10 @@ class Accounts:
             await session.execute(
                 delete(CandidateRow).where(CandidateRow.connection_id == connection_id)
             )
+            events = await EventBatch.open(session, tenant_id=tenant_id)
+            events.add("connection.deleted", ConnectionInfo.of(row).event_data())
             await session.delete(row)
+            await events.write(session, now=utcnow())
         self.forget_credentials()
         return True
 

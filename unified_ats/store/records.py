@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from connectors import CandidateRecord, JobRecord, Quarantined
 from schemas import Application, Attachment, Candidate, Job, JobInterviewStage
 from schemas.datetimes import format_utc
+from unified_ats.events.catalog import event_model_of
+from unified_ats.events.outbox import EventBatch, deleted_events, record_data
 from unified_ats.store.database import PreSerialized
 from unified_ats.store.hashing import fingerprint
 from unified_ats.store.singleflight import SingleFlight
@@ -353,10 +355,12 @@ class RecordStore:
         self.forget(connection_id)
         counts = WriteCounts()
         async with self.sessions.begin() as session:
+            events = await EventBatch.open(session, connection_id=connection_id)
             for name, items in grouped.items():
                 counts[name] += await self._upsert_rows(
-                    session, MODELS[name].table, connection_id, items, now, touch_unchanged
+                    session, MODELS[name].table, connection_id, items, now, events, touch_unchanged
                 )
+            await events.write(session, now=now)
         return counts
 
     async def upsert_page(
@@ -398,6 +402,7 @@ class RecordStore:
         connection_id: uuid.UUID,
         items: Sequence[tuple[AnyModel, dict[str, Any]]],
         now: datetime,
+        events: EventBatch,
         touch_unchanged: bool = False,
     ) -> UpsertCounts:
         counts = UpsertCounts()
@@ -423,6 +428,9 @@ class RecordStore:
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         touched: list[dict[str, Any]] = []
+        event_model = event_model_of(table) if events.listening else None
+        created = event_model is not None and events.wants(f"{event_model}.created")
+        updated = event_model is not None and events.wants(f"{event_model}.updated")
         for remote_id, (model, columns) in latest.items():
             document, new_content, new_raw = fingerprint(model)
             found = existing.get(remote_id)
@@ -445,8 +453,18 @@ class RecordStore:
                         **values,
                     }
                 )
+                if created:
+                    events.add(
+                        f"{event_model}.created",
+                        record_data(str(event_model), model.id, remote_id, connection_id, now),
+                    )
             elif found.content_hash != new_content or found.remote_was_deleted:
                 counts.changed += 1
+                if updated:
+                    events.add(
+                        f"{event_model}.updated",
+                        record_data(str(event_model), model.id, remote_id, connection_id, now),
+                    )
                 updates.append(
                     {
                         "seq": found.seq,
@@ -522,8 +540,9 @@ class RecordStore:
     ) -> None:
         self.forget(connection_id)
         async with self.sessions.begin() as session:
+            events = await EventBatch.open(session, connection_id=connection_id)
             for table, condition in targets:
-                await session.execute(
+                marked = await session.execute(
                     update(table)
                     .where(
                         table.connection_id == connection_id,
@@ -531,7 +550,10 @@ class RecordStore:
                         table.remote_was_deleted.is_(False),
                     )
                     .values(remote_was_deleted=True, modified_at=now, fetched_at=now)
+                    .returning(table.id, table.remote_id)
                 )
+                deleted_events(events, table, connection_id, marked.all(), now)
+            await events.write(session, now=now)
 
     async def purge(self, connection_id: uuid.UUID) -> None:
         self.forget(connection_id)

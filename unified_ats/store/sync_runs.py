@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors import Quarantined
+from unified_ats.events.outbox import EventBatch, deleted_events, sync_data
 from unified_ats.store.tables import (
     ApplicationRow,
     AttachmentRow,
@@ -353,6 +354,9 @@ class SyncRuns:
                     .where(SyncSeen.run_id == run.resumed_from)
                     .values(run_id=run_id)
                 )
+            events = await EventBatch.open(session, connection_id=connection_id)
+            events.add("sync.started", sync_data(run))
+            await events.write(session, now=now)
         return run
 
     async def record_page(
@@ -494,6 +498,13 @@ class SyncRuns:
             )
             if state in (SUCCEEDED, PARTIAL):
                 await session.execute(delete(SyncSeen).where(SyncSeen.run_id == run.id))
+            events = await EventBatch.open(session, connection_id=run.connection_id)
+            kind = "sync.succeeded" if state in (SUCCEEDED, PARTIAL) else "sync.failed"
+            if events.wants(kind):
+                finished = await session.get(SyncRun, run.id, populate_existing=True)
+                if finished is not None and finished.state == state:
+                    events.add(kind, sync_data(finished))
+                    await events.write(session, now=now)
 
     @staticmethod
     async def _carried_seconds(session: AsyncSession, resumed_from: uuid.UUID | None) -> float:
@@ -585,11 +596,12 @@ class SyncRuns:
         deleted: dict[str, int] = {}
         async with self.sessions.begin() as session:
             await self._hold(session, run.connection_id, run.id, now=now, ttl=ttl)
+            events = await EventBatch.open(session, connection_id=run.connection_id)
             for enumeration, kind, keep in plan:
                 if enumeration not in complete:
                     continue
                 table = kind.table
-                result = await session.execute(
+                marking = (
                     update(table)
                     .where(
                         table.connection_id == run.connection_id,
@@ -598,10 +610,23 @@ class SyncRuns:
                         table.remote_id.not_in(seen(kind.prefix)),
                         keep,
                     )
-                    .values(remote_was_deleted=True, modified_at=now),
-                    execution_options={"synchronize_session": False},
+                    .values(remote_was_deleted=True, modified_at=now)
+                )
+                if events.listening:
+                    marked = (
+                        await session.execute(
+                            marking.returning(table.id, table.remote_id),
+                            execution_options={"synchronize_session": False},
+                        )
+                    ).all()
+                    deleted_events(events, table, run.connection_id, marked, now)
+                    deleted[kind.model] = len(marked)
+                    continue
+                result = await session.execute(
+                    marking, execution_options={"synchronize_session": False}
                 )
                 deleted[kind.model] = int(result.rowcount)  # type: ignore[attr-defined]
+            await events.write(session, now=now)
             # Records that map again leave the quarantine once a complete run has seen them.
             if set(complete) >= set(Enumeration):
                 await session.execute(

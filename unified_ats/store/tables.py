@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -54,6 +55,9 @@ class Tenant(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    link_redirect_urls: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    """Where a hosted link page may send the end user back: exact URLs or ``origin/*``
+    prefixes (an open redirect otherwise)."""
 
 
 class ApiKey(Base):
@@ -83,6 +87,9 @@ class Connection(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_full_sync_at: Mapped[datetime | None] = mapped_column(default=None)
     """Start of the last complete, successful enumeration: every record was fresh then."""
+    end_user_origin_id: Mapped[str | None] = mapped_column(Text, default=None)
+    """The API consumer's own id for the end user who linked this account (link flow)."""
+    end_user_org_name: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class StoredRecord:
@@ -298,3 +305,123 @@ class StagedFile(Base):
     content_type: Mapped[str] = mapped_column(Text)
     content: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class OutboxEntry(Base):
+    """Events written in the transaction of the change they describe; the dispatcher turns
+    them into deliveries and deletes the entry. A rolled-back change leaves no entry."""
+
+    __tablename__ = "event_outbox"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    # No foreign key: `connection.deleted` outlives its connection.
+    connection_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    events: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    """``[{"type": ..., "data": {...}}, ...]``: one entry per transaction, not per event."""
+    created_at: Mapped[datetime]
+
+
+class WebhookEndpoint(Base):
+    """Where a tenant wants its events, with a secret kept encrypted (it signs every body)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    events: Mapped[list[str]] = mapped_column(JSON)
+    """Filters: exact types, ``candidate.*`` prefixes, or ``*``."""
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    previous_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    """Until then bodies are signed with both secrets, so receivers can switch over."""
+    failing_since: Mapped[datetime | None] = mapped_column(default=None)
+    """First failure since the last success: five days of it disable the endpoint."""
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class WebhookEvent(Base):
+    """An event as delivered (its ``webhook-id`` and body), kept for redelivery and the log
+    for a bounded time."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (Index("ix_webhook_events_created", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    connection_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    type: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    """The exact bytes signed and sent (UTF-8 JSON): redelivery re-signs the same body."""
+    created_at: Mapped[datetime]
+
+
+class WebhookDelivery(Base):
+    """One event to one endpoint: at least once, with backoff, and its history."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "endpoint_id", name="uq_webhook_deliveries_event_endpoint"),
+        Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+        Index("ix_webhook_deliveries_endpoint", "endpoint_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_events.id", ondelete="CASCADE"), index=True
+    )
+    endpoint_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE")
+    )
+    state: Mapped[str] = mapped_column(String(16))
+    """pending, succeeded, failed (retries exhausted), or cancelled (endpoint disabled)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    """A worker holds a delivery it is sending; a dead worker's hold expires."""
+    last_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_status: Mapped[int | None] = mapped_column(Integer, default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    latency_ms: Mapped[float | None] = mapped_column(Float, default=None)
+    response_body: Mapped[str | None] = mapped_column(Text, default=None)
+    """At most 1 KB of what the receiver answered."""
+    history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+
+
+class LinkToken(Base):
+    """A hosted link session: the single-use link token (hashed), then the public token the
+    API consumer exchanges once for what the page created (kept encrypted until then)."""
+
+    __tablename__ = "link_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    end_user_origin_id: Mapped[str] = mapped_column(Text)
+    org_name: Mapped[str] = mapped_column(Text)
+    connector: Mapped[str | None] = mapped_column(String(64), default=None)
+    relink_connection_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    redirect_url: Mapped[str] = mapped_column(Text)
+    state: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    connection_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    """The connection the page created or relinked."""
+    public_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    public_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    exchanged_at: Mapped[datetime | None] = mapped_column(default=None)
+    result_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    """The new connector token and webhook secret, until exchanged (then wiped)."""
