@@ -5,7 +5,7 @@ import logging
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,6 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from connectors import ConnectorRegistry, InMemoryRateLimiter, RateLimiter, default_registry
 from connectors.sdk.http import RetryPolicy
 from unified_ats.connector_pool import ConnectorPool
+from unified_ats.events.delivery import DeliveryWorker
+from unified_ats.events.endpoints import WebhookEndpoints
+from unified_ats.events.log import DeliveryLog
+from unified_ats.events.targets import TargetPolicy
 from unified_ats.reads import Reads
 from unified_ats.security import CredentialCipher, derive_key, load_or_create_key
 from unified_ats.settings import Settings
@@ -56,8 +60,12 @@ class Services:
     """Signs and seals what the API hands out and takes back (cursors, staged-file URLs)."""
     idempotency: IdempotencyKeys
     writes: Writes
+    webhooks: WebhookEndpoints
+    delivery: DeliveryWorker
+    deliveries: DeliveryLog
     background: set[asyncio.Task[object]] = field(default_factory=set)
     watchers: dict[uuid.UUID, asyncio.Task[None]] = field(default_factory=dict)
+    daemons: set[asyncio.Task[None]] = field(default_factory=set)
 
     @classmethod
     async def start(
@@ -98,6 +106,15 @@ class Services:
         signing_key = derive_key(next(k for k in keys if k), "signing")
         cipher = CredentialCipher([k for k in keys if k])
         writes = Writes(records, pool, StagedFiles(sessions), signing_key)
+        webhooks = WebhookEndpoints(sessions, cipher)
+        delivery = DeliveryWorker(
+            sessions,
+            webhooks,
+            TargetPolicy.parse(settings.webhook_allowed_targets),
+            concurrency=settings.webhook_concurrency,
+            retention=timedelta(days=settings.webhook_retention_days),
+            skip_locked=engine.dialect.name == "postgresql",
+        )
         return cls(
             settings,
             engine,
@@ -110,6 +127,9 @@ class Services:
             signing_key,
             IdempotencyKeys(sessions, cipher),
             writes,
+            webhooks,
+            delivery,
+            DeliveryLog(sessions),
         )
 
     async def sync(
@@ -212,17 +232,28 @@ class Services:
             connections = await self.accounts.all_connections()
             await asyncio.gather(*(one(c.id) for c in connections))
 
+    def start_delivery(self) -> None:
+        """Outbound webhooks from this process (single-process deployments)."""
+        self._spawn_forever(self.delivery.run())
+
+    def _spawn_forever(self, work: Coroutine[Any, Any, None]) -> None:
+        # Kept apart from `background`: waiting for background syncs must not wait on it.
+        task = asyncio.get_running_loop().create_task(work)
+        self.daemons.add(task)
+        task.add_done_callback(self.daemons.discard)
+
     async def wait_for_background(self) -> None:
         """Until every background sync (and what it queued) has finished: demo, tests, CLI."""
         while self.background:
             await asyncio.gather(*list(self.background), return_exceptions=True)
 
     async def aclose(self) -> None:
-        tasks = [*self.background, *self.watchers.values()]
+        tasks = [*self.background, *self.watchers.values(), *self.daemons]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.pool.aclose()
+        await self.delivery.aclose()
         closer = getattr(self.pool.limiter, "aclose", None)
         if closer is not None:
             await closer()

@@ -79,6 +79,24 @@ class Settings(BaseSettings):
         description="A vendor webhook body larger than this is refused with a 413 (checked on "
         "Content-Length and while the body streams in).",
     )
+    webhook_allowed_targets: str = Field(
+        default="",
+        description="Outbound webhooks: comma-separated CIDRs or host names that may be "
+        "delivered to although private, loopback or link-local (e.g. `127.0.0.1/32,::1/128` "
+        "for a receiver on this host). Everything else must resolve to public addresses.",
+    )
+    webhook_delivery: bool = Field(
+        default=True,
+        description="Run the outbound webhook delivery worker inside `serve` (one process).",
+    )
+    webhook_concurrency: int = Field(
+        default=64, ge=1, description="Outbound webhook requests in flight per worker."
+    )
+    webhook_retention_days: float = Field(
+        default=7.0,
+        gt=0,
+        description="Delivered event bodies and their delivery log are kept this long.",
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -35,6 +35,8 @@ def test_operation_ids_are_resource_then_action() -> None:
         resource = [s for s in path.split("/") if s and not s.startswith("{")][-1]
         if path.startswith("/api/ats/v1/"):
             resource = path.split("/")[4]
+        elif path.startswith("/api/v1/"):
+            resource = path.split("/")[3]
         resource = resource.replace("-", "_")
         for operation in operations.values():
             operation_id = operation["operationId"]
@@ -44,6 +46,13 @@ def test_operation_ids_are_resource_then_action() -> None:
             assert "api_ats" not in operation_id
     assert len(ids) == len(set(ids))
     assert {"candidates_list", "candidates_get", "attachments_download"} <= set(ids)
+
+
+def tenant_route(path: str) -> bool:
+    """The tenant's own routes: its connections and its outbound webhook endpoints."""
+    if path.startswith("/api/v1/webhooks"):
+        return True
+    return path.split("/")[-1] in {"connectors", "connections"} or "/connections/" in path
 
 
 def test_data_routes_need_the_api_key_and_the_connector_token_together() -> None:
@@ -58,7 +67,7 @@ def test_data_routes_need_the_api_key_and_the_connector_token_together() -> None
             assert "x-connector-token" not in names and "authorization" not in names, path
             if not path.startswith("/api/"):
                 assert "security" not in operation, path  # webhooks, staged files, health
-            elif path.split("/")[-1] in {"connectors", "connections"} or "/connections/" in path:
+            elif tenant_route(path):
                 assert operation["security"] == [{"ApiKey": []}], path
             else:
                 # One requirement holding both: OpenAPI reads two requirements as *either*.

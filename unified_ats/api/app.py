@@ -23,6 +23,7 @@ from unified_ats.api.routes import (
     jobs,
     passthrough,
     sync,
+    webhook_endpoints,
     webhooks,
     writes,
 )
@@ -58,6 +59,8 @@ def create_app(
         scheduler = None
         if owned and settings.sync_interval_seconds > 0:
             scheduler = asyncio.create_task(app.state.services.run_scheduler())
+        if owned and settings.webhook_delivery:
+            app.state.services.start_delivery()
         try:
             yield
         finally:
@@ -90,6 +93,7 @@ def create_app(
         connections,
         sync,
         webhooks,
+        webhook_endpoints,
         passthrough,
         files,
         health,

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from connectors import ConnectorError, RateLimited
 from schemas import ErrorBody
+from unified_ats.events.log import EndpointDisabled
 from unified_ats.reads import RecordNotFound, VendorDeadlineExceeded
 from unified_ats.store.records import RecordRejected
 from unified_ats.writes import WriteRejected
@@ -70,6 +71,7 @@ DOMAIN_STATUSES: dict[type[Exception], int] = {
     RecordNotFound: 404,
     VendorDeadlineExceeded: 504,
     RecordRejected: 422,
+    EndpointDisabled: 409,
 }
 
 

@@ -372,10 +372,12 @@ class WebhookDelivery(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "endpoint_id", name="uq_webhook_deliveries_event_endpoint"),
         Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
-        Index("ix_webhook_deliveries_endpoint", "endpoint_id", "created_at"),
+        Index("ix_webhook_deliveries_endpoint", "endpoint_id", "seq"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    # `seq` orders the delivery log's pages (newest first) and keys batch updates.
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
     event_id: Mapped[str] = mapped_column(
         ForeignKey("webhook_events.id", ondelete="CASCADE"), index=True
     )
