@@ -20,6 +20,7 @@ from unified_ats.client.resources import (
     Passthrough,
     SyncStatusRoutes,
 )
+from unified_ats.client.webhooks import Webhooks
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -37,6 +38,7 @@ class Namespaces(Generic[R]):
     connections: Connections[R]
     connectors: Connectors[R]
     passthrough: Passthrough[R]
+    webhooks: Webhooks[R]
 
     def _attach(self, runner: R) -> None:
         self._runner = runner
@@ -49,6 +51,7 @@ class Namespaces(Generic[R]):
         self.connections = Connections(runner)
         self.connectors = Connectors(runner)
         self.passthrough = Passthrough(runner)
+        self.webhooks = Webhooks(runner)
 
     def with_connector_token(self, connector_token: str | None) -> Self:
         """The same client for another connection of the tenant: it shares this client's

@@ -116,6 +116,71 @@ class ResyncAccepted(ClientModel):
     full: bool
 
 
+class WebhookEndpoint(ClientModel):
+    """``EndpointOut``: where the tenant's events go (never its secret)."""
+
+    id: UUID
+    url: str
+    description: str
+    events: list[str] = Field(description="Exact types, `family.*` or `*`.")
+    enabled: bool
+    disabled_reason: str | None
+    failing_since: datetime | None
+    previous_secret_expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookEndpointCreated(WebhookEndpoint):
+    """``EndpointCreated``: a new endpoint and its ``whsec_`` secret (shown once; kept out of
+    ``repr``)."""
+
+    secret: str = Field(repr=False)
+
+
+class WebhookSecret(ClientModel):
+    """``SecretRotated``: the endpoint's new secret; the old one signs too until
+    ``previous_secret_expires_at``."""
+
+    secret: str = Field(repr=False)
+    previous_secret_expires_at: datetime | None
+
+
+class EventType(ClientModel):
+    """``EventTypeOut``: an event an endpoint can subscribe to."""
+
+    type: str
+    description: str
+
+
+class DeliveryAttempt(ClientModel):
+    """``DeliveryAttempt``: one try of a delivery."""
+
+    at: datetime
+    status: int | None
+    error: str | None
+    latency_ms: float
+
+
+class Delivery(ClientModel):
+    """``DeliveryOut``: one event sent to one endpoint, with its attempts and body."""
+
+    id: UUID
+    event_id: UUID = Field(description="The `webhook-id` header: the same on every attempt.")
+    event_type: str
+    state: str = Field(description="pending, succeeded, failed or cancelled.")
+    attempts: int
+    next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    last_status: int | None
+    last_error: str | None
+    latency_ms: float | None
+    response_body: str | None
+    attempt_log: list[DeliveryAttempt]
+    payload: dict[str, Any]
+    created_at: datetime
+
+
 COMPONENTS: dict[type[ClientModel], str] = {
     Connection: "ConnectionOut",
     ConnectionCreated: "ConnectionCreated",
@@ -126,5 +191,11 @@ COMPONENTS: dict[type[ClientModel], str] = {
     QuarantinedRecord: "QuarantinedOut",
     SyncStatus: "SyncStatus",
     ResyncAccepted: "ResyncAccepted",
+    WebhookEndpoint: "EndpointOut",
+    WebhookEndpointCreated: "EndpointCreated",
+    WebhookSecret: "SecretRotated",
+    EventType: "EventTypeOut",
+    DeliveryAttempt: "DeliveryAttempt",
+    Delivery: "DeliveryOut",
 }
 """Each client model and the OpenAPI component it mirrors."""
