@@ -7,6 +7,7 @@ is one line on stderr (see :mod:`unified_ats.cli.errors`); ``--debug`` shows the
 
 import asyncio
 import json
+import signal
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -88,6 +89,8 @@ connectors_app = typer.Typer(no_args_is_help=True, help="The connectors this ser
 app.add_typer(tenants, name="tenants")
 app.add_typer(connections, name="connections")
 app.add_typer(connectors_app, name="connectors")
+webhooks_app = typer.Typer(no_args_is_help=True, help="Outbound webhooks: see events arrive.")
+app.add_typer(webhooks_app, name="webhooks")
 console = Console()
 
 
@@ -180,6 +183,62 @@ def emulator(
         raise typer.BadParameter(f"choose one of {', '.join(BUILDERS)}", param_hint="VENDOR")
     run_emulator(vendor, port=port, size=size, host=host, announce=lambda s: print(s, flush=True))
     typer.echo("emulator stopped", err=True)
+
+
+@webhooks_app.command("listen")
+def webhooks_listen(
+    port: Annotated[int, typer.Option(help="Port to receive on.")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    secret: Annotated[
+        str | None,
+        typer.Option(envvar="UNIFIED_ATS_WEBHOOK_SECRET", help="The endpoint's whsec_ secret."),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="UNIFIED_ATS_API_KEY",
+            help="Register this receiver as an endpoint of your tenant (removed on exit).",
+        ),
+    ] = None,
+    api_url: Annotated[str, typer.Option(help="The unified-ats server.")] = "http://127.0.0.1:8000",
+    events: Annotated[str, typer.Option(help="Comma-separated filters.")] = "*",
+    json_lines: Annotated[bool, typer.Option("--json", help="One JSON line per event.")] = False,
+) -> None:
+    """Receive, verify and print events. With --api-key it subscribes itself (the server must
+    allow loopback targets: UNIFIED_ATS_WEBHOOK_ALLOWED_TARGETS, as the demo does)."""
+    import uvicorn
+
+    from unified_ats.cli.listen import receiver_app
+    from unified_ats.client import Client
+
+    endpoint_id = None
+    client = Client(api_url, api_key) if api_key else None
+    if client is not None:
+        url = f"http://{host}:{port}/"
+        created = client.webhooks.create(
+            url, events=[e.strip() for e in events.split(",") if e.strip()], description="listen"
+        )
+        endpoint_id, secret = created.id, created.secret
+        console.print(f"subscribed {url} (endpoint {endpoint_id}) to {events}")
+    if secret is None:
+        console.print("no --secret: events are printed unverified")
+    console.print(f"listening on http://{host}:{port}/ (Ctrl-C to stop)")
+    app_ = receiver_app(secret, lambda line: print(line, flush=True), as_json=json_lines)
+
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt  # uvicorn re-raises SIGTERM after its shutdown: clean up first
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        uvicorn.run(app_, host=host, port=port, log_level="warning")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if client is not None and endpoint_id is not None:
+            client.webhooks.delete(endpoint_id)
+            client.close()
+            console.print(f"endpoint {endpoint_id} removed")
+        sys.stdout.flush()
 
 
 @app.command()

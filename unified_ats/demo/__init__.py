@@ -132,9 +132,14 @@ async def run_demo(
     servers = [await start_server(s.app, s.port) for s in seeded]
     vendors = [DemoVendor(s.vendor, s.settings["base_url"], s.settings) for s in seeded]
     settings = Settings(
-        data_dir=data_dir, allow_base_url_override=True, public_base_url=f"http://127.0.0.1:{port}"
+        data_dir=data_dir,
+        allow_base_url_override=True,
+        public_base_url=f"http://127.0.0.1:{port}",
+        # Outbound webhooks to a receiver on this machine (`unified-ats webhooks listen`).
+        webhook_allowed_targets="127.0.0.1/32,::1/128,localhost",
     )
     services = await Services.start(settings)
+    services.start_delivery()
     try:
         servers.append(await start_server(create_app(services=services), port))
         base = f"http://127.0.0.1:{port}"
@@ -302,9 +307,23 @@ def announce_demo(
             curl(f"{base}/api/ats/v1/sync-status?full=true", headers, "-X", "POST"),
             "",
         ]
+    tenant = {"Authorization": f"Bearer {api_key}"}
     lines += [
         "# your connections:",
-        curl(f"{base}/api/ats/v1/connections", {"Authorization": f"Bearer {api_key}"}),
+        curl(f"{base}/api/ats/v1/connections", tenant),
+        "",
+        "# see events arrive (signed, verified, printed) in another terminal: it subscribes",
+        "# itself to every event, then changes at the vendor show up as candidate.updated...",
+        f"unified-ats webhooks listen --port 8765 --api-url {base} --api-key {api_key}",
+        "# ...or subscribe your own receiver (the answer holds its whsec_ secret, once):",
+        curl(
+            f"{base}/api/v1/webhooks",
+            {**tenant, "Content-Type": "application/json"},
+            "-X",
+            "POST",
+            "-d",
+            json.dumps({"url": "http://127.0.0.1:8765/", "events": ["*"]}),
+        ),
         "",
     ]
     for line in lines:
