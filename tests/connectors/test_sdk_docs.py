@@ -19,6 +19,7 @@ TESTED = {
     "sdk.md": {"download-first-files"},  # here
     "api.md": {"which-job-which-stage"},  # tests/service/test_docs_examples.py
     "writes.md": {"push-candidate-with-cv"},  # tests/service/test_writes.py
+    "webhooks.md": {"verify-and-dedupe"},  # tests/service/test_outbound_webhooks.py
 }
 
 

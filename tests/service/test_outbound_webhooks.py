@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from standardwebhooks import Webhook
 
 from connectors import VendorUnavailable
+from tests.docs_examples import example
 from tests.service.conftest import FLATCHR_COMPANY, Stack
 from tests.service.test_sync import StopAfter, setup
 from unified_ats.events.delivery import MAX_ATTEMPTS, RETRY_DELAYS, DeliveryWorker, next_attempt
@@ -578,3 +579,33 @@ async def test_two_workers_never_send_one_delivery_twice(stack: Stack, receiver:
     await asyncio.gather(*(w.drain() for w in workers))
     ids = [r.headers["webhook-id"] for r in receiver.requests]
     assert len(ids) == 60 and len(set(ids)) == 60
+
+
+async def test_the_docs_receiver_verifies_applies_once_and_refuses_forgeries(stack: Stack) -> None:
+    """docs/webhooks.md's example, as written, behind the real delivery worker."""
+    applied: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    receiver = Receiver()
+    use_receiver(stack, receiver)
+    endpoint = await subscribe(stack, ["connection.created"])
+    handle = example("webhooks.md", "verify-and-dedupe")["make_handler"](
+        endpoint["secret"], seen, lambda kind, data: applied.append((kind, data["account"]))
+    )
+    receiver.answer = lambda request: httpx.Response(handle(request.content, dict(request.headers)))
+    for account in ("a", "b"):
+        await stack.services.accounts.create_connection(
+            stack.tenant, connector="flatchr", account_key=account, settings={}
+        )
+    await stack.services.delivery.drain()
+    assert applied == [("connection.created", "a"), ("connection.created", "b")]
+    [latest, _] = (
+        await stack.client.get(f"{HOOKS}/{endpoint['id']}/deliveries", headers=auth(stack))
+    ).json()["items"]
+    await stack.client.post(
+        f"{HOOKS}/{endpoint['id']}/deliveries/{latest['id']}/redeliver", headers=auth(stack)
+    )
+    await stack.services.delivery.drain()
+    assert len(receiver.requests) == 3 and len(applied) == 2  # the repeat was recognised
+    forged = receiver.requests[0]
+    body = forged.content.replace(b'"a"', b'"z"')
+    assert handle(body, dict(forged.headers)) == 401 and len(applied) == 2
