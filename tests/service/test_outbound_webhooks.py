@@ -609,3 +609,32 @@ async def test_the_docs_receiver_verifies_applies_once_and_refuses_forgeries(sta
     forged = receiver.requests[0]
     body = forged.content.replace(b'"a"', b'"z"')
     assert handle(body, dict(forged.headers)) == 401 and len(applied) == 2
+
+
+async def test_a_run_whose_process_died_is_reported_failed_when_the_next_run_starts(
+    stack: Stack, receiver: Receiver
+) -> None:
+    from unified_ats.store.sync_runs import FollowUp
+
+    created = await stack.connect_flatchr()
+    connection_id = uuid.UUID(created["id"])
+    await subscribe(stack, ["sync.*"])
+    runs, now = stack.services.runs, utcnow()
+    dead = await runs.acquire_or_queue(
+        connection_id, uuid.uuid4(), now=now, ttl=0.2, want=FollowUp.AUTO
+    )
+    assert dead is not None
+    await runs.start(connection_id, dead.run_id, full=True, updated_since=None, now=now, ttl=0.2)
+    await asyncio.sleep(0.3)  # killed: it never heartbeats again
+    await stack.services.sync(connection_id, full=True)
+    await stack.services.delivery.drain()
+    events = receiver.events()
+    assert [e["type"] for e in events] == [
+        "sync.started",  # the dead run's
+        "sync.failed",
+        "sync.started",
+        "sync.succeeded",
+    ]
+    failed = events[1]["data"]
+    assert failed["run_id"] == str(dead.run_id) and failed["state"] == "abandoned"
+    assert "stopped renewing" in failed["error"]

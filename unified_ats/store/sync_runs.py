@@ -321,15 +321,18 @@ class SyncRuns:
         )
         async with self.sessions.begin() as session:
             await self._hold(session, connection_id, run_id, now=now, ttl=ttl)
-            await session.execute(
-                update(SyncRun)
-                .where(SyncRun.connection_id == connection_id, SyncRun.state == RUNNING)
-                .values(
-                    state=ABANDONED,
-                    finished_at=now,
-                    error="the process running this sync stopped renewing its lease",
+            abandoned = (
+                await session.execute(
+                    update(SyncRun)
+                    .where(SyncRun.connection_id == connection_id, SyncRun.state == RUNNING)
+                    .values(
+                        state=ABANDONED,
+                        finished_at=now,
+                        error="the process running this sync stopped renewing its lease",
+                    )
+                    .returning(SyncRun.id)
                 )
-            )
+            ).all()
             previous = await session.scalar(
                 select(SyncRun)
                 .where(SyncRun.connection_id == connection_id)
@@ -355,6 +358,12 @@ class SyncRuns:
                     .values(run_id=run_id)
                 )
             events = await EventBatch.open(session, connection_id=connection_id)
+            if abandoned and events.wants("sync.failed"):
+                # Its process died without a word: this is where its failure becomes known.
+                for (abandoned_id,) in abandoned:
+                    dead = await session.get(SyncRun, abandoned_id, populate_existing=True)
+                    if dead is not None:
+                        events.add("sync.failed", sync_data(dead))
             events.add("sync.started", sync_data(run))
             await events.write(session, now=now)
         return run
