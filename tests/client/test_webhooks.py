@@ -1,8 +1,12 @@
 """``client.webhooks`` against the real API in-process: endpoints, secrets, the delivery log
 paged and redelivered, typed errors."""
 
+import json
+import re
 import uuid
+from pathlib import Path
 
+import httpx
 import pytest
 from standardwebhooks import Webhook
 
@@ -20,6 +24,12 @@ from unified_ats.client import (
 async def test_endpoints_round_trip_and_the_log_pages_through_every_delivery(stack: Stack) -> None:
     receiver = Receiver()
     use_receiver(stack, receiver)
+    sent: list[str] = []
+
+    async def record(request: httpx.Request) -> None:
+        sent.append(f"{request.method} {request.url.path}")
+
+    stack.client.event_hooks["request"].append(record)
     client = async_client(stack)
     created = await client.webhooks.create(RECEIVER, events=["connection.*"], description="crm")
     assert isinstance(created, WebhookEndpointCreated) and created.secret.startswith("whsec_")
@@ -56,6 +66,18 @@ async def test_endpoints_round_trip_and_the_log_pages_through_every_delivery(sta
         await client.webhooks.get(created.id)
     with pytest.raises(NotFound):
         await client.webhooks.redeliver(created.id, uuid.uuid4())
+
+    # Every route of /api/v1/webhooks has a client method, and this test called each.
+    openapi = json.loads((Path(__file__).parents[2] / "schemas" / "openapi.json").read_text())
+    routes = [
+        f"{method.upper()} {re.sub(r'{[^}]+}', '[^/]+', path)}"
+        for path, operations in openapi["paths"].items()
+        if path.startswith("/api/v1/webhooks")
+        for method in operations
+    ]
+    assert len(routes) == 9
+    for route in routes:
+        assert any(re.fullmatch(route, call) for call in sent), route
 
 
 async def test_a_bad_endpoint_is_an_invalid_request_naming_the_field(stack: Stack) -> None:

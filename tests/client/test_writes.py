@@ -321,7 +321,10 @@ async def test_every_write_and_meta_route_of_the_api_has_a_method(
         for path, operations in openapi["paths"].items()
         for method in operations
         if (method == "post" or "/meta/" in path)
-        and not path.startswith(("/api/ats/v1/connections", "/api/ats/v1/sync-status", "/webhooks"))
+        # Each of these has its own test of the same kind (client/test_webhooks.py, …).
+        and not path.startswith(
+            ("/api/ats/v1/connections", "/api/ats/v1/sync-status", "/webhooks", "/api/v1/webhooks")
+        )
     ]
     h = harness(answer_for)
     for use in [use for _, use in WRITES] + META:

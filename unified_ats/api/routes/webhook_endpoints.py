@@ -191,7 +191,7 @@ async def webhooks_event_types(tenant: TenantDep) -> list[EventTypeOut]:
     "",
     response_model=EndpointCreated,
     status_code=status.HTTP_201_CREATED,
-    responses=errors(401, 409, 422),
+    responses=errors(400, 401, 409, 422),
 )
 async def webhooks_create(
     body: EndpointCreate,
@@ -233,7 +233,7 @@ async def webhooks_get(
     return endpoint_out(info)
 
 
-@router.patch("/{endpoint_id}", response_model=EndpointOut, responses=errors(401, 404, 422))
+@router.patch("/{endpoint_id}", response_model=EndpointOut, responses=errors(400, 401, 404, 422))
 async def webhooks_update(
     endpoint_id: uuid.UUID, body: EndpointUpdate, services: ServicesDep, tenant: TenantDep
 ) -> EndpointOut:
@@ -264,7 +264,7 @@ async def webhooks_delete(
 @router.post(
     "/{endpoint_id}/rotate-secret",
     response_model=SecretRotated,
-    responses=errors(401, 404, 409, 422),
+    responses=errors(400, 401, 404, 409, 422),
 )
 async def webhooks_rotate_secret(
     endpoint_id: uuid.UUID,
