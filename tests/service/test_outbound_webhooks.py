@@ -452,6 +452,29 @@ async def test_an_endpoint_failing_for_five_days_is_disabled_and_that_is_an_even
     assert enabled.json()["enabled"] is True and enabled.json()["failing_since"] is None
 
 
+async def test_a_claim_cancels_deliveries_whose_endpoint_was_disabled_meanwhile(
+    stack: Stack, receiver: Receiver
+) -> None:
+    gone = await subscribe(stack, ["connection.created"], url="http://127.0.0.1:9/gone")
+    await subscribe(stack, ["connection.created"], url="http://127.0.0.1:9/live")
+    for n in range(3):
+        await stack.services.accounts.create_connection(
+            stack.tenant, connector="flatchr", account_key=f"k{n}", settings={}
+        )
+    assert await stack.services.delivery.dispatch() > 0
+    # Disabled in the store behind the API's back (its pending deliveries stay pending).
+    async with stack.services.records.sessions.begin() as session:
+        await session.execute(
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.id == uuid.UUID(gone["id"]))
+            .values(enabled=False)
+        )
+    await stack.services.delivery.drain()
+    assert [r.url.path for r in receiver.requests] == ["/live"] * 3
+    page = (await stack.client.get(f"{HOOKS}/{gone['id']}/deliveries", headers=auth(stack))).json()
+    assert [d["state"] for d in page["items"]] == ["cancelled"] * 3
+
+
 async def test_redelivery_sends_the_same_event_again_now(stack: Stack, receiver: Receiver) -> None:
     endpoint = await subscribe(stack, ["connection.created"])
     await stack.services.accounts.create_connection(

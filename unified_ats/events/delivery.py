@@ -273,8 +273,15 @@ class DeliveryWorker:
                     select(WebhookEndpoint).where(WebhookEndpoint.id.in_({r[3] for r in rows}))
                 )
             }
-            live = [r for r in rows if r[3] in endpoints and endpoints[r[3]].enabled]
-            stale = [r[0] for r in rows if r not in live]
+            # Split by the endpoint test, not `r not in live`: that compared Rows pairwise,
+            # O(batch²) (a quarter of a million comparisons per batch of 500).
+            live, stale = [], []
+            for r in rows:
+                endpoint = endpoints.get(r[3])
+                if endpoint is not None and endpoint.enabled:
+                    live.append(r)
+                else:
+                    stale.append(r[0])
             if stale:  # its endpoint was disabled meanwhile
                 await session.execute(
                     update(WebhookDelivery)
