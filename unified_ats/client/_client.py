@@ -17,6 +17,8 @@ from unified_ats.client.resources import (
     Connectors,
     JobInterviewStages,
     Jobs,
+    LinkSettingsRoutes,
+    LinkTokens,
     Passthrough,
     SyncStatusRoutes,
 )
@@ -37,6 +39,8 @@ class Namespaces(Generic[R]):
     connections: Connections[R]
     connectors: Connectors[R]
     passthrough: Passthrough[R]
+    link_tokens: LinkTokens[R]
+    link_settings: LinkSettingsRoutes[R]
 
     def _attach(self, runner: R) -> None:
         self._runner = runner
@@ -49,6 +53,8 @@ class Namespaces(Generic[R]):
         self.connections = Connections(runner)
         self.connectors = Connectors(runner)
         self.passthrough = Passthrough(runner)
+        self.link_tokens = LinkTokens(runner)
+        self.link_settings = LinkSettingsRoutes(runner)
 
     def with_connector_token(self, connector_token: str | None) -> Self:
         """The same client for another connection of the tenant: it shares this client's

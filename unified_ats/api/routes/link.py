@@ -63,7 +63,7 @@ def public_base(services: Services, request: Request) -> str:
     "/link-tokens",
     response_model=LinkTokenCreated,
     status_code=status.HTTP_201_CREATED,
-    responses=errors(401, 404, 409, 422),
+    responses=errors(400, 401, 404, 409, 422),
 )
 async def link_tokens_create(
     body: LinkTokenCreate,
@@ -129,7 +129,7 @@ async def link_tokens_create(
     "/link-tokens/exchange",
     response_model=LinkTokenExchanged,
     responses={
-        **errors(401, 404, 422),
+        **errors(400, 401, 404, 422),
         410: {**errors(404)[404], "description": "Exchanged already, or expired"},
     },
 )
@@ -166,7 +166,7 @@ async def link_settings_get(services: ServicesDep, tenant: TenantDep) -> LinkSet
     return LinkSettings(allowed_redirect_urls=await link_tokens(services).redirect_urls(tenant))
 
 
-@router.put("/link-settings", response_model=LinkSettings, responses=errors(401, 422))
+@router.put("/link-settings", response_model=LinkSettings, responses=errors(400, 401, 422))
 async def link_settings_put(
     body: LinkSettingsUpdate, services: ServicesDep, tenant: TenantDep
 ) -> LinkSettings:
@@ -311,7 +311,7 @@ async def link_page_get(
     token: str,
     request: Request,
     services: ServicesDep,
-    connector: str | None = Query(default=None, max_length=64, description="The chosen ATS."),
+    connector: str | None = Query(default=None, description="The chosen ATS (a connector name)."),
 ) -> HTMLResponse:
     """The hosted link page (HTML, works without JavaScript)."""
     link = await open_link(services, token)
@@ -320,7 +320,7 @@ async def link_page_get(
     chosen = link.connector or connector
     if chosen is None:
         return choose_page(services, request, link, token)
-    if not known_connector(services, chosen):
+    if len(chosen) > 64 or not known_connector(services, chosen):
         return choose_page(services, request, link, token, "Choose one of these.")
     nonce = request.cookies.get(CSRF_COOKIE) or ""
     if not 16 <= len(nonce) <= 100:
