@@ -19,6 +19,7 @@ TESTED = {
     "sdk.md": {"download-first-files"},  # here
     "api.md": {"which-job-which-stage"},  # tests/service/test_docs_examples.py
     "writes.md": {"push-candidate-with-cv"},  # tests/service/test_writes.py
+    "link.md": {"link"},  # tests/client/test_link_docs.py
 }
 
 
