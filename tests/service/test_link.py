@@ -546,3 +546,12 @@ async def test_the_form_body_is_bounded(stack: Stack) -> None:
     csrf = await open_form(stack, link)
     response = await post_form(stack, link, {"company_id": "x" * 70_000}, csrf)
     assert response.status_code == 413
+
+
+def test_link_and_public_tokens_are_masked_in_log_lines() -> None:
+    from unified_ats.log_redaction import mask, protect_service_logs
+
+    protect_service_logs()
+    line = mask('"GET /link/uats_lt_AbC-123_xyz HTTP/1.1" 200; location ?public_token=uats_pt_Q9')
+    assert "AbC-123_xyz" not in line and "Q9" not in line
+    assert "uats_lt_" in line
