@@ -18,7 +18,7 @@ from typing import Any
 
 from connectors.sdk.logs import LOG_REDACTION, protect_http_logs
 
-OWN_SECRET = re.compile(r"uats_(?:sk|ct|wh|fl)_(?P<secret>[A-Za-z0-9_-]+)")
+OWN_SECRET = re.compile(r"uats_(?:sk|ct|wh|fl|lt|pt)_(?P<secret>[A-Za-z0-9_-]+)")
 """Our prefixed secrets; the prefix stays in the log line (``uats_wh_***``), the rest goes."""
 
 _installed = False

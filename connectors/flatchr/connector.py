@@ -164,6 +164,12 @@ class FlatchrConnector(Connector[FlatchrSettings]):
     name: ClassVar[str] = "flatchr"
     display_name: ClassVar[str] = "Flatchr"
     settings_model: ClassVar[type[ConnectorSettings]] = FlatchrSettings
+    link_help: ClassVar[str] = (
+        "In Flatchr, open Advanced Settings > Advanced > API (older accounts: Configuration > "
+        'Clés) and copy the API key. The company id ("clé entreprise", 16 characters, e.g. '
+        "G6KzqPnNLyp31m0l) is shown on the same page.\n\n"
+        "Flatchr API keys expire after 365 days: link the account again with the new key then."
+    )
     capabilities = frozenset(
         {
             Capability.LIST_CANDIDATES,

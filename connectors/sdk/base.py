@@ -312,6 +312,12 @@ class Connector(ABC, Generic[S]):
     """URL path patterns (with a ``secret`` group) to mask in httpx's log lines."""
     write_rules: ClassVar[WriteRules] = WriteRules()
     """What the write operations accept (fields, required ones, file limits)."""
+    link_help: ClassVar[str] = ""
+    """For the hosted link page: where the end user finds these credentials (plain text;
+    paragraphs separated by blank lines)."""
+    link_fields: ClassVar[tuple[str, ...]] = ()
+    """Settings the link page shows first, in this order (default: the required ones and the
+    credentials); the others go under "Advanced settings"."""
 
     def __init__(
         self,
@@ -380,6 +386,11 @@ class Connector(ABC, Generic[S]):
 
     def error_rules(self) -> dict[int, Any] | None:
         return None
+
+    def storable_settings(self) -> dict[str, Any]:
+        """The settings to store (encrypted) once ``verify_credentials()`` passed. A connector
+        that exchanges a password for a token stores the token instead, never the password."""
+        return self.settings.to_storage()
 
     def context(self) -> MappingContext:
         return MappingContext(ids=self.ids, observed_at=datetime.now(UTC))

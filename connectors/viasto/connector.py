@@ -38,6 +38,7 @@ from connectors.sdk.base import (
     shortfall,
 )
 from connectors.sdk.errors import (
+    AuthFailed,
     InvalidVendorResponse,
     NotFound,
     VendorRejectedRequest,
@@ -173,6 +174,11 @@ class ViastoTokenAuth(httpx.Auth):
         return "ViastoTokenAuth(token='***')"
 
     @property
+    def token(self) -> str | None:
+        """The token in use: given, or obtained from the username and password."""
+        return self._token
+
+    @property
     def can_refresh(self) -> bool:
         return self._settings.username is not None and self._settings.password is not None
 
@@ -252,6 +258,20 @@ class ViastoConnector(Connector[ViastoSettings]):
     name: ClassVar[str] = "viasto"
     display_name: ClassVar[str] = "viasto Interview Suite"
     settings_model: ClassVar[type[ConnectorSettings]] = ViastoSettings
+    link_help: ClassVar[str] = (
+        "Sign in with your viasto Interview Suite user: the password is exchanged for an API "
+        "token at once and never stored. The company identifier is your subdomain "
+        "(<identifier>.interview-suite.com) and the company id is the number in your company's "
+        "API URLs (/api/v3/companies/<id>/).\n\n"
+        "Already have an API token? Leave the username and password empty and paste it instead."
+    )
+    link_fields: ClassVar[tuple[str, ...]] = (
+        "company_id",
+        "company_identifier",
+        "username",
+        "password",
+        "token",
+    )
     capabilities = frozenset(
         {
             Capability.LIST_CANDIDATES,
@@ -323,6 +343,17 @@ class ViastoConnector(Connector[ViastoSettings]):
 
     def build_auth(self) -> httpx.Auth:
         return ViastoTokenAuth(self.settings, self.redact)
+
+    def storable_settings(self) -> dict[str, Any]:
+        """The token the password was exchanged for, never the password."""
+        data = super().storable_settings()
+        if self.settings.password is None:
+            return data
+        auth = self.http.auth
+        token = auth.token if isinstance(auth, ViastoTokenAuth) else None
+        if token is None:
+            raise AuthFailed(f"{self.display_name} issued no token for these credentials")
+        return {**data, "token": token, "password": None}
 
     def describe_error(self, response: httpx.Response) -> str | None:
         detail, fields = field_errors(_json_or_none(response))

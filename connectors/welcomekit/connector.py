@@ -167,6 +167,12 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
     name: ClassVar[str] = "welcomekit"
     display_name: ClassVar[str] = "Welcome Kit"
     settings_model: ClassVar[type[ConnectorSettings]] = WelcomeKitSettings
+    link_help: ClassVar[str] = (
+        "Welcome Kit API keys are issued on request: write to contact@welcomekit.co from your "
+        "Welcome Kit account (candidates_r, jobs_r and organizations_r scopes at least).\n\n"
+        "The organization reference is in your Welcome Kit URLs "
+        "(welcomekit.co/dashboard/o/<reference>/...)."
+    )
     capabilities = frozenset(
         {
             Capability.LIST_CANDIDATES,

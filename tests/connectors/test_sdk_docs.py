@@ -20,6 +20,7 @@ TESTED = {
     "api.md": {"which-job-which-stage"},  # tests/service/test_docs_examples.py
     "writes.md": {"push-candidate-with-cv"},  # tests/service/test_writes.py
     "webhooks.md": {"verify-and-dedupe"},  # tests/service/test_outbound_webhooks.py
+    "link.md": {"link"},  # tests/client/test_link_docs.py
 }
 
 

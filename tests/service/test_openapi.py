@@ -49,8 +49,10 @@ def test_operation_ids_are_resource_then_action() -> None:
 
 
 def tenant_route(path: str) -> bool:
-    """The tenant's own routes: its connections and its outbound webhook endpoints."""
-    if path.startswith("/api/v1/webhooks"):
+    """The tenant's own routes: its connections, outbound webhook endpoints and link flow."""
+    if path.startswith(
+        ("/api/v1/webhooks", "/api/ats/v1/link-tokens", "/api/ats/v1/link-settings")
+    ):
         return True
     return path.split("/")[-1] in {"connectors", "connections"} or "/connections/" in path
 
@@ -79,6 +81,8 @@ def test_every_error_is_the_error_body_and_every_success_declares_its_headers() 
     for path, operations in spec["paths"].items():
         for operation in operations.values():
             for status, response in operation["responses"].items():
+                if path.startswith("/link/") and "text/html" in response.get("content", {}):
+                    continue  # the hosted link page answers its errors as pages
                 if int(status) >= 400:
                     schema = response["content"]["application/json"]["schema"]
                     assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (path, status)
@@ -90,6 +94,19 @@ def test_every_error_is_the_error_body_and_every_success_declares_its_headers() 
     assert {"ETag", "Age"} <= set(single["responses"]["200"]["headers"])
     assert "304" in single["responses"]
     assert "If-None-Match" in [p["name"] for p in single["parameters"]]
+
+
+def test_the_link_page_is_html_and_its_body_limits_are_the_error_body() -> None:
+    spec = openapi_document()
+    for method, operation in spec["paths"]["/link/{token}"].items():
+        assert "security" not in operation
+        for status, response in operation["responses"].items():
+            if status in {"408", "413"}:  # the request-limits middleware answers these
+                assert response["content"] == {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+                }, (method, status)
+            else:
+                assert set(response["content"]) == {"text/html"}, (method, status)
 
 
 def request_components(spec: dict) -> set[str]:
@@ -124,7 +141,9 @@ def test_ids_are_uuids_and_responses_are_open_to_new_fields() -> None:
             continue  # request bodies stay strict: a typo in a field name is a 422
         assert schema.get("additionalProperties") is not False, name
         for field, prop in schema.get("properties", {}).items():
-            if field == "id" or (field.endswith("_id") and field != "remote_id"):
+            # remote_id and end_user_origin_id are others' ids (the vendor's, the consumer's).
+            foreign = field in {"remote_id", "end_user_origin_id"}
+            if field == "id" or (field.endswith("_id") and not foreign):
                 variants = prop.get("anyOf", [prop])
                 assert any(v.get("format") == "uuid" for v in variants), (name, field)
     for path, operations in spec["paths"].items():

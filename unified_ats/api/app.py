@@ -21,6 +21,7 @@ from unified_ats.api.routes import (
     files,
     health,
     jobs,
+    link,
     passthrough,
     sync,
     webhook_endpoints,
@@ -91,6 +92,7 @@ def create_app(
         applications,
         jobs,
         connections,
+        link,
         sync,
         webhooks,
         webhook_endpoints,
@@ -99,6 +101,7 @@ def create_app(
         health,
     ):
         app.include_router(module.router)
+    app.include_router(link.page_router)
     # Added first, so it runs inside NeverFiveHundred: nothing it does can answer a 500.
     app.add_middleware(RequestLimits)
     app.add_middleware(NeverFiveHundred)

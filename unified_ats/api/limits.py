@@ -23,7 +23,16 @@ from unified_ats.api.errors import error_response as render
 
 MAX_DEPTH = 64
 WEBHOOKS = "/webhooks/"
-API_KEY_ONLY = ("/api/ats/v1/connections", "/api/ats/v1/connectors")
+API_KEY_ONLY = (
+    "/api/ats/v1/connections",
+    "/api/ats/v1/connectors",
+    "/api/ats/v1/link-tokens",
+    "/api/ats/v1/link-settings",
+)
+LINK_PAGE = "/link/"
+LINK_FORM_MAX_BYTES = 64 * 1024
+"""The hosted link page's form is posted without an API key (its link token, checked by the
+route, is the credential): only a small body is read for it."""
 BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A JSON string (escapes included) or a bracket: strings are skipped whole, so brackets inside
 # them do not count. Runs in C; Python only sees strings and brackets.
@@ -51,6 +60,8 @@ class RequestLimits:
             elif scope["path"].startswith(WEBHOOKS):
                 await check_webhook_secret(services, scope["path"].removeprefix(WEBHOOKS))
                 limit = min(limit, settings.webhook_max_body_bytes)
+            elif scope["path"].startswith(LINK_PAGE):
+                limit = min(limit, LINK_FORM_MAX_BYTES)
             body = await read_body(
                 scope, receive, limit=limit, deadline_seconds=settings.body_timeout_seconds
             )

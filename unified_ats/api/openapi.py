@@ -46,7 +46,7 @@ def declare_validation_errors(operation: dict[str, Any]) -> None:
     """FastAPI adds its own 422 schema to routes with parameters; ours renders every error,
     validation included, as the error body (its ``detail`` keeps FastAPI's list form)."""
     invalid = operation["responses"].get("422")
-    if invalid is not None:
+    if invalid is not None and "text/html" not in invalid.get("content", {}):
         invalid["content"] = {"application/json": {"schema": ERROR_BODY}}
 
 

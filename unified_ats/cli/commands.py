@@ -438,6 +438,43 @@ def tenants_new_key(tenant: uuid.UUID) -> None:
     console.print(f"API key (shown once): {with_services(work)}")
 
 
+@tenants.command("link-redirects")
+def tenants_link_redirects(
+    tenant: uuid.UUID,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow",
+            help="An allowed redirect URL: exact, or https://origin/path/* for any URL below "
+            "it (https only; http for localhost). Repeatable; replaces the list.",
+        ),
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Allow no redirect URL.")] = False,
+) -> None:
+    """Show or set where the tenant's hosted link pages may send end users back."""
+    from unified_ats.linking import MAX_REDIRECT_URLS, link_tokens, url_problem
+
+    urls = list(dict.fromkeys(allow or []))
+    if urls and clear:
+        raise CliError("give --allow or --clear, not both", exit_code=2)
+    for url in urls:
+        problem = url_problem(url, pattern=True)
+        if problem is not None:
+            raise CliError(f"{url!r} {problem}", exit_code=2)
+    if len(urls) > MAX_REDIRECT_URLS:
+        raise CliError(f"at most {MAX_REDIRECT_URLS} redirect URLs", exit_code=2)
+
+    async def work(services: "Services") -> list[str]:
+        await known_tenant(services, tenant)
+        tokens = link_tokens(services)
+        if urls or clear:
+            await tokens.set_redirect_urls(tenant, urls)
+        return await tokens.redirect_urls(tenant)
+
+    allowed = with_services(work)
+    console.print("\n".join(allowed) if allowed else "no redirect URL is allowed", markup=False)
+
+
 def parse_settings(pairs: list[str]) -> dict[str, Any]:
     settings: dict[str, Any] = {}
     for pair in pairs:

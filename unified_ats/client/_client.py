@@ -17,6 +17,8 @@ from unified_ats.client.resources import (
     Connectors,
     JobInterviewStages,
     Jobs,
+    LinkSettingsRoutes,
+    LinkTokens,
     Passthrough,
     SyncStatusRoutes,
 )
@@ -39,6 +41,8 @@ class Namespaces(Generic[R]):
     connectors: Connectors[R]
     passthrough: Passthrough[R]
     webhooks: Webhooks[R]
+    link_tokens: LinkTokens[R]
+    link_settings: LinkSettingsRoutes[R]
 
     def _attach(self, runner: R) -> None:
         self._runner = runner
@@ -52,6 +56,8 @@ class Namespaces(Generic[R]):
         self.connectors = Connectors(runner)
         self.passthrough = Passthrough(runner)
         self.webhooks = Webhooks(runner)
+        self.link_tokens = LinkTokens(runner)
+        self.link_settings = LinkSettingsRoutes(runner)
 
     def with_connector_token(self, connector_token: str | None) -> Self:
         """The same client for another connection of the tenant: it shares this client's

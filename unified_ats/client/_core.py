@@ -79,7 +79,7 @@ class Call(Generic[T]):
     successful answer. ``read_timeout``: seconds the answer may take at least (a passthrough's
     own ``timeout``), when more than the client's."""
 
-    method: Literal["GET", "POST", "PATCH", "DELETE"]
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
     path: str
     parse: Callable[[httpx.Response], T]
     params: Mapping[str, str] = field(default_factory=dict)

@@ -90,6 +90,10 @@ class Conflict(ApiError):
     that key), or the vendor's workflow forbids the change (viasto: a stage move backwards)."""
 
 
+class Gone(ApiError):
+    """410: used up or expired (a link page's public token exchanged already, or too late)."""
+
+
 class RateLimited(ApiError):
     """429: the vendor is rate limiting. ``retry_after`` is the advised wait in seconds."""
 
@@ -112,6 +116,7 @@ _BY_STATUS: dict[int, type[ApiError]] = {
     401: Unauthorized,
     404: NotFound,
     409: Conflict,
+    410: Gone,
     422: InvalidRequest,
     429: RateLimited,
     501: NotSupported,

@@ -181,6 +181,34 @@ class Delivery(ClientModel):
     created_at: datetime
 
 
+class LinkToken(ClientModel):
+    """``LinkTokenCreated``: a single-use link token and the hosted page's URL (send the end
+    user there; it works once, until ``expires_at``)."""
+
+    link_token: str = Field(repr=False)
+    url: str = Field(repr=False)
+    expires_at: datetime
+
+
+class LinkExchanged(ClientModel):
+    """``LinkTokenExchanged``: what the link page created, shown once. After a relink,
+    ``connector_token`` and ``webhook_url`` are None: the existing ones keep working."""
+
+    connection_id: UUID
+    connector: str
+    connector_token: str | None = Field(repr=False)
+    webhook_url: str | None = Field(repr=False)
+    relinked: bool
+    end_user_origin_id: str
+    org_name: str
+
+
+class LinkSettings(ClientModel):
+    """``LinkSettings``: where hosted link pages may send end users back."""
+
+    allowed_redirect_urls: list[str]
+
+
 COMPONENTS: dict[type[ClientModel], str] = {
     Connection: "ConnectionOut",
     ConnectionCreated: "ConnectionCreated",
@@ -197,5 +225,8 @@ COMPONENTS: dict[type[ClientModel], str] = {
     EventType: "EventTypeOut",
     DeliveryAttempt: "DeliveryAttempt",
     Delivery: "DeliveryOut",
+    LinkToken: "LinkTokenCreated",
+    LinkExchanged: "LinkTokenExchanged",
+    LinkSettings: "LinkSettings",
 }
 """Each client model and the OpenAPI component it mirrors."""

@@ -55,6 +55,9 @@ from unified_ats.client.models import (
     Connection,
     ConnectionCreated,
     Connector,
+    LinkExchanged,
+    LinkSettings,
+    LinkToken,
     ResyncAccepted,
     SyncStatus,
     TokenRotated,
@@ -446,6 +449,69 @@ class Connectors(Namespace[R]):
         return Call("GET", "/connectors", models(Connector), connection=False)
 
 
+class LinkTokens(Namespace[R]):
+    """``/link-tokens``: the hosted link page, where an end user connects their own ATS
+    (API key only; see docs/link.md)."""
+
+    @operation
+    def create(
+        self,
+        *,
+        end_user_origin_id: str,
+        org_name: str,
+        redirect_url: str,
+        connector: str | None = None,
+        connection_id: Id | None = None,
+        state: str | None = None,
+        expires_in: int | None = None,
+        idempotency_key: Key | None = None,
+    ) -> Call[LinkToken]:
+        """A single-use link token and its page URL. ``connection_id`` relinks that connection
+        (new credentials, same vendor account); ``redirect_url`` must be on the allow-list
+        (``link_settings``); ``expires_in`` is in seconds (60 to 7 days; 1 h by default)."""
+        json = {
+            "end_user_origin_id": end_user_origin_id,
+            "org_name": org_name,
+            "redirect_url": redirect_url,
+            "connector": connector,
+            "connection_id": None if connection_id is None else str(connection_id),
+            "state": state,
+            "expires_in": expires_in,
+        }
+        json = {name: value for name, value in json.items() if value is not None}
+        headers = {"Idempotency-Key": _key(idempotency_key)}
+        return Call(
+            "POST", "/link-tokens", model(LinkToken), json=json, headers=headers, connection=False
+        )
+
+    @operation
+    def exchange(self, public_token: str) -> Call[LinkExchanged]:
+        """What the page created (the ``public_token`` of the redirect), once: the connection
+        id, its connector token and webhook URL. A second exchange raises ``Gone`` (410)."""
+        return Call(
+            "POST",
+            "/link-tokens/exchange",
+            model(LinkExchanged),
+            json={"public_token": public_token},
+            connection=False,
+        )
+
+
+class LinkSettingsRoutes(Namespace[R]):
+    """``/link-settings``: the redirect allow-list of the tenant's link pages (API key only)."""
+
+    @operation
+    def get(self) -> Call[LinkSettings]:
+        """The allowed redirect URLs."""
+        return Call("GET", "/link-settings", model(LinkSettings), connection=False)
+
+    @operation
+    def set(self, allowed_redirect_urls: builtins.list[str]) -> Call[LinkSettings]:
+        """Replace the allow-list: exact URLs, or ``https://origin/path/*``."""
+        json = {"allowed_redirect_urls": builtins.list(allowed_redirect_urls)}
+        return Call("PUT", "/link-settings", model(LinkSettings), json=json, connection=False)
+
+
 PASSTHROUGH_PREFIX = "/api/v1"
 PASSTHROUGH_MARGIN = 15.0
 """Seconds the client waits beyond a passthrough's own timeout (rate limits, the server)."""
@@ -496,6 +562,8 @@ __all__ = [
     "Connectors",
     "JobInterviewStages",
     "Jobs",
+    "LinkSettingsRoutes",
+    "LinkTokens",
     "Passthrough",
     "SyncStatusRoutes",
 ]

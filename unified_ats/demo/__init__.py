@@ -158,6 +158,7 @@ async def run_demo(
                 response.raise_for_status()
                 tokens[vendor.connector] = response.json()["connector_token"]
             await asyncio.gather(*services.background)  # the initial fill
+            emulated = {s.vendor: {"base_url": s.base_url, "settings": s.settings} for s in seeded}
             announce_demo(
                 announce,
                 base,
@@ -165,7 +166,8 @@ async def run_demo(
                 tokens,
                 await first_ids(client, api_key, tokens),
                 machine_readable,
-                {s.vendor: {"base_url": s.base_url, "settings": s.settings} for s in seeded},
+                emulated,
+                link_url=await demo_link(client, api_key, base),
             )
         await (stop or asyncio.Event()).wait()
     finally:
@@ -202,6 +204,61 @@ async def first_ids(
     return ids
 
 
+LINK_CONNECTOR = "welcomekit"
+"""The connector of the demo's link page (its form is the shortest to fill in)."""
+
+
+async def demo_link(client: httpx.AsyncClient, api_key: str, base: str) -> str:
+    """A hosted link page URL for the demo tenant, its redirect (this server) allow-listed."""
+    headers = {"Authorization": f"Bearer {api_key}"}
+    allowed = await client.put(
+        "/api/ats/v1/link-settings",
+        json={"allowed_redirect_urls": [f"{base}/*"]},
+        headers=headers,
+    )
+    allowed.raise_for_status()
+    created = await client.post(
+        "/api/ats/v1/link-tokens",
+        json={
+            "end_user_origin_id": "demo-end-user",
+            "org_name": "Demo Corp",
+            "connector": LINK_CONNECTOR,
+            "redirect_url": f"{base}/health",
+            "state": "demo",
+            "expires_in": 7 * 24 * 3600,
+        },
+        headers=headers,
+    )
+    created.raise_for_status()
+    url: str = created.json()["url"]
+    return url
+
+
+def link_lines(
+    base: str, api_key: str, link_url: str, emulated: dict[str, dict[str, Any]]
+) -> list[str]:
+    from unified_ats.linking import label_of
+
+    vendor = emulated.get(LINK_CONNECTOR, {})
+    settings = vendor.get("settings", {})
+    typed = ", ".join(f"{label_of(k)} {v}" for k, v in settings.items() if k != "base_url")
+    return [
+        "# the hosted link page: connect an account as your end user would (single use, 7 days):",
+        f"#   open {link_url}",
+        f"#   type {typed}; under Advanced settings, Base URL {settings.get('base_url', '')}",
+        f"#   you land on {base}/health?public_token=...&state=demo; exchange it, once:",
+        curl(
+            f"{base}/api/ats/v1/link-tokens/exchange",
+            {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"},
+            "-X",
+            "POST",
+            "--data",
+            '{"public_token": "PASTE_IT_HERE"}',
+        ),
+        "",
+    ]
+
+
 def announce_demo(
     announce: Callable[[str], None],
     base: str,
@@ -210,8 +267,11 @@ def announce_demo(
     ids: dict[str, dict[str, str]],
     machine_readable: bool,
     emulated: dict[str, dict[str, Any]] | None = None,
+    *,
+    link_url: str | None = None,
 ) -> None:
-    """``emulated``: vendor -> the emulator's ``base_url`` and the connection ``settings``."""
+    """``emulated``: vendor -> the emulator's ``base_url`` and the connection ``settings``;
+    ``link_url``: a hosted link page for the demo tenant."""
     emulated = emulated or {}
     if machine_readable:
         announce(
@@ -222,6 +282,7 @@ def announce_demo(
                     "tokens": tokens,
                     "ids": ids,
                     "emulators": emulated,
+                    "link_url": link_url,
                 }
             )
         )
@@ -326,5 +387,7 @@ def announce_demo(
         ),
         "",
     ]
+    if link_url:
+        lines += link_lines(base, api_key, link_url, emulated)
     for line in lines:
         announce(line)
