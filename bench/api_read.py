@@ -87,7 +87,7 @@ def serve(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes
         [sys.executable, "-m", "uvicorn", target, "--factory", "--port", str(port), *UVICORN_ARGS],
         env={**os.environ, **env},
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded 2-core machine starts slowly
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code in (200, 404):
