@@ -55,7 +55,7 @@ async def measure(vendor: str, base_url: str, data_dir: Path) -> dict[str, float
 
     raw: dict[str, Any] = settings_for(vendor, base_url)
     if vendor == "viasto":
-        raw["page_size"] = 25  # many pages: what paging concurrency is about
+        raw["page_size"] = 10  # many pages: what paging concurrency is about
     baseline_raw = dict(raw)
     if vendor == "welcomekit":
         baseline_raw["fetch_documents"] = False
