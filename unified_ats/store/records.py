@@ -741,6 +741,10 @@ class RecordStore:
         hot = self._hot.get(connection_id, {}).get(candidate_id)
         if hot is not None and hot[0] > time.monotonic():
             return hot[1]
+        if self._direct_engine() is not None:
+            # Read on the loop without suspending: no concurrent load to coalesce, and a task
+            # per read (what SingleFlight runs) cost more than the read.
+            return await self._load_candidate(connection_id, candidate_id)
         return await self._loads.do(
             (connection_id, candidate_id), lambda: self._load_candidate(connection_id, candidate_id)
         )
