@@ -18,7 +18,6 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
@@ -50,12 +49,37 @@ class Staleness(StrEnum):
     VENDOR_ERROR = "vendor-error"
 
 
-@dataclass(frozen=True)
 class Served(Generic[T]):
-    model: T
-    age_seconds: int | None
-    """Seconds since the copy was confirmed by the vendor; None when fetched just now."""
-    stale: Staleness | None = None
+    """A single read's answer: the record, how old it is, and why it is stale if it is.
+
+    Built from the store's copy, the model is validated only when asked for: the routes serve
+    ``document()``, the stored JSON, which was validated when it was written."""
+
+    __slots__ = ("_source", "age_seconds", "stale")
+
+    def __init__(
+        self, source: "T | Stored[T]", age_seconds: int | None, stale: Staleness | None = None
+    ) -> None:
+        self._source: T | Stored[T] = source
+        self.age_seconds = age_seconds
+        """Seconds since the copy was confirmed by the vendor; None when fetched just now."""
+        self.stale = stale
+
+    @property
+    def model(self) -> T:
+        source = self._source
+        if isinstance(source, Stored):
+            model: T = source.model
+            return model
+        return source
+
+    def document(self, without: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The record as its model serializes to JSON, ``without`` fields left null."""
+        source = self._source
+        if isinstance(source, Stored):
+            return source.document(without)
+        document: dict[str, Any] = source.model_dump(mode="json")
+        return {name: None if name in without else value for name, value in document.items()}
 
 
 def _age(fresh_as_of: datetime, now: datetime) -> float:
@@ -80,7 +104,7 @@ class Reads:
         self, connection: ConnectionInfo, candidate_id: uuid.UUID, *, force_refresh: bool
     ) -> Served[Candidate]:
         stored = await self.records.candidate(connection.id, candidate_id)
-        if stored is None or stored.model.remote_was_deleted:
+        if stored is None or stored.remote_was_deleted:
             raise RecordNotFound("no candidate with this id on this connection")
 
         async def refresh() -> bool:
@@ -155,7 +179,7 @@ class Reads:
         the stored copy to the vendor (through whatever record the vendor serves it in)."""
         what = model.rstrip("s").replace("_", " ")
         stored: Stored[Any] | None = await self.records.record(model, connection.id, record_id)
-        if stored is None or stored.model.remote_was_deleted:
+        if stored is None or stored.remote_was_deleted:
             raise RecordNotFound(f"no {what} with this id on this connection")
         found = stored
         return await self._serve(
@@ -182,19 +206,19 @@ class Reads:
         now = datetime.now(UTC)
         age = _age(stored.fresh_as_of, now)
         if not force_refresh and age <= self.settings.max_age_seconds:
-            return Served(stored.model, int(age))
+            return Served(stored, int(age))
         try:
             alive = await refresh()
         except TimeoutError:
             logger.warning("serving a stored %s: vendor past the deadline", what)
-            return Served(stored.model, int(age), Staleness.VENDOR_TIMEOUT)
+            return Served(stored, int(age), Staleness.VENDOR_TIMEOUT)
         except ConnectorError as exc:
             logger.warning("serving a stored %s: vendor failed: %s", what, exc)
-            return Served(stored.model, int(age), Staleness.VENDOR_ERROR)
+            return Served(stored, int(age), Staleness.VENDOR_ERROR)
         refreshed = await reload() if alive else None
-        if refreshed is None or refreshed.model.remote_was_deleted:
+        if refreshed is None or refreshed.remote_was_deleted:
             raise RecordNotFound(f"this {what} no longer exists at the vendor")
-        return Served(refreshed.model, None)
+        return Served(refreshed, None)
 
     async def _refresh_candidate(
         self, connection: ConnectionInfo, stored: Stored[Candidate]
@@ -289,7 +313,7 @@ class Reads:
         fresh_as_of = (
             max(stored.fetched_at, last_full_sync) if last_full_sync else stored.fetched_at
         )
-        return Served(stored.model, int(_age(fresh_as_of, datetime.now(UTC))))
+        return Served(stored, int(_age(fresh_as_of, datetime.now(UTC))))
 
     @asynccontextmanager
     async def opened(

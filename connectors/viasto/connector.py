@@ -13,6 +13,7 @@ once; an answer lost after the vendor committed is recovered by ``find_candidate
 """
 
 import asyncio
+import contextlib
 import functools
 import math
 import re
@@ -131,6 +132,11 @@ WRITE_RULES = WriteRules(
         ),
     },
 )
+
+
+Page = tuple[str, str | None, list[Any], int | None, str | None]
+"""A project's page as its walker hands it over: project id and name, objects, the project's
+total, and why its listing is incomplete."""
 
 
 class ViastoSettings(ConnectorSettings):
@@ -397,13 +403,27 @@ class ViastoConnector(Connector[ViastoSettings]):
     async def _envelope(
         self, path: str, params: Mapping[str, Any] | None = None
     ) -> tuple[list[Any], Mapping[str, Any], str]:
-        """Objects, meta, and the page's own URL (its links resolve against it)."""
-        body, url = await self.http.get_json_page(path, params=params)
+        """Objects, meta, and the page's own URL (its links resolve against it). At most
+        ``max_concurrent_pages`` list pages are in flight per connector, whichever projects
+        they belong to."""
+        async with self._page_budget():
+            body, url = await self.http.get_json_page(path, params=params)
         objects = body.get("objects") if isinstance(body, Mapping) else None
         meta = body.get("meta") if isinstance(body, Mapping) else None
         if not isinstance(objects, list) or not isinstance(meta, Mapping):
             raise InvalidVendorResponse("viasto list answer lacks its {meta, objects} envelope")
         return objects, meta, url
+
+    def _page_budget(self) -> asyncio.Semaphore:
+        # One per event loop: a semaphore belongs to the loop that first waits on it.
+        loop = asyncio.get_running_loop()
+        budget: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = self.__dict__.get(
+            "_budget"
+        )
+        if budget is None or budget[0] is not loop:
+            budget = (loop, asyncio.Semaphore(max(1, self.settings.max_concurrent_pages)))
+            self.__dict__["_budget"] = budget
+        return budget[1]
 
     async def _follow(
         self, path: str, *, after: tuple[Mapping[str, Any], str] | None = None
@@ -540,16 +560,15 @@ class ViastoConnector(Connector[ViastoSettings]):
     async def _fan_out(
         self, path: str, asked: int, total: int, served: int
     ) -> AsyncIterator[list[Any]]:
-        """Pages 2.. fetched concurrently, planned by the page size the server ``served``."""
-        limit = asyncio.Semaphore(max(1, self.settings.max_concurrent_pages))
+        """Pages 2.. fetched concurrently (within the connector's page budget, see
+        ``_envelope``), planned by the page size the server ``served``."""
 
         async def fetch(page: int) -> list[Any]:
-            async with limit:
-                try:
-                    objects, _, _ = await self._envelope(path, {"page": page, "page_size": asked})
-                except NotFound:  # past the end: the count will tell
-                    return []
-                return objects
+            try:
+                objects, _, _ = await self._envelope(path, {"page": page, "page_size": asked})
+            except NotFound:  # past the end: the count will tell
+                return []
+            return objects
 
         tasks = [
             asyncio.ensure_future(fetch(page)) for page in range(2, math.ceil(total / served) + 1)
@@ -567,25 +586,72 @@ class ViastoConnector(Connector[ViastoSettings]):
     ) -> AsyncIterator[CandidatePage]:
         # No updated-since filter exists: always a full enumeration (content hashes tell changes).
         ctx = await self.mapping_context()
-        done_before = 0
-        for project_id, project_name in (await self.projects(refresh=True)).items():
-            project_total = 0
-            async for objects, total, incomplete in self._project_pages(project_id):
+        # Projects are walked concurrently (their pages share the connector's page budget):
+        # one after another, each project's first page was a vendor round trip with nothing
+        # else in flight. Pages come in the order they arrive; each is whole.
+        projects = await self.projects(refresh=True)
+        arrived: asyncio.Queue[Page | Exception] = asyncio.Queue(
+            maxsize=2 * max(1, self.settings.max_concurrent_pages)
+        )
+
+        async def walk(project_id: str, project_name: str | None) -> None:
+            try:
+                async for objects, total, incomplete in self._project_pages(project_id):
+                    await arrived.put((project_id, project_name, objects, total, incomplete))
+            except Exception as exc:  # handed to the consumer, which raises it
+                await arrived.put(exc)
+
+        totals: dict[str, int] = {}  # by project: the total grows as projects report theirs
+        walkers = {
+            asyncio.ensure_future(walk(project_id, name)): project_id
+            for project_id, name in projects.items()
+        }
+        try:
+            while (item := await self._next_page(arrived, walkers)) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                project_id, project_name, objects, total, incomplete = item
                 records, quarantined = map_each(
                     objects,
                     functools.partial(map_candidate, ctx=ctx, project_name=project_name),
                     remote_id_of=candidate_remote_id,
                 )
-                project_total = total or project_total
+                if total is not None:
+                    totals[project_id] = total
                 yield CandidatePage(
                     records=tuple(records),
-                    total=done_before + project_total if total is not None else None,
+                    total=sum(totals.values()) if total is not None else None,
                     quarantined=tuple(quarantined),
                     incomplete=incomplete,
                 )
-            done_before += project_total
+        finally:
+            for task in walkers:
+                task.cancel()
+            await asyncio.gather(*walkers, return_exceptions=True)
         if self.projects_shortfall:
             yield CandidatePage(records=(), incomplete=self.projects_shortfall)
+
+    @staticmethod
+    async def _next_page(
+        arrived: "asyncio.Queue[Any]", walkers: Mapping["asyncio.Task[None]", str]
+    ) -> Any:
+        """The next page any project walker put, or None once every walker is done and
+        nothing is left to take."""
+        while True:
+            if not arrived.empty():
+                return arrived.get_nowait()
+            if all(task.done() for task in walkers):
+                return None if arrived.empty() else arrived.get_nowait()
+            getter = asyncio.ensure_future(arrived.get())
+            waiting = {getter, *(t for t in walkers if not t.done())}
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if getter in done:
+                return getter.result()
+            getter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await getter
+            if getter.done() and not getter.cancelled():
+                return getter.result()
 
     async def _candidate_payload(self, remote_id: str) -> Mapping[str, Any]:
         try:

@@ -15,6 +15,7 @@ and an answer lost after the vendor committed is recovered by ``find_candidate``
 """
 
 import asyncio
+import collections
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -156,7 +157,13 @@ class WelcomeKitSettings(ConnectorSettings):
     per_page: int = 100
     fetch_documents: bool = True
     """Fetch each candidate's ``/documents`` during enumeration (one call per candidate)."""
-    document_concurrency: int = 8
+    document_concurrency: int = 32
+    """``/documents`` calls in flight at once, across pages (Welcome Kit publishes no rate
+    limit and sends no rate-limit headers; a 429 is still retried as the vendor advises). At
+    one call per candidate, fewer left a sync waiting on the vendor's latency: 8 at 50 ms is
+    160 candidates/s, while a page of 100 candidates takes one call."""
+    pages_ahead: int = 3
+    """Pages whose documents are fetched while earlier pages are mapped and stored."""
     default_phone_region: str = "FR"
 
     def account_key(self) -> str:
@@ -432,9 +439,13 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
         return found
 
     async def _records(
-        self, items: list[Mapping[str, Any]], job: JobInfo | None, ctx: MappingContext
+        self,
+        items: list[Mapping[str, Any]],
+        job: JobInfo | None,
+        ctx: MappingContext,
+        limit: asyncio.Semaphore | None = None,
     ) -> tuple[list[CandidateRecord], list[Quarantined]]:
-        limit = asyncio.Semaphore(self.settings.document_concurrency)
+        limit = limit or asyncio.Semaphore(self.settings.document_concurrency)
 
         async def documents_of(item: Any) -> list[Mapping[str, Any]] | None:
             reference = item.get("reference") if isinstance(item, Mapping) else None
@@ -472,26 +483,53 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
         if updated_since is not None:
             # `updated_after` is a date: start a day earlier so nothing at the boundary is lost.
             params["updated_after"] = (updated_since - timedelta(days=1)).date().isoformat()
-        for job in (await self.jobs(refresh=True)).values():
-            seen: set[str] = set()
-            expected: int | None = None
-            async for items, total in self._pages(
-                "/candidates", {**params, "job_reference": job.reference}
-            ):
-                expected = total if expected is None else expected
-                seen.update(
-                    str(i["reference"])
-                    for i in items
-                    if isinstance(i, Mapping) and i.get("reference")
+        # Pages overlap: each listed page's documents are fetched at once (in one budget of
+        # calls in flight shared by every page), while the next pages are listed and the pages
+        # before are mapped and stored by the caller. Pages are still yielded in order.
+        limit = asyncio.Semaphore(max(1, self.settings.document_concurrency))
+        ahead: collections.deque[asyncio.Task[CandidatePage] | CandidatePage] = collections.deque()
+
+        async def page_of(items: list[Mapping[str, Any]], job: JobInfo) -> CandidatePage:
+            records, quarantined = await self._records(items, job, ctx, limit)
+            return CandidatePage(records=tuple(records), quarantined=tuple(quarantined))
+
+        async def ready(entry: "asyncio.Task[CandidatePage] | CandidatePage") -> CandidatePage:
+            return await entry if isinstance(entry, asyncio.Task) else entry
+
+        try:
+            for job in (await self.jobs(refresh=True)).values():
+                seen: set[str] = set()
+                expected: int | None = None
+                async for items, total in self._pages(
+                    "/candidates", {**params, "job_reference": job.reference}
+                ):
+                    expected = total if expected is None else expected
+                    seen.update(
+                        str(i["reference"])
+                        for i in items
+                        if isinstance(i, Mapping) and i.get("reference")
+                    )
+                    ahead.append(asyncio.ensure_future(page_of(items, job)))
+                    while len(ahead) > max(0, self.settings.pages_ahead):
+                        page = await ready(ahead.popleft())
+                        if page.records or page.quarantined or page.incomplete:
+                            yield page
+                missing = shortfall(
+                    f"Welcome Kit job {job.reference}'s candidates", len(seen), expected
                 )
-                records, quarantined = await self._records(items, job, ctx)
-                if records or quarantined:
-                    yield CandidatePage(records=tuple(records), quarantined=tuple(quarantined))
-            missing = shortfall(
-                f"Welcome Kit job {job.reference}'s candidates", len(seen), expected
+                if missing:
+                    ahead.append(CandidatePage(records=(), incomplete=missing))
+            while ahead:
+                page = await ready(ahead.popleft())
+                if page.records or page.quarantined or page.incomplete:
+                    yield page
+        finally:
+            for entry in ahead:  # the caller stopped early, or a page failed
+                if isinstance(entry, asyncio.Task):
+                    entry.cancel()
+            await asyncio.gather(
+                *(e for e in ahead if isinstance(e, asyncio.Task)), return_exceptions=True
             )
-            if missing:
-                yield CandidatePage(records=(), incomplete=missing)
         if self.jobs_shortfall:
             yield CandidatePage(records=(), incomplete=self.jobs_shortfall)
 

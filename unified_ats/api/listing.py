@@ -196,7 +196,21 @@ class View:
         body = {"cursor": next_cursor, "page_size": page_size, "items": served}
         return json_response(to_json(body).decode())
 
+    async def documents(self, model: str, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Stored documents as served: links shaped, relations embedded. Not for attachments
+        (their ``file_url`` is our download route, set by their own routes)."""
+        shaped = [self.shape_document(model, document) for document in documents]
+        return await self.embed(model, shaped) if self.relations else shaped
+
+    async def page_of_documents(
+        self, model: str, documents: list[dict[str, Any]], *, cursor: str | None, page_size: int
+    ) -> Response:
+        items = await self.documents(model, documents)
+        body = {"cursor": cursor, "page_size": page_size, "items": items}
+        return json_response(to_json(body).decode())
+
     async def one(self, model: str, read: Served[Any]) -> Response:
-        [item] = await self.served(model, [read.model])
-        body = to_json(item).decode() if isinstance(item, dict) else item.model_dump_json()
-        return json_response(body, served=read, request=self.request)
+        # The stored document, not a model validated again and copied to drop raw_data: only
+        # the fields asked for are read from it (see Stored.document).
+        [item] = await self.documents(model, [read.document(self.without)])
+        return json_response(to_json(item).decode(), served=read, request=self.request)

@@ -1,6 +1,7 @@
 """Stored vendor records (candidates with their attachments and applications, jobs with their
 stages): batch upserts by content hash, keyset-paged queries."""
 
+import functools
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -9,16 +10,30 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel
-from sqlalchemy import Select, Table, delete, func, insert, select, update
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from pydantic_core import from_json
+from sqlalchemy import (
+    Engine,
+    Integer,
+    Select,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy import cast as cast_
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, StatementError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connectors import CandidateRecord, JobRecord, Quarantined
-from schemas import Application, Attachment, Candidate, Job, JobInterviewStage
+from schemas import NOT_CONTENT, Application, Attachment, Candidate, Job, JobInterviewStage
 from schemas.datetimes import format_utc
 from unified_ats.events.catalog import event_model_of
 from unified_ats.events.outbox import EventBatch, deleted_events, record_data
-from unified_ats.store.database import PreSerialized
+from unified_ats.store.database import PreSerialized, direct_read_engine
 from unified_ats.store.hashing import fingerprint
 from unified_ats.store.singleflight import SingleFlight
 from unified_ats.store.tables import (
@@ -127,12 +142,57 @@ class WriteCounts:
         return sum(c.written for c in self.models.values())
 
 
-@dataclass(frozen=True)
 class Stored(Generic[M]):
-    model: M
-    seq: int
-    fetched_at: datetime
-    last_full_sync_at: datetime | None = None
+    """A stored record. Read from a row, its model is validated only when asked for: the read
+    routes serve ``document()``, the stored JSON (validated when it was written), and
+    validating it again cost more than the rest of a read."""
+
+    __slots__ = ("_kind", "_model", "_row", "fetched_at", "last_full_sync_at", "seq")
+
+    def __init__(
+        self,
+        model: M | None,
+        seq: int,
+        fetched_at: datetime,
+        last_full_sync_at: datetime | None = None,
+        *,
+        row: Any = None,
+        kind: type[M] | None = None,
+    ) -> None:
+        if model is None and (row is None or kind is None):
+            raise TypeError("a Stored needs its model, or its row and model class")
+        self._model = model
+        self._row = row
+        self._kind = kind
+        self.seq = seq
+        self.fetched_at = fetched_at
+        self.last_full_sync_at = last_full_sync_at
+
+    @classmethod
+    def of_row(
+        cls, kind: type[M], row: Any, last_full_sync_at: datetime | None = None
+    ) -> "Stored[M]":
+        return cls(None, row.seq, row.fetched_at, last_full_sync_at, row=row, kind=kind)
+
+    @property
+    def model(self) -> M:
+        if self._model is None:
+            assert self._kind is not None
+            self._model = model_from_row(self._kind, self._row)
+        return self._model
+
+    @property
+    def remote_was_deleted(self) -> bool:
+        if self._row is not None:
+            return bool(self._row.remote_was_deleted)
+        return bool(getattr(self.model, "remote_was_deleted", False))
+
+    def document(self, without: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The record as its model serializes to JSON, ``without`` fields left null."""
+        if self._row is not None and self._kind is not None:
+            return served_document(self._kind, self._row, without)
+        document: dict[str, Any] = self.model.model_dump(mode="json")
+        return {name: None if name in without else value for name, value in document.items()}
 
     @property
     def fresh_as_of(self) -> datetime:
@@ -154,6 +214,26 @@ class CandidateQuery:
     modified_before: datetime | None = None
     created_after: datetime | None = None
     include_deleted: bool = False
+
+    @property
+    def bounded(self) -> bool:
+        """Served by indexes alone (a keyset page, ids): no filter that scans rows."""
+        return all(
+            value is None
+            for value in (
+                self.email,
+                self.first_name,
+                self.last_name,
+                self.tag,
+                self.modified_after,
+                self.modified_before,
+                self.created_after,
+            )
+        )
+
+
+_PLAIN = CandidateQuery()
+_PLAIN_WITH_DELETED = CandidateQuery(include_deleted=True)
 
 
 @dataclass(frozen=True)
@@ -258,21 +338,96 @@ def _rows_of(record: Record) -> list[tuple[str, AnyModel, dict[str, Any]]]:
 def _served_columns(table: type[StoredRecord]) -> Select[Any]:
     """What a served model needs, as plain rows: no ORM entity per row (list routes load
     thousands a second, and the ORM's per-instance bookkeeping cost more than the query).
-    Unserved fields are dropped after pydantic-core's parse: SQLite's json_remove was slower."""
+    The document comes as its JSON text, parsed by ``_document`` (which reads ``raw_data``
+    only when it is served); SQLite's json_remove was slower than that."""
+    text: Any = cast_(table.data, Text).label("data")
     return select(
         table.seq,
         table.id,
-        table.data,
+        text,
         table.modified_at,
         table.fetched_at,
         table.remote_was_deleted,
     )
 
 
+def _core(table: type[StoredRecord] | type[Connection]) -> Table:
+    return cast(Table, getattr(table, "__table__"))  # noqa: B009
+
+
+@functools.cache
+def _by_id(model: str) -> Select[Any]:
+    """One record by id with its connection's last full sync, built once: on the hot path,
+    building the statement (and its cache key) cost more than running it. Core columns, not
+    ORM attributes, so executing it skips the ORM's compile step too."""
+    t, connection = _core(MODELS[model].table), _core(Connection)
+    data: Any = cast_(t.c.data, Text).label("data")
+    return (
+        select(
+            t.c.seq,
+            t.c.id,
+            data,
+            t.c.modified_at,
+            t.c.fetched_at,
+            t.c.remote_was_deleted,
+            connection.c.last_full_sync_at,
+        )
+        .join(connection, connection.c.id == t.c.connection_id)
+        .where(t.c.connection_id == bindparam("connection_id"), t.c.id == bindparam("record_id"))
+    )
+
+
+@functools.cache
+def _plain_page(model: str, include_deleted: bool) -> Select[Any]:
+    """A keyset page with no filter (what a client paging through gets), built once."""
+    t = _core(MODELS[model].table)
+    data: Any = cast_(t.c.data, Text).label("data")
+    statement = select(
+        t.c.seq, t.c.id, data, t.c.modified_at, t.c.fetched_at, t.c.remote_was_deleted
+    ).where(t.c.connection_id == bindparam("connection_id"), t.c.seq > bindparam("after"))
+    if not include_deleted:
+        statement = statement.where(t.c.remote_was_deleted.is_(False))
+    return statement.order_by(t.c.seq).limit(bindparam("limit", type_=Integer))
+
+
+_RAW_DATA_KEY = ',"raw_data":'
+_CONTENT_FIELDS: dict[type[BaseModel], frozenset[str]] = {}
+
+
+def _content_fields(model: type[BaseModel]) -> frozenset[str]:
+    fields = _CONTENT_FIELDS.get(model)
+    if fields is None:
+        fields = _CONTENT_FIELDS[model] = frozenset(model.model_fields) - NOT_CONTENT
+    return fields
+
+
+def _document(model: type[BaseModel], data: str | dict[str, Any], without: frozenset[str]) -> Any:
+    """A stored document, parsed; without ``raw_data`` when it is not served.
+
+    ``fingerprint`` writes every content field first, then ``raw_data`` (then ``file_url``): a
+    document whose text before the first ``,"raw_data":`` parses on its own as an object
+    holding every content field has nothing but ``raw_data`` after it, which is left unread
+    (the vendor payload is often the larger half). Any other document (a ``raw_data`` key
+    nested in the content cuts it at the wrong depth and does not parse; one written in
+    another order lacks fields) is parsed whole."""
+    if isinstance(data, dict):  # a JSON column the driver decoded itself
+        return data
+    if "raw_data" in without and "file_url" not in model.model_fields:
+        cut = data.find(_RAW_DATA_KEY)
+        if cut > 0:
+            try:
+                head = from_json(data[:cut] + "}")
+            except ValueError:
+                head = None
+            if isinstance(head, dict) and _content_fields(model) <= head.keys():
+                return head
+    return from_json(data)
+
+
 def model_from_row(model: type[M], row: Any, without: frozenset[str] = frozenset()) -> M:
     """The unified model: the stored document plus the platform's own columns. ``without``:
     fields the caller will not serve (``raw_data`` is the largest), left null and unparsed."""
-    data = row.data
+    data = _document(model, row.data, without)
     if without:
         data = {key: value for key, value in data.items() if key not in without}
     return model.model_validate(
@@ -289,16 +444,23 @@ def served_document(model: type[BaseModel], row: Any, without: frozenset[str]) -
     """The stored record as its model serializes to JSON, without validating it again: the
     document was written from a validated model. Fields in the model's order; a field the
     document lacks (added since) is null, one the model no longer has is left out."""
-    data = row.data
-    platform = {
-        "id": str(row.id),
-        "modified_at": format_utc(row.modified_at),
-        "remote_was_deleted": row.remote_was_deleted,
-    }
-    return {
-        name: platform[name] if name in platform else None if name in without else data.get(name)
-        for name in model.model_fields
-    }
+    data = _document(model, row.data, without)
+    get = data.get
+    document = {name: get(name) for name in _field_names(model)}
+    for name, value in (
+        ("id", str(row.id)),
+        ("modified_at", format_utc(row.modified_at)),
+        ("remote_was_deleted", row.remote_was_deleted),
+        *((name, None) for name in without),
+    ):
+        if name in document:
+            document[name] = value
+    return document
+
+
+@functools.cache
+def _field_names(model: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(model.model_fields)
 
 
 def candidate_from_row(row: Any) -> Candidate:
@@ -320,6 +482,7 @@ class RecordStore:
         self.read_cache_seconds = read_cache_seconds
         self._hot: dict[uuid.UUID, dict[uuid.UUID, tuple[float, Stored[Candidate]]]] = {}
         self._loads: SingleFlight[Stored[Candidate] | None] = SingleFlight()
+        self._direct: Engine | bool | None = False  # not looked up yet
 
     def forget(self, connection_id: uuid.UUID) -> None:
         self._hot.pop(connection_id, None)
@@ -565,6 +728,34 @@ class RecordStore:
 
     # --- reads ---------------------------------------------------------------------------------
 
+    def _direct_engine(self) -> Engine | None:
+        if self._direct is False:
+            bind = self.sessions.kw.get("bind")
+            self._direct = direct_read_engine(bind) if isinstance(bind, AsyncEngine) else None
+        return self._direct if isinstance(self._direct, Engine) else None
+
+    async def _bounded_read(
+        self, statement: Select[Any], parameters: dict[str, Any] | None = None
+    ) -> Sequence[Any]:
+        """The rows of a read whose cost an index bounds (by id, by remote id, a keyset page
+        without filters): on a SQLite file, read on the loop itself, which costs less than the
+        async driver's thread hand-offs (see database.direct_read_engine)."""
+        direct = self._direct_engine()
+        if direct is not None:
+            try:
+                with direct.connect() as connection:
+                    rows: Sequence[Any] = connection.execute(statement, parameters).all()
+                    return rows
+            except OperationalError:
+                pass  # the file is busy (a checkpoint, a migration): wait on the async path
+        bind = self.sessions.kw.get("bind")
+        if isinstance(bind, AsyncEngine):  # a Core read: no ORM session to set up
+            async with bind.connect() as connection:
+                found: Sequence[Any] = (await connection.execute(statement, parameters)).all()
+                return found
+        async with self.sessions() as session:
+            return list((await session.execute(statement, parameters)).all())
+
     async def candidate(
         self, connection_id: uuid.UUID, candidate_id: uuid.UUID
     ) -> Stored[Candidate] | None:
@@ -572,6 +763,10 @@ class RecordStore:
         hot = self._hot.get(connection_id, {}).get(candidate_id)
         if hot is not None and hot[0] > time.monotonic():
             return hot[1]
+        if self._direct_engine() is not None:
+            # Read on the loop without suspending: no concurrent load to coalesce, and a task
+            # per read (what SingleFlight runs) cost more than the read.
+            return await self._load_candidate(connection_id, candidate_id)
         return await self._loads.do(
             (connection_id, candidate_id), lambda: self._load_candidate(connection_id, candidate_id)
         )
@@ -579,25 +774,13 @@ class RecordStore:
     async def _load_candidate(
         self, connection_id: uuid.UUID, candidate_id: uuid.UUID
     ) -> Stored[Candidate] | None:
-        c = CandidateRow
-        statement = (
-            select(
-                c.seq,
-                c.id,
-                c.data,
-                c.modified_at,
-                c.fetched_at,
-                c.remote_was_deleted,
-                Connection.last_full_sync_at,
-            )
-            .join(Connection, Connection.id == c.connection_id)
-            .where(c.connection_id == connection_id, c.id == candidate_id)
+        rows = await self._bounded_read(
+            _by_id("candidates"), {"connection_id": connection_id, "record_id": candidate_id}
         )
-        async with self.sessions() as session:
-            row = (await session.execute(statement)).one_or_none()
-        if row is None:
+        if not rows:
             return None
-        stored = Stored(candidate_from_row(row), row.seq, row.fetched_at, row.last_full_sync_at)
+        row = rows[0]
+        stored = Stored.of_row(Candidate, row, row.last_full_sync_at)
         if self.read_cache_seconds > 0:
             entries = self._hot.setdefault(connection_id, {})
             if len(entries) >= 50_000:
@@ -612,8 +795,17 @@ class RecordStore:
         *,
         after: int,
         limit: int,
-        without: frozenset[str] = frozenset(),
     ) -> list[Stored[Candidate]]:
+        """A keyset page of candidates matching ``query``; their models are validated only when
+        asked for (a listing serves their stored documents)."""
+        if query in (_PLAIN, _PLAIN_WITH_DELETED):
+            return [
+                Stored.of_row(Candidate, r)
+                for r in await self._bounded_read(
+                    _plain_page("candidates", query.include_deleted),
+                    {"connection_id": connection_id, "after": after, "limit": limit},
+                )
+            ]
         statement = self._candidate_filters(
             _served_columns(CandidateRow).where(CandidateRow.connection_id == connection_id),
             query,
@@ -621,9 +813,12 @@ class RecordStore:
         statement = (
             statement.where(CandidateRow.seq > after).order_by(CandidateRow.seq).limit(limit)
         )
-        async with self.sessions() as session:
-            rows = (await session.execute(statement)).all()
-        return [Stored(model_from_row(Candidate, r, without), r.seq, r.fetched_at) for r in rows]
+        if query.bounded:
+            rows = await self._bounded_read(statement)
+        else:
+            async with self.sessions() as session:
+                rows = (await session.execute(statement)).all()
+        return [Stored.of_row(Candidate, r) for r in rows]
 
     @staticmethod
     def _candidate_filters(statement: Select[Any], query: CandidateQuery) -> Select[Any]:
@@ -686,19 +881,11 @@ class RecordStore:
     ) -> Stored[Any] | None:
         """One stored job, stage or application (``model`` as in MODELS), with the
         connection's last full sync."""
-        kind = MODELS[model]
-        t = kind.table
-        statement = (
-            select(t, Connection.last_full_sync_at)
-            .join(Connection, Connection.id == t.connection_id)
-            .where(t.connection_id == connection_id, t.id == record_id)
+        rows = await self._bounded_read(
+            _by_id(model), {"connection_id": connection_id, "record_id": record_id}
         )
-        async with self.sessions() as session:
-            found = (await session.execute(statement)).one_or_none()
-        if found is None:
-            return None
-        row, last_full = found
-        return Stored(model_from_row(kind.model, row), row.seq, row.fetched_at, last_full)
+        kind = MODELS[model].model
+        return Stored.of_row(kind, rows[0], rows[0].last_full_sync_at) if rows else None
 
     async def records(
         self,

@@ -23,6 +23,7 @@ from unified_ats.api.responses import (
     single_read,
 )
 from unified_ats.api.streaming import stream_file
+from unified_ats.reads import Served
 from unified_ats.store.records import CandidateQuery
 
 router = APIRouter(prefix="/api/ats/v1", tags=["candidates"])
@@ -108,15 +109,19 @@ async def candidates_list(
     )
     view = View(services, request, connection, include_raw_data, include_custom_fields, relations)
     stored = await services.records.candidates(
-        connection.id, query, after=after, limit=page_size + 1, without=view.without
+        connection.id, query, after=after, limit=page_size + 1
     )
     if remote_id is not None and not stored and after == 0:
-        items = await services.reads.by_remote_id(connection, remote_id)
+        # Asked of the vendor: models, served like the stored ones.
+        found = await services.reads.by_remote_id(connection, remote_id)
+        documents = [Served(candidate, None).document(view.without) for candidate in found]
         next_cursor = None
     else:
-        items = [s.model for s in stored[:page_size]]
+        documents = [s.document(view.without) for s in stored[:page_size]]
         next_cursor = cursors.encode(stored[page_size - 1].seq) if len(stored) > page_size else None
-    return await view.page("candidates", items, cursor=next_cursor, page_size=page_size)
+    return await view.page_of_documents(
+        "candidates", documents, cursor=next_cursor, page_size=page_size
+    )
 
 
 @router.get(
