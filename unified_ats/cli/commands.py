@@ -169,8 +169,14 @@ def demo(
 def emulator(
     vendor: Annotated[str, typer.Argument(help="flatchr, welcomekit or viasto.")],
     port: Annotated[int, typer.Option(help="Port to listen on (0: a free one).")] = 0,
-    size: Annotated[int, typer.Option(min=0, help="Candidates in its one account.")] = 25,
+    size: Annotated[int, typer.Option(min=0, help="Candidates per account.")] = 25,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    accounts: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Accounts served (company ids and keys derived: docs/emulators.md)."
+        ),
+    ] = 1,
 ) -> None:
     """Run one vendor emulator alone, seeded, with its /_emulator/ control API.
 
@@ -181,7 +187,14 @@ def emulator(
 
     if vendor not in BUILDERS:
         raise typer.BadParameter(f"choose one of {', '.join(BUILDERS)}", param_hint="VENDOR")
-    run_emulator(vendor, port=port, size=size, host=host, announce=lambda s: print(s, flush=True))
+    run_emulator(
+        vendor,
+        port=port,
+        size=size,
+        host=host,
+        announce=lambda s: print(s, flush=True),
+        accounts=accounts,
+    )
     typer.echo("emulator stopped", err=True)
 
 
