@@ -41,7 +41,7 @@ async def test_each_account_opens_with_its_own_credentials_and_sees_only_its_dat
         wrong["company_id"] = account_settings(vendor, seeded.base_url, 2)["company_id"]
         settings = connector_class.settings_model(**wrong)
         async with connector_class(settings, transport=transport) as connector:  # type: ignore[call-arg]
-            with pytest.raises(Exception, match="401|403|credential|denied|auth"):
+            with pytest.raises(Exception, match=r"401|403|credential|denied|auth"):
                 await connector.verify_credentials()
 
 

@@ -5,6 +5,7 @@ Workers run in this process here (``run_worker_async(wait=False)``: the jobs due
 stop); real worker processes, SIGTERM and ``kill -9`` are in test_jobs_workers.py."""
 
 import asyncio
+import itertools
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -22,8 +23,8 @@ from tests.service.conftest import (
     FLATCHR_COMPANY,
     FLATCHR_KEY,
     PG_URL,
-    _postgres_ready,
     Stack,
+    _postgres_ready,
     seeded_emulators,
 )
 from unified_ats.api.app import create_app
@@ -166,7 +167,7 @@ async def test_a_request_during_a_run_waits_and_the_store_refuses_a_second_holde
     )
     await asyncio.gather(holder, work_off(stack))
     done = await runs(stack.services, connection_id)
-    for before, after in zip(done, done[1:], strict=False):
+    for before, after in itertools.pairwise(done):
         assert before.finished_at is not None and before.finished_at <= after.started_at
     assert all(r.state == "succeeded" for r in done)
     assert len(done) == 3  # the first sync, the holder's run, and the one the job asked for
