@@ -265,3 +265,42 @@ async def test_the_tick_enqueues_due_connections_capped_per_tenant(
     finally:
         await stack.client.aclose()
         await stack.services.aclose()
+
+
+async def test_priorities_follow_each_tenants_outstanding_jobs(pg_url: str, tmp_path: Path) -> None:
+    """A large tenant's late job moves up as its earlier ones finish (no starvation of its
+    tail by a stream of small tenants' requests)."""
+    stack = await start_stack(pg_url, tmp_path)
+    try:
+        jobs = runner(stack)
+        big, small = uuid.uuid4(), uuid.uuid4()
+        big_connections = [uuid.uuid4() for _ in range(5)]
+        for connection_id in big_connections:
+            await jobs.enqueue_sync(connection_id, tenant_id=big, full=None)
+        await jobs.enqueue_sync(uuid.uuid4(), tenant_id=small, full=None)
+        before = {j["args"]["connection_id"]: j["priority"] for j in await sync_jobs(stack)}
+        assert [before[str(c)] for c in big_connections] == [0, -1, -2, -3, -4]
+        # The first four of the large tenant finish; the small tenant asks again and again.
+        await jobs.app.connector.execute_query_async(
+            "UPDATE procrastinate_jobs SET status = 'succeeded' WHERE args->>'connection_id' "
+            "= ANY(%(ids)s)",
+            ids=[str(c) for c in big_connections[:4]],
+        )
+        for _ in range(3):
+            await jobs.enqueue_sync(uuid.uuid4(), tenant_id=small, full=None)
+        await jobs.rebalance()
+        after = {
+            j["args"]["connection_id"]: j["priority"]
+            for j in await sync_jobs(stack)
+            if j["status"] == "todo"
+        }
+        assert after[str(big_connections[4])] == 0  # first in line again, beside small's first
+        assert sorted(v for k, v in after.items() if k != str(big_connections[4])) == [
+            -3,
+            -2,
+            -1,
+            0,
+        ]
+    finally:
+        await stack.client.aclose()
+        await stack.services.aclose()

@@ -6,7 +6,9 @@ Two rules, both applied by the PostgreSQL runner:
   many sync jobs of its tenant are already waiting or running. procrastinate fetches the highest
   priority first (then the oldest), so a tenant's first outstanding sync always goes before
   another tenant's tenth: the queue is served round-robin across tenants, whoever enqueued
-  first or most.
+  first or most. Every 5 s the waiting jobs' priorities are brought up to date (their rank
+  among their tenant's outstanding jobs, ``ProcrastinateRunner.rebalance``): as a large
+  tenant's jobs finish, its later ones move up, so its tail is not starved either.
 - **A cap per tenant for the periodic tick.** The tick enqueues at most ``sync_tenant_cap``
   outstanding syncs per tenant, interleaving tenants; the rest of a large tenant's due
   connections wait for the next tick. The queue never holds thousands of one tenant's jobs.

@@ -32,7 +32,7 @@ from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
 from connectors import ConnectorError, RateLimited, VendorTimeout, VendorUnavailable
 from unified_ats.jobs.base import JobCounts, JobKind
-from unified_ats.jobs.fairness import priority_for, round_robin
+from unified_ats.jobs.fairness import MAX_PENALTY, priority_for, round_robin
 from unified_ats.settings import Settings
 from unified_ats.store.sync_runs import LeaseLost
 
@@ -279,8 +279,25 @@ class ProcrastinateRunner:
                 break
         return done
 
+    async def rebalance(self) -> int:
+        """Priorities of waiting syncs by their rank in their tenant's outstanding jobs (running
+        ones first, then by age): a job enqueued as a large tenant's 500th moves up as the 499
+        before it finish, so neither a small tenant nor a large one's tail starves."""
+        rows = await self.app.connector.execute_query_all_async(
+            "WITH ranked AS (SELECT id, status, row_number() OVER (PARTITION BY "
+            "args->>'tenant_id' ORDER BY (status = 'doing') DESC, id) - 1 AS rank "
+            "FROM procrastinate_jobs WHERE task_name = 'sync' AND status IN ('todo', 'doing')) "
+            "UPDATE procrastinate_jobs AS j SET priority = -LEAST(ranked.rank, %(cap)s) "
+            "FROM ranked WHERE j.id = ranked.id AND ranked.status = 'todo' "
+            "AND j.status = 'todo' AND j.priority <> -LEAST(ranked.rank, %(cap)s) RETURNING j.id",
+            cap=MAX_PENALTY,
+        )
+        return len(rows)
+
     async def recover(self) -> int:
-        """Put back in the queue the jobs of workers that stopped beating (``kill -9``)."""
+        """Put back in the queue the jobs of workers that stopped beating (``kill -9``), and
+        bring waiting syncs' priorities up to date (``rebalance``)."""
+        await self.rebalance()
         manager = self.app.job_manager
         stalled = await manager.get_stalled_jobs(
             seconds_since_heartbeat=self.settings.worker_stalled_seconds
