@@ -5,6 +5,7 @@ Workers run in this process here (``run_worker_async(wait=False)``: the jobs due
 stop); real worker processes, SIGTERM and ``kill -9`` are in test_jobs_workers.py."""
 
 import asyncio
+import contextlib
 import itertools
 import os
 import uuid
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy import select
 
 from connectors.flatchr.emulator import FlatchrEmulator
@@ -304,3 +306,28 @@ async def test_priorities_follow_each_tenants_outstanding_jobs(pg_url: str, tmp_
     finally:
         await stack.client.aclose()
         await stack.services.aclose()
+
+
+async def test_webhook_deliveries_run_as_a_job_not_in_the_api_process(pg_stack: Stack) -> None:
+    from tests.service.test_outbound_webhooks import Receiver, subscribe, use_receiver
+
+    stack = pg_stack
+    received = Receiver()
+    use_receiver(stack, received)
+    endpoint = await subscribe(stack)
+    stack.services.start_jobs()  # what `serve`'s lifespan does: nothing in this mode
+    assert not stack.services.daemons
+    created = await stack.connect_flatchr()
+    await work_off(stack)  # the sync job writes its events to the outbox
+    await asyncio.sleep(0.3)
+    assert received.requests == []  # nobody delivers in the API process
+    # The periodic `deliver` job, as a worker runs it.
+    task = runner(stack).app.tasks["deliver"]
+    with contextlib.suppress(AlreadyEnqueued):  # the worker above may have deferred it already
+        await task.defer_async(timestamp=0)
+    await runner(stack).app.run_worker_async(
+        queues=["deliveries"], wait=False, install_signal_handlers=False
+    )
+    types = [e["type"] for e in received.events(endpoint["secret"])]
+    assert types[0] == "connection.created" and "sync.succeeded" in types
+    assert {e["data"].get("connection_id") for e in received.events()} >= {created["id"]}
