@@ -155,7 +155,10 @@ class Services:
         try:
             return await self.sync_engine.run(connection, connector, full=full, progress=progress)
         except SyncQueued:
-            self._watch_queued(connection_id)
+            if isinstance(self.jobs, InProcessRunner):
+                self.jobs.watch_queued(connection_id)
+            else:  # a job also asks, before this (maybe short-lived) process goes
+                await self.jobs.queued_behind(connection_id, connection.tenant_id)
             raise
 
     async def trigger_sync(self, connection_id: uuid.UUID, *, full: bool | None = None) -> bool:
@@ -176,18 +179,6 @@ class Services:
             logger.info("sync of %s queued behind the running one", connection_id)
         except Exception as exc:  # recorded in sync_runs (mapped, without secrets)
             logger.warning("sync of %s failed: %s", connection_id, describe_failure(exc))
-
-    def _watch_queued(self, connection_id: uuid.UUID) -> None:
-        """A request queued behind a run must not die with that run's holder."""
-        if isinstance(self.jobs, InProcessRunner):
-            self.jobs.watch_queued(connection_id)  # registered at once (``watchers``)
-            return
-        self._spawn_forever(self._queued_behind(connection_id))
-
-    async def _queued_behind(self, connection_id: uuid.UUID) -> None:
-        connection = await self.accounts.connection(connection_id)
-        if connection is not None:
-            await self.jobs.queued_behind(connection_id, connection.tenant_id)
 
     async def run_scheduler(self) -> None:
         """In-process periodic syncs (see ``InProcessRunner.run_scheduler``)."""
