@@ -243,13 +243,16 @@ async def run(args: argparse.Namespace) -> int:
             stop = asyncio.Event()
             triggers = changes = 0
             touched: set[int] = set()
+            churn_errors = 0
 
             async def churn() -> None:
-                nonlocal triggers, changes
+                """Concurrent triggers and vendor changes; a refused or cut request (a server
+                closing an idle keep-alive connection) is counted, never fatal."""
+                nonlocal triggers, changes, churn_errors
                 async with httpx.AsyncClient(timeout=30) as vendor_client:
                     while not stop.is_set():
                         burst = [rng.choice(conns) for _ in range(2)]
-                        await asyncio.gather(
+                        answers = await asyncio.gather(
                             *(
                                 client.post(
                                     f"{API}/sync-status",
@@ -260,21 +263,27 @@ async def run(args: argparse.Namespace) -> int:
                                     },
                                 )
                                 for c in burst
-                            )
+                            ),
+                            return_exceptions=True,
                         )
+                        churn_errors += sum(1 for a in answers if isinstance(a, Exception))
                         triggers += len(burst)
                         for c in rng.sample(conns, 2):
-                            touched.add(conns.index(c))
                             account = account_settings(c.vendor, "", int(c.account))
                             name = account.get(ACCOUNT_KEY.get(c.vendor, "company_id"))
-                            await vendor_client.post(
-                                f"{emulators[c.vendor]}/_emulator/change",
-                                json={
-                                    "action": rng.choice(("create", "update", "delete")),
-                                    "count": 1,
-                                    "account": str(name),
-                                },
-                            )
+                            try:
+                                await vendor_client.post(
+                                    f"{emulators[c.vendor]}/_emulator/change",
+                                    json={
+                                        "action": rng.choice(("create", "update", "delete")),
+                                        "count": 1,
+                                        "account": str(name),
+                                    },
+                                )
+                            except httpx.HTTPError:
+                                churn_errors += 1
+                            # Touched even when the answer was lost: it may have been applied.
+                            touched.add(conns.index(c))
                             changes += 1
                         await asyncio.sleep(1)
 
@@ -311,7 +320,7 @@ async def run(args: argparse.Namespace) -> int:
             first_phase = time.monotonic() - sync_started
             print(
                 f"first syncs done in {first_phase:.1f}s "
-                f"({triggers} triggers, {changes} vendor changes)"
+                f"({triggers} triggers, {changes} vendor changes, {churn_errors} cut or refused)"
             )
 
             # The vendors stop changing: one more full sync of every connection they changed.
@@ -327,7 +336,8 @@ async def run(args: argparse.Namespace) -> int:
                         },
                     )
                     for c in (conns[i] for i in sorted(touched))
-                )
+                ),
+                return_exceptions=True,
             )
             await asyncio.sleep(1)
             await drained(engine, total, started + budget)
