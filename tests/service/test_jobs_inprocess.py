@@ -25,6 +25,11 @@ async def test_the_sqlite_runner_is_in_process_and_counts_from_the_store(stack: 
     assert await services.trigger_sync(connection_id) is True  # started here
     assert await services.trigger_sync(connection_id, full=True) is False  # its follow-up
     assert await services.trigger_sync(connection_id) is False  # coalesced
+    for _ in range(200):  # the background run opens its run row (slow on a loaded machine)
+        latest = await services.runs.latest(connection_id)
+        if latest is not None and latest.state == "running":
+            break
+        await asyncio.sleep(0.05)
     counts = {c.kind: c for c in await services.jobs.counts()}
     assert counts["sync"].running == 1 and counts["sync"].queued == 1
     headers = stack.headers(created["connector_token"])
