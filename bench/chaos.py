@@ -951,6 +951,9 @@ def service_env(mode: Mode, data_dir: Path, database_url: str) -> dict[str, str]
             "UNIFIED_ATS_SYNC_LEASE_SECONDS": str(mode.lease_seconds),
             "UNIFIED_ATS_READ_DEADLINE_SECONDS": str(mode.read_deadline),
             "UNIFIED_ATS_MAX_AGE_SECONDS": "2",
+            # The soak kills and restarts one `serve` that runs its own syncs, on either store;
+            # worker processes on PostgreSQL are bench/scale_out.py's.
+            "UNIFIED_ATS_JOB_RUNNER": "inprocess",
         }
     )
     return env

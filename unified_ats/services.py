@@ -18,6 +18,7 @@ from unified_ats.events.delivery import DeliveryWorker
 from unified_ats.events.endpoints import WebhookEndpoints
 from unified_ats.events.log import DeliveryLog
 from unified_ats.events.targets import TargetPolicy
+from unified_ats.jobs import InProcessRunner, JobRunner, make_runner
 from unified_ats.reads import Reads
 from unified_ats.security import CredentialCipher, derive_key, load_or_create_key
 from unified_ats.settings import Settings
@@ -26,7 +27,7 @@ from unified_ats.store.database import make_engine, make_sessionmaker, migrate
 from unified_ats.store.idempotency import IdempotencyKeys
 from unified_ats.store.records import RecordStore
 from unified_ats.store.staged_files import StagedFiles
-from unified_ats.store.sync_runs import Acquired, SyncRuns
+from unified_ats.store.sync_runs import SyncRuns
 from unified_ats.sync import SyncEngine, SyncProgress, SyncQueued, SyncReport, describe_failure
 from unified_ats.writes import Writes
 
@@ -66,6 +67,8 @@ class Services:
     background: set[asyncio.Task[object]] = field(default_factory=set)
     watchers: dict[uuid.UUID, asyncio.Task[None]] = field(default_factory=dict)
     daemons: set[asyncio.Task[None]] = field(default_factory=set)
+    jobs: JobRunner = field(init=False)
+    """Who runs syncs, deliveries and the tick: in-process (SQLite) or procrastinate."""
 
     @classmethod
     async def start(
@@ -115,7 +118,7 @@ class Services:
             retention=timedelta(days=settings.webhook_retention_days),
             skip_locked=engine.dialect.name == "postgresql",
         )
-        return cls(
+        services = cls(
             settings,
             engine,
             accounts,
@@ -131,6 +134,8 @@ class Services:
             delivery,
             DeliveryLog(sessions),
         )
+        services.jobs = await make_runner(services)
+        return services
 
     async def sync(
         self,
@@ -150,33 +155,21 @@ class Services:
         try:
             return await self.sync_engine.run(connection, connector, full=full, progress=progress)
         except SyncQueued:
-            self._watch_queued(connection_id)
+            if isinstance(self.jobs, InProcessRunner):
+                self.jobs.watch_queued(connection_id)
+            else:  # a job also asks, before this (maybe short-lived) process goes
+                await self.jobs.queued_behind(connection_id, connection.tenant_id)
             raise
 
     async def trigger_sync(self, connection_id: uuid.UUID, *, full: bool | None = None) -> bool:
-        """Start a sync in the background, or queue it behind the running one (False)."""
-        claim = await self.sync_engine.claim(connection_id, full=full)
-        if claim is None:
-            self._watch_queued(connection_id)
-            return False
-        self._spawn(self._run_claimed(connection_id, claim, full=full))
-        return True
-
-    async def _run_claimed(
-        self, connection_id: uuid.UUID, claim: Acquired, *, full: bool | None
-    ) -> None:
-        """A background run: failures are kept in the sync status (mapped), not raised."""
-        try:
-            connection = await self.accounts.connection(connection_id)
-            if connection is None:
-                await self.sync_engine.runs.release(
-                    connection_id, claim.run_id, now=utcnow(), ttl=0, successor=None
-                )
-                return
-            connector = await self.pool.for_connection(connection)
-            await self.sync_engine.run_claimed(connection, connector, claim, full=full)
-        except Exception as exc:  # recorded in sync_runs (mapped, without secrets)
-            logger.warning("sync of %s failed: %s", connection_id, describe_failure(exc))
+        """Ask for a sync through the job runner: True when it starts (in-process) or is next
+        in line (procrastinate); False when it joined a sync running or waiting."""
+        connection = await self.accounts.connection(connection_id)
+        if connection is None:
+            raise LookupError("no such connection")
+        return await self.jobs.enqueue_sync(
+            connection_id, tenant_id=connection.tenant_id, full=full
+        )
 
     async def sync_quietly(self, connection_id: uuid.UUID, *, full: bool | None = None) -> None:
         """For the scheduler: run and wait; failures are kept in the sync status, not raised."""
@@ -187,54 +180,18 @@ class Services:
         except Exception as exc:  # recorded in sync_runs (mapped, without secrets)
             logger.warning("sync of %s failed: %s", connection_id, describe_failure(exc))
 
-    def _watch_queued(self, connection_id: uuid.UUID) -> None:
-        """A queued request must not die with a crashed holder: watch its lease until the
-        holder serves the follow-up, or take the lease over when it expires and serve it."""
-        if connection_id in self.watchers:
-            return
-
-        async def watch() -> None:
-            try:
-                while True:
-                    await asyncio.sleep(self.sync_engine.heartbeat_seconds)
-                    lease = await self.runs.lease(connection_id)
-                    if lease is None or lease.follow_up is None:
-                        return  # served (or dropped with the connection)
-                    if lease.expires_at >= utcnow():
-                        continue
-                    claim = await self.sync_engine.claim(connection_id, full=None)
-                    if claim is not None:
-                        await self._run_claimed(connection_id, claim, full=None)
-                        return
-            finally:
-                self.watchers.pop(connection_id, None)
-
-        # Not in `background`: waiting for background work must not wait on a live holder.
-        self.watchers[connection_id] = asyncio.get_running_loop().create_task(watch())
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[object]:
-        task: asyncio.Task[object] = asyncio.get_running_loop().create_task(work)
-        self.background.add(task)
-        task.add_done_callback(self.background.discard)
-        return task
-
     async def run_scheduler(self) -> None:
-        """Periodic syncs of every connection, at most ``max_concurrent_syncs`` at a time."""
-        interval = self.settings.sync_interval_seconds
-        limit = asyncio.Semaphore(self.settings.max_concurrent_syncs)
-
-        async def one(connection_id: uuid.UUID) -> None:
-            async with limit:
-                await self.sync_quietly(connection_id)
-
-        while True:
-            await asyncio.sleep(interval)
-            connections = await self.accounts.all_connections()
-            await asyncio.gather(*(one(c.id) for c in connections))
+        """In-process periodic syncs (see ``InProcessRunner.run_scheduler``)."""
+        await InProcessRunner(self).run_scheduler()
 
     def start_delivery(self) -> None:
         """Outbound webhooks from this process (single-process deployments)."""
-        self._spawn_forever(self.delivery.run())
+        InProcessRunner(self).start_delivery()
+
+    def start_jobs(self) -> None:
+        """What the API process runs besides requests: in-process, the scheduler and the
+        delivery worker; with procrastinate, nothing (``unified-ats worker`` does)."""
+        self.jobs.start_in_api()
 
     def _spawn_forever(self, work: Coroutine[Any, Any, None]) -> None:
         # Kept apart from `background`: waiting for background syncs must not wait on it.
@@ -252,6 +209,7 @@ class Services:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.jobs.aclose()
         await self.pool.aclose()
         await self.delivery.aclose()
         closer = getattr(self.pool.limiter, "aclose", None)

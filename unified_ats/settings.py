@@ -1,6 +1,7 @@
 """Service settings, from ``UNIFIED_ATS_*`` environment variables (zero configuration needed)."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -97,6 +98,57 @@ class Settings(BaseSettings):
         gt=0,
         description="Delivered event bodies and their delivery log are kept this long.",
     )
+
+    job_runner: Literal["auto", "inprocess", "procrastinate"] = Field(
+        default="auto",
+        description="Who runs syncs, webhook deliveries and the periodic tick. `auto`: "
+        "procrastinate jobs run by `unified-ats worker` processes on PostgreSQL, the API "
+        "process itself on SQLite. `inprocess` keeps them in the API process on PostgreSQL too.",
+    )
+    sync_tick_seconds: float = Field(
+        default=30.0,
+        ge=1,
+        description="procrastinate: how often the periodic tick enqueues the connections due "
+        "for a sync (not synced for `sync_interval_seconds`).",
+    )
+    sync_jitter_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="procrastinate: each due sync starts at a random delay up to this, so a "
+        "tick's batch does not hit the vendors at one instant.",
+    )
+    sync_tenant_cap: int = Field(
+        default=20,
+        ge=1,
+        description="procrastinate: at most this many syncs of one tenant waiting or running "
+        "from the tick (fairness; see docs/deploy.md).",
+    )
+    sync_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="procrastinate: a sync job that meets a vendor 429/5xx or timeout is "
+        "retried later (after `Retry-After` when the vendor sent one), this many times at most.",
+    )
+    worker_concurrency: int = Field(
+        default=8, ge=1, description="`unified-ats worker`: jobs one worker runs at a time."
+    )
+    worker_shutdown_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="`unified-ats worker` on SIGTERM: running jobs get this long to finish; "
+        "then they are interrupted (the current page is not committed) and retried elsewhere.",
+    )
+    worker_stalled_seconds: float = Field(
+        default=20.0,
+        ge=3,
+        description="A worker silent this long (no heartbeat: `kill -9`, a lost host) is dead: "
+        "its jobs are retried by another worker.",
+    )
+
+    def uses_procrastinate(self) -> bool:
+        if self.job_runner == "auto":
+            return self.resolved_database_url().startswith("postgresql")
+        return self.job_runner == "procrastinate"
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -111,6 +111,7 @@ def live_server(
             database_url=database_url,
             max_age_seconds=300,
             sync_interval_seconds=0,
+            job_runner="inprocess",  # one process, on either store
         )
         services = await Services.start(
             settings,

@@ -123,7 +123,10 @@ def seeded_emulators() -> tuple[FlatchrEmulator, WelcomeKitEmulator, ViastoEmula
 @pytest.fixture
 async def stack(database_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
     flatchr, welcomekit, viasto = seeded_emulators()
-    settings = Settings(data_dir=tmp_path, database_url=database_url, max_age_seconds=300)
+    # One process on either store: syncs run in-process (procrastinate: tests/service/test_jobs_*).
+    settings = Settings(
+        data_dir=tmp_path, database_url=database_url, max_age_seconds=300, job_runner="inprocess"
+    )
     services = await Services.start(
         settings,
         transports={

@@ -137,7 +137,12 @@ async def test_no_secret_in_any_log_line_at_debug(
         candidates_per_project=6,
     )
     services = await Services.start(
-        Settings(data_dir=tmp_path, database_url=database_url, allow_base_url_override=True),
+        Settings(
+            data_dir=tmp_path,
+            database_url=database_url,
+            allow_base_url_override=True,
+            job_runner="inprocess",  # one process, on either store
+        ),
         retry=RetryPolicy(max_attempts=2, base_delay=0.001),
     )
     try:

@@ -1,6 +1,5 @@
 """``create_app()``: the FastAPI application."""
 
-import asyncio
 import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -57,16 +56,13 @@ def create_app(
         # Long-lived startup objects leave the GC's generations: shorter, rarer pauses (p99).
         gc.collect()
         gc.freeze()
-        scheduler = None
-        if owned and settings.sync_interval_seconds > 0:
-            scheduler = asyncio.create_task(app.state.services.run_scheduler())
-        if owned and settings.webhook_delivery:
-            app.state.services.start_delivery()
+        if owned:
+            # In-process (SQLite): the scheduler and the delivery worker run here. With
+            # procrastinate (PostgreSQL), nothing: `unified-ats worker` processes run the jobs.
+            app.state.services.start_jobs()
         try:
             yield
         finally:
-            if scheduler is not None:
-                scheduler.cancel()
             if owned:
                 await app.state.services.aclose()
 

@@ -169,8 +169,14 @@ def demo(
 def emulator(
     vendor: Annotated[str, typer.Argument(help="flatchr, welcomekit or viasto.")],
     port: Annotated[int, typer.Option(help="Port to listen on (0: a free one).")] = 0,
-    size: Annotated[int, typer.Option(min=0, help="Candidates in its one account.")] = 25,
+    size: Annotated[int, typer.Option(min=0, help="Candidates per account.")] = 25,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    accounts: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Accounts served (company ids and keys derived: docs/emulators.md)."
+        ),
+    ] = 1,
 ) -> None:
     """Run one vendor emulator alone, seeded, with its /_emulator/ control API.
 
@@ -181,7 +187,14 @@ def emulator(
 
     if vendor not in BUILDERS:
         raise typer.BadParameter(f"choose one of {', '.join(BUILDERS)}", param_hint="VENDOR")
-    run_emulator(vendor, port=port, size=size, host=host, announce=lambda s: print(s, flush=True))
+    run_emulator(
+        vendor,
+        port=port,
+        size=size,
+        host=host,
+        announce=lambda s: print(s, flush=True),
+        accounts=accounts,
+    )
     typer.echo("emulator stopped", err=True)
 
 
@@ -253,6 +266,73 @@ def serve(
     from unified_ats.settings import Settings
 
     uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, help="Jobs run at a time (default: UNIFIED_ATS_WORKER_CONCURRENCY)."),
+    ] = None,
+    name: Annotated[str, typer.Option(help="This worker's name in logs.")] = "worker",
+) -> None:
+    """Run syncs, webhook deliveries and the periodic tick as procrastinate jobs (PostgreSQL).
+
+    Start as many as needed, on any host that reaches the database. SIGTERM: running jobs get
+    UNIFIED_ATS_WORKER_SHUTDOWN_SECONDS to finish, the rest are retried by another worker.
+    """
+    import logging
+
+    from unified_ats.settings import Settings
+
+    settings = Settings()
+    if not settings.uses_procrastinate():
+        raise typer.BadParameter(
+            "workers need PostgreSQL (UNIFIED_ATS_DATABASE_URL=postgresql+asyncpg://…); "
+            "on SQLite `unified-ats serve` runs every job itself",
+            param_hint="UNIFIED_ATS_DATABASE_URL",
+        )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+    async def work(services: "Services") -> None:
+        from unified_ats.jobs.pg import ProcrastinateRunner
+
+        assert isinstance(services.jobs, ProcrastinateRunner)
+        await services.jobs.run_worker(
+            concurrency=concurrency or settings.worker_concurrency, name=name
+        )
+
+    with_services(work)
+    typer.echo("worker stopped", err=True)
+
+
+@app.command("jobs")
+def jobs_command(
+    json_line: Annotated[bool, typer.Option("--json", help="One JSON object instead.")] = False,
+) -> None:
+    """Queued, running and failed jobs per kind (syncs, deliveries, the tick)."""
+
+    async def work(services: "Services") -> tuple[str, list[Any]]:
+        return services.jobs.name, await services.jobs.counts()
+
+    runner, counts = with_services(work)
+    if json_line:
+        typer.echo(
+            json.dumps(
+                {
+                    "runner": runner,
+                    "jobs": {
+                        c.kind: {"queued": c.queued, "running": c.running, "failed": c.failed}
+                        for c in counts
+                    },
+                }
+            )
+        )
+        return
+    table = Table("kind", "queued", "running", "failed", title=f"jobs ({runner})")
+    for c in counts:
+        table.add_row(c.kind, str(c.queued), str(c.running), str(c.failed))
+    show(table)
 
 
 @app.command()

@@ -49,13 +49,16 @@ class SeededEmulator:
     """The server's root; the control API is under ``{base_url}/_emulator/``."""
     settings: dict[str, Any]
     """Connection settings for the vendor's connector, ``base_url`` (its API root) included."""
+    accounts: int = 1
+    """Accounts served; account ``i``'s credentials: ``account_credentials(vendor, i)``."""
 
     @property
     def app(self) -> ASGIApp:
         return self.emulator.app
 
     def announcement(self) -> dict[str, Any]:
-        return {"vendor": self.vendor, "base_url": self.base_url, "settings": self.settings}
+        shown = {"vendor": self.vendor, "base_url": self.base_url, "settings": self.settings}
+        return shown if self.accounts == 1 else {**shown, "accounts": self.accounts}
 
 
 def server_url(host: str, port: int) -> str:
@@ -64,54 +67,96 @@ def server_url(host: str, port: int) -> str:
     return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
 
 
-def flatchr(*, port: int, size: int, host: str = "127.0.0.1") -> SeededEmulator:
-    emulator = FlatchrEmulator()
-    emulator.add_company(
-        company_id=DEMO_FLATCHR_COMPANY,
-        api_key=DEMO_FLATCHR_KEY,
-        name="Hôpital de la Timone",
-        size=size,
-    )
-    root = server_url(host, port)
-    settings = {"api_key": DEMO_FLATCHR_KEY, "company_id": DEMO_FLATCHR_COMPANY, "base_url": root}
-    return SeededEmulator("flatchr", emulator, host, port, root, settings)
+def account_credentials(vendor: str, index: int) -> dict[str, Any]:
+    """The credentials of account ``index`` of a many-account emulator (``--accounts N``).
 
-
-def welcomekit(*, port: int, size: int, host: str = "127.0.0.1") -> SeededEmulator:
-    root = server_url(host, port)
-    emulator = WelcomeKitEmulator(cdn_base=root)  # file URLs must open on this server
-    emulator.add_organization(
-        reference=DEMO_WK_ORG, name="Welcome to the Jungle", api_key=DEMO_WK_KEY, size=size
-    )
-    settings = {
-        "api_key": DEMO_WK_KEY,
-        "organization_reference": DEMO_WK_ORG,
-        "base_url": f"{root}/api/v1/external",
-    }
-    return SeededEmulator("welcomekit", emulator, host, port, root, settings)
-
-
-def viasto(*, port: int, size: int, host: str = "127.0.0.1") -> SeededEmulator:
-    root = server_url(host, port)
-    emulator = ViastoEmulator(host=root)  # absolute links (meta.next, cv, photo) point here
-    emulator.add_company(
-        company_id=DEMO_VIASTO_COMPANY,
-        name="ACME GmbH",
-        token=DEMO_VIASTO_TOKEN,
-        username=DEMO_VIASTO_USER,
-        password=DEMO_VIASTO_PASSWORD,
-        identifier=DEMO_VIASTO_IDENTIFIER,
-        projects=VIASTO_PROJECTS,
-        candidates=size,
-    )
-    settings = {
-        "company_id": str(DEMO_VIASTO_COMPANY),
-        "username": DEMO_VIASTO_USER,
+    Account 0 has the demo credentials above; account ``i`` adds ``-i`` to each (viasto: company
+    ``4 + i``, its token's first 8 characters replaced by ``i`` in hex)."""
+    suffix = f"-{index}" if index else ""
+    if vendor == "flatchr":
+        return {"company_id": DEMO_FLATCHR_COMPANY + suffix, "api_key": DEMO_FLATCHR_KEY + suffix}
+    if vendor == "welcomekit":
+        return {"organization_reference": DEMO_WK_ORG + suffix, "api_key": DEMO_WK_KEY + suffix}
+    return {
+        "company_id": DEMO_VIASTO_COMPANY + index,
+        "token": f"{index:08x}{DEMO_VIASTO_TOKEN[8:]}" if index else DEMO_VIASTO_TOKEN,
+        "username": f"recruiter{suffix}@acme.example",
         "password": DEMO_VIASTO_PASSWORD,
-        "company_identifier": DEMO_VIASTO_IDENTIFIER,
+        "company_identifier": DEMO_VIASTO_IDENTIFIER + suffix,
+    }
+
+
+def account_settings(vendor: str, root: str, index: int = 0) -> dict[str, Any]:
+    """Connection settings (with ``base_url``) for account ``index`` of an emulator at ``root``."""
+    found = account_credentials(vendor, index)
+    if vendor == "flatchr":
+        return {**found, "base_url": root}
+    if vendor == "welcomekit":
+        return {**found, "base_url": f"{root}/api/v1/external"}
+    return {
+        "company_id": str(found["company_id"]),
+        "username": found["username"],
+        "password": found["password"],
+        "company_identifier": found["company_identifier"],
         "base_url": f"{root}/api/v3",
     }
-    return SeededEmulator("viasto", emulator, host, port, root, settings)
+
+
+def flatchr(*, port: int, size: int, host: str = "127.0.0.1", accounts: int = 1) -> SeededEmulator:
+    emulator = FlatchrEmulator()
+    for index in range(accounts):
+        found = account_credentials("flatchr", index)
+        emulator.add_company(
+            company_id=found["company_id"],
+            api_key=found["api_key"],
+            name="Hôpital de la Timone" + (f" {index}" if index else ""),
+            size=size,
+            seed=1 + index,
+        )
+    root = server_url(host, port)
+    return SeededEmulator(
+        "flatchr", emulator, host, port, root, account_settings("flatchr", root), accounts
+    )
+
+
+def welcomekit(
+    *, port: int, size: int, host: str = "127.0.0.1", accounts: int = 1
+) -> SeededEmulator:
+    root = server_url(host, port)
+    emulator = WelcomeKitEmulator(cdn_base=root)  # file URLs must open on this server
+    for index in range(accounts):
+        found = account_credentials("welcomekit", index)
+        emulator.add_organization(
+            reference=found["organization_reference"],
+            name="Welcome to the Jungle" + (f" {index}" if index else ""),
+            api_key=found["api_key"],
+            size=size,
+            seed=1 + index,
+        )
+    return SeededEmulator(
+        "welcomekit", emulator, host, port, root, account_settings("welcomekit", root), accounts
+    )
+
+
+def viasto(*, port: int, size: int, host: str = "127.0.0.1", accounts: int = 1) -> SeededEmulator:
+    root = server_url(host, port)
+    emulator = ViastoEmulator(host=root)  # absolute links (meta.next, cv, photo) point here
+    for index in range(accounts):
+        found = account_credentials("viasto", index)
+        emulator.add_company(
+            company_id=found["company_id"],
+            name="ACME GmbH" + (f" {index}" if index else ""),
+            token=found["token"],
+            username=found["username"],
+            password=found["password"],
+            identifier=found["company_identifier"],
+            projects=VIASTO_PROJECTS if accounts == 1 else 1,
+            candidates=size,
+            seed=1 + index,
+        )
+    return SeededEmulator(
+        "viasto", emulator, host, port, root, account_settings("viasto", root), accounts
+    )
 
 
 BUILDERS: dict[str, Callable[..., SeededEmulator]] = {
@@ -157,13 +202,14 @@ async def serve_emulator(
     size: int,
     host: str = "127.0.0.1",
     announce: Callable[[str], None] = print,
+    accounts: int = 1,
 ) -> None:
     """Serve one seeded emulator until uvicorn is told to stop (Ctrl-C, SIGTERM).
 
     The JSON line is announced only once the port accepts connections, so a script may use the
     emulator as soon as it has read the line.
     """
-    seeded = BUILDERS[vendor](port=port or free_port(host), size=size, host=host)
+    seeded = BUILDERS[vendor](port=port or free_port(host), size=size, host=host, accounts=accounts)
     _, task = await start_server(seeded.app, seeded.port, host)
     announce(json.dumps(seeded.announcement(), ensure_ascii=False))
     await task
@@ -176,6 +222,7 @@ def run_emulator(
     size: int,
     host: str = "127.0.0.1",
     announce: Callable[[str], None] = print,
+    accounts: int = 1,
 ) -> None:
     """:func:`serve_emulator` for a command line: Ctrl-C and SIGTERM both end it cleanly."""
 
@@ -187,6 +234,10 @@ def run_emulator(
     previous = signal.signal(signal.SIGTERM, stop)
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve_emulator(vendor, port=port, size=size, host=host, announce=announce))
+            asyncio.run(
+                serve_emulator(
+                    vendor, port=port, size=size, host=host, announce=announce, accounts=accounts
+                )
+            )
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -287,6 +287,16 @@ class SyncRuns:
                 .limit(1)
             )
 
+    async def last_started(self) -> dict[uuid.UUID, datetime]:
+        """When each connection's latest run started (connections never synced are absent)."""
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(SyncRun.connection_id, func.max(SyncRun.started_at)).group_by(
+                    SyncRun.connection_id
+                )
+            )
+            return {connection_id: started for connection_id, started in rows.all()}
+
     async def last_success(
         self, connection_id: uuid.UUID, *, full: bool | None = None
     ) -> SyncRun | None:

@@ -17,7 +17,7 @@ from unified_ats.store.tables import SyncRun
 router = APIRouter(prefix="/api/ats/v1", tags=["sync"])
 
 SyncState = Literal[
-    "never", "running", "succeeded", "partial", "failed", "interrupted", "abandoned"
+    "never", "queued", "running", "succeeded", "partial", "failed", "interrupted", "abandoned"
 ]
 
 
@@ -39,7 +39,8 @@ class ModelCounts(BaseModel):
 class SyncStatus(BaseModel):
     connection_id: uuid.UUID
     state: SyncState = Field(
-        description="`running`; `succeeded`; `partial` (the enumeration ended but could not be "
+        description="`never`; `queued` (a sync job waits for a worker, none is running); "
+        "`running`; `succeeded`; `partial` (the enumeration ended but could not be "
         "proven complete: nothing was marked deleted, see `incomplete_reason`); `failed` (see "
         "`last_error`); `interrupted` (cancelled or stopped); `abandoned` (the process running "
         "it died: no heartbeat within the lease time; the next full run resumes its work)."
@@ -57,7 +58,11 @@ class SyncStatus(BaseModel):
         default=None, description="Why a `partial` run marked no deletions."
     )
     resumed: bool = Field(default=False, description="The run took over an unfinished one's work.")
-    queued: bool = Field(default=False, description="A follow-up sync waits for this one.")
+    queued: bool = Field(
+        default=False,
+        description="A sync waits: the running run's follow-up, or a job waiting for a worker "
+        "(PostgreSQL; also while a vendor's `Retry-After` is honoured).",
+    )
     seen: int = Field(description="Candidates the last run enumerated.")
     changed: int = Field(description="Candidates whose content was new or changed.")
     deleted: int = Field(description="Candidates marked deleted.")
@@ -80,8 +85,10 @@ class SyncStatus(BaseModel):
 
 class ResyncAccepted(BaseModel):
     status: Literal["started", "queued"] = Field(
-        description="`started`: a run began. `queued`: a run is going; this request became its "
-        "single follow-up (several requests coalesce into one)."
+        description="`started`: a run began (with worker processes: a job was enqueued and "
+        "no other sync of this connection runs or waits). `queued`: a sync of this connection "
+        "is running or waiting; this request joined it as its single follow-up (several "
+        "requests coalesce into one; a full request makes it full)."
     )
     full: bool
 
@@ -110,6 +117,7 @@ async def sync_status(services: ServicesDep, connection: ConnectionDep) -> SyncS
     success = await services.runs.last_success(connection.id)
     full_success = await services.runs.last_success(connection.id, full=True)
     lease = await services.runs.lease(connection.id)
+    waiting = await services.jobs.sync_waiting(connection.id)
     quarantine = await services.runs.quarantined(connection.id)
     now = datetime.now(UTC)
     base = SyncStatus(
@@ -120,7 +128,7 @@ async def sync_status(services: ServicesDep, connection: ConnectionDep) -> SyncS
         last_success_at=success.started_at if success else None,
         last_full_success_at=full_success.started_at if full_success else None,
         last_error=None,
-        queued=bool(lease and lease.follow_up),
+        queued=bool(lease and lease.follow_up) or waiting,
         seen=0,
         changed=0,
         deleted=0,
@@ -139,10 +147,13 @@ async def sync_status(services: ServicesDep, connection: ConnectionDep) -> SyncS
         ],
     )
     if latest is None:
-        return base
+        return base.model_copy(update={"state": "queued"}) if waiting else base
+    state = shown_state(latest, now=now, lease_seconds=services.sync_engine.lease_seconds)
+    if waiting and state != "running":
+        state = "queued"  # the last run's outcome stays in its fields (last_error, counts)
     return base.model_copy(
         update={
-            "state": shown_state(latest, now=now, lease_seconds=services.sync_engine.lease_seconds),
+            "state": state,
             "last_run_kind": "full" if latest.full else "incremental",
             "last_started_at": latest.started_at,
             "last_finished_at": latest.finished_at,
