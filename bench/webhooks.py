@@ -458,7 +458,7 @@ def sync_in_child(
 
 def outbox_cost(args: argparse.Namespace, receiver_base: str) -> dict[str, Any]:
     runs: dict[bool, list[dict[str, Any]]] = {False: [], True: []}
-    with emulator_process("flatchr", args.records) as base_url:
+    with emulator_process("flatchr", args.records, 0.0) as base_url:
         for repeat in range(args.repeats):
             order = (False, True) if repeat % 2 == 0 else (True, False)  # ABBA
             for subscribed in order:
