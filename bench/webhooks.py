@@ -284,7 +284,7 @@ async def delivery(args: argparse.Namespace, receiver_base: str, data_dir: Path)
     from standardwebhooks import Webhook
 
     from unified_ats.events.delivery import envelope
-    from unified_ats.events.outbox import EventBatch, record_data
+    from unified_ats.events.outbox import EventBatch, expand
     from unified_ats.services import Services
     from unified_ats.store.tables import OutboxEntry, WebhookDelivery, utcnow
 
@@ -304,8 +304,14 @@ async def delivery(args: argparse.Namespace, receiver_base: str, data_dir: Path)
             async with sessions.begin() as session:
                 batch = await EventBatch.open(session, tenant_id=tenant)
                 now = utcnow()
-                for i in range(first, min(n, first + EVENTS_PER_TRANSACTION)):
-                    data = record_data("candidate", uuid.uuid4(), f"c{i}", connection_id, now)
+                pairs = [
+                    (str(uuid.uuid4()), f"c{i}")
+                    for i in range(first, min(n, first + EVENTS_PER_TRANSACTION))
+                ]
+                # Record events as a sync page writes them (ids only, unfolded when sent).
+                for _, data in expand(
+                    [{"type": "candidate.created", "records": pairs}], connection_id, now
+                ):
                     batch.add("candidate.created", data)
                 await batch.write(session, now=now)
         write_seconds = time.perf_counter() - started
@@ -316,7 +322,13 @@ async def delivery(args: argparse.Namespace, receiver_base: str, data_dir: Path)
         body = envelope(
             "candidate.created",
             utcnow(),
-            record_data("candidate", uuid.uuid4(), "c0", connection_id, utcnow()),
+            next(
+                expand(
+                    [{"type": "candidate.created", "records": [(str(uuid.uuid4()), "c0")]}],
+                    connection_id,
+                    utcnow(),
+                )
+            )[1],
         )
         before = await receiver_stats(receiver_base, reset=True)
         bare_before = await bare_posts(url, body, n, args.concurrency)
@@ -409,6 +421,7 @@ async def sync_once(
     """One full Flatchr sync into a fresh store; only ``services.sync`` is timed."""
     from sqlalchemy import select
 
+    from unified_ats.events.outbox import expand
     from unified_ats.onboarding import connect
     from unified_ats.services import Services
     from unified_ats.store.tables import OutboxEntry
@@ -425,7 +438,10 @@ async def sync_once(
         result = await services.sync(connection.id, full=True)
         seconds = time.perf_counter() - started
         async with services.records.sessions() as session:
-            entries = list((await session.scalars(select(OutboxEntry.events))).all())
+            entries = (await session.execute(select(OutboxEntry))).scalars().all()
+            events = sum(
+                1 for e in entries for _ in expand(e.events, e.connection_id, e.created_at)
+            )
     finally:
         await services.aclose()
     return {
@@ -434,7 +450,7 @@ async def sync_once(
         "incomplete": result.incomplete_reason,
         "seconds": seconds,
         "rate": result.seen / seconds,
-        "events": sum(len(e) for e in entries),
+        "events": events,
     }
 
 

@@ -388,6 +388,10 @@ async def test_wrong_then_right_credentials_connect_once_and_exchange_once(
     assert str(connection.id) == body["connection_id"]
     assert connection.end_user_origin_id == "customer-42"
     assert connection.end_user_org_name == "ACME Corp"
+    # The consumer finds which end user a connection belongs to in the connection list.
+    (listed,) = (await stack.client.get(f"{API}/connections", headers=auth(stack))).json()
+    assert listed["end_user_origin_id"] == "customer-42"
+    assert listed["end_user_org_name"] == "ACME Corp"
     # The stored outcome was wiped by the exchange.
     async with stack.services.accounts.sessions() as session:
         row = await session.scalar(select(LinkToken))

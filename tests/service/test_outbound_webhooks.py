@@ -259,7 +259,7 @@ async def test_an_event_is_written_with_its_change_or_not_at_all(
     original = outbox.EventBatch.write
 
     async def write_then_fail(self, session, *, now):  # type: ignore[no-untyped-def]
-        written = [e["type"] for e in self.events]
+        written = self.pending_types
         await original(self, session, now=now)
         if "candidate.updated" in written:
             raise RuntimeError("the store went away mid-transaction")

@@ -25,6 +25,13 @@ class ConnectionOut(BaseModel):
     token_hint: str = Field(description="Prefix and last characters of the connector token.")
     created_at: datetime
     last_full_sync_at: datetime | None
+    end_user_origin_id: str | None = Field(
+        default=None,
+        description="Your id for the end user who linked it (from the link token), if any.",
+    )
+    end_user_org_name: str | None = Field(
+        default=None, description="The end user's organisation name (from the link token)."
+    )
 
 
 class ConnectionCreated(ConnectionOut):

@@ -26,7 +26,7 @@ from standardwebhooks import Webhook
 from schemas.datetimes import format_utc
 from unified_ats.events.catalog import selects
 from unified_ats.events.endpoints import WebhookEndpoints
-from unified_ats.events.outbox import EventBatch
+from unified_ats.events.outbox import EventBatch, expand
 from unified_ats.events.targets import GuardedTransport, TargetPolicy, TargetRefused
 from unified_ats.store.tables import (
     OutboxEntry,
@@ -204,8 +204,8 @@ class DeliveryWorker:
                     for e in endpoints
                     if e.tenant_id == entry.tenant_id and e.created_at <= entry.created_at
                 ]
-                for item in entry.events:
-                    targets = [e for e in listening if selects(e.events, item["type"])]
+                for event_type, data in expand(entry.events, entry.connection_id, entry.created_at):
+                    targets = [e for e in listening if selects(e.events, event_type)]
                     if not targets:
                         continue
                     event_id = str(uuid.uuid4())
@@ -214,8 +214,8 @@ class DeliveryWorker:
                             "id": event_id,
                             "tenant_id": entry.tenant_id,
                             "connection_id": entry.connection_id,
-                            "type": item["type"],
-                            "body": envelope(item["type"], entry.created_at, item["data"]),
+                            "type": event_type,
+                            "body": envelope(event_type, entry.created_at, data),
                             "created_at": entry.created_at,
                         }
                     )

@@ -6,7 +6,7 @@ same transaction, so an endpoint created later receives the changes made after i
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,9 @@ class EventBatch:
         self.tenant_id = tenant_id
         self.connection_id = connection_id
         self.events: list[dict[str, Any]] = []
+        # Record events are the bulk of a sync's events and differ only in their ids: they are
+        # kept as (id, remote_id) pairs per type, and expanded when dispatched (``expand``).
+        self._records: dict[str, list[tuple[str, str]]] = {}
 
     @classmethod
     async def open(
@@ -70,7 +73,21 @@ class EventBatch:
         if self.wants(event_type):
             self.events.append({"type": event_type, "data": data})
 
+    @property
+    def pending_types(self) -> set[str]:
+        """The event types the next ``write`` will store."""
+        return {e["type"] for e in self.events} | set(self._records)
+
+    def add_record(self, event_type: str, record_id: uuid.UUID, remote_id: str) -> None:
+        """``<model>.created|updated|deleted`` of a record of this batch's connection, changed
+        at the time the batch is written."""
+        if self.wants(event_type):
+            self._records.setdefault(event_type, []).append((str(record_id), remote_id))
+
     async def write(self, session: AsyncSession, *, now: datetime) -> None:
+        for event_type, pairs in self._records.items():
+            self.events.append({"type": event_type, "records": pairs})
+        self._records = {}
         if not self.events:
             return
         tenant: Any = self.tenant_id
@@ -91,37 +108,41 @@ class EventBatch:
         self.events = []
 
 
-def record_data(
-    model: str,
-    record_id: uuid.UUID,
-    remote_id: str,
-    connection_id: uuid.UUID,
-    modified_at: datetime,
-) -> dict[str, Any]:
-    """Events are thin: ids to fetch the record with, never its personal data (delivery
-    bodies are kept for the log, and receivers may be less careful than our API)."""
-    return {
-        "id": str(record_id),
-        "model": model,
-        "remote_id": remote_id,
-        "connection_id": str(connection_id),
-        "modified_at": format_utc(modified_at),
-    }
+def expand(
+    events: Sequence[dict[str, Any]], connection_id: uuid.UUID | None, created_at: datetime
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """An outbox row's events as (type, data), record events unfolded from their pairs.
+
+    Record events are thin: ids to fetch the record with, never its personal data (delivery
+    bodies are kept for the log, and receivers may be less careful than our API).
+    """
+    for item in events:
+        pairs = item.get("records")
+        if pairs is None:
+            yield item["type"], item["data"]
+            continue
+        model = item["type"].partition(".")[0]
+        stamp = format_utc(created_at)
+        for record_id, remote_id in pairs:
+            yield (
+                item["type"],
+                {
+                    "id": record_id,
+                    "model": model,
+                    "remote_id": remote_id,
+                    "connection_id": str(connection_id),
+                    "modified_at": stamp,
+                },
+            )
 
 
-def deleted_events(
-    events: EventBatch,
-    table: Any,
-    connection_id: uuid.UUID,
-    marked: Sequence[Any],
-    now: datetime,
-) -> None:
+def deleted_events(events: EventBatch, table: Any, marked: Sequence[Any]) -> None:
     """``<model>.deleted`` for the rows an UPDATE … RETURNING (id, remote_id) just marked."""
     model = event_model_of(table)
     if model is None or not events.wants(f"{model}.deleted"):
         return
     for record_id, remote_id in marked:
-        events.add(f"{model}.deleted", record_data(model, record_id, remote_id, connection_id, now))
+        events.add_record(f"{model}.deleted", record_id, remote_id)
 
 
 def sync_data(run: SyncRun) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from connectors import CandidateRecord, JobRecord, Quarantined
 from schemas import NOT_CONTENT, Application, Attachment, Candidate, Job, JobInterviewStage
 from schemas.datetimes import format_utc
 from unified_ats.events.catalog import event_model_of
-from unified_ats.events.outbox import EventBatch, deleted_events, record_data
+from unified_ats.events.outbox import EventBatch, deleted_events
 from unified_ats.store.database import PreSerialized, direct_read_engine
 from unified_ats.store.hashing import fingerprint
 from unified_ats.store.singleflight import SingleFlight
@@ -617,17 +617,11 @@ class RecordStore:
                     }
                 )
                 if created:
-                    events.add(
-                        f"{event_model}.created",
-                        record_data(str(event_model), model.id, remote_id, connection_id, now),
-                    )
+                    events.add_record(f"{event_model}.created", model.id, remote_id)
             elif found.content_hash != new_content or found.remote_was_deleted:
                 counts.changed += 1
                 if updated:
-                    events.add(
-                        f"{event_model}.updated",
-                        record_data(str(event_model), model.id, remote_id, connection_id, now),
-                    )
+                    events.add_record(f"{event_model}.updated", model.id, remote_id)
                 updates.append(
                     {
                         "seq": found.seq,
@@ -715,7 +709,7 @@ class RecordStore:
                     .values(remote_was_deleted=True, modified_at=now, fetched_at=now)
                     .returning(table.id, table.remote_id)
                 )
-                deleted_events(events, table, connection_id, marked.all(), now)
+                deleted_events(events, table, marked.all())
             await events.write(session, now=now)
 
     async def purge(self, connection_id: uuid.UUID) -> None:

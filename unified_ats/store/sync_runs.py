@@ -638,7 +638,7 @@ class SyncRuns:
                             execution_options={"synchronize_session": False},
                         )
                     ).all()
-                    deleted_events(events, table, run.connection_id, marked, now)
+                    deleted_events(events, table, marked)
                     deleted[kind.model] = len(marked)
                     continue
                 result = await session.execute(

@@ -35,6 +35,8 @@ def out(connection: ConnectionInfo) -> ConnectionOut:
         token_hint=connection.token_hint,
         created_at=connection.created_at,
         last_full_sync_at=connection.last_full_sync_at,
+        end_user_origin_id=connection.end_user_origin_id,
+        end_user_org_name=connection.end_user_org_name,
     )
 
 
