@@ -73,6 +73,11 @@ class Served(Generic[T]):
             return model
         return source
 
+    def served_text(self, without: frozenset[str]) -> str | None:
+        """The stored JSON text of this view, when the store kept it (``Stored.served_text``)."""
+        source = self._source
+        return source.served_text(without) if isinstance(source, Stored) else None
+
     def document(self, without: frozenset[str] = frozenset()) -> dict[str, Any]:
         """The record as its model serializes to JSON, ``without`` fields left null."""
         source = self._source

@@ -1,5 +1,6 @@
 """The stored document and its hashes: one encoding fewer, the same answers."""
 
+import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
@@ -36,9 +37,10 @@ def test_fingerprint_gives_the_document_and_hashes_of_the_plain_encodings(
     raw: Any, text: str | None
 ) -> None:
     for model in models(raw, text):
-        document, content, raw_digest = fingerprint(model)
+        document, content, raw_digest, content_json = fingerprint(model)
         assert json.loads(document) == json.loads(model.model_dump_json(exclude=PLATFORM))
         assert content == content_hash(model)
+        assert hashlib.sha256(content_json.encode()).hexdigest() == content
         assert raw_digest == raw_hash(model)
         # The stored document reads back as the same model.
         again = type(model).model_validate(

@@ -10,10 +10,23 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic_core import to_json
 
-from schemas import Candidate
+from connectors.sdk.base import CandidateRecord
+from schemas import Attachment, Candidate
 from tests.service.conftest import Stack
-from unified_ats.store.records import _document, model_from_row, served_document
+from unified_ats.store.hashing import fingerprint
+from unified_ats.store.records import (
+    DEFAULT_WITHOUT,
+    CandidateQuery,
+    Stored,
+    _document,
+    model_from_row,
+    served_document,
+)
+from unified_ats.store.served import render_served
 
 API = "/api/ats/v1"
 WITHOUT_RAW = frozenset({"raw_data", "custom_fields"})
@@ -99,9 +112,7 @@ def _candidate(**fields: object) -> Candidate:
 
 
 def test_a_document_in_the_stores_layout_is_read_without_its_raw_data() -> None:
-    from unified_ats.store.hashing import fingerprint
-
-    document, _, _ = fingerprint(_candidate(custom_fields={"x": 1}))
+    document = fingerprint(_candidate(custom_fields={"x": 1})).document
     parsed = _document(Candidate, document, WITHOUT_RAW)
     assert "raw_data" not in parsed and parsed["first_name"] == "Zoé"
     assert _document(Candidate, document, frozenset())["raw_data"]["nested"] == {"raw_data": 1}
@@ -137,3 +148,127 @@ def test_other_layouts_are_parsed_whole(layout: str) -> None:
             assert served[name] == value, name
     model = model_from_row(Candidate, row)
     assert model.custom_fields == {"a": 1, "raw_data": {"b": 2}}
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+text_or_none = st.none() | st.text()
+
+
+@st.composite
+def candidates(draw: st.DrawFn) -> Candidate:
+    return Candidate.model_validate(
+        {
+            "id": draw(st.uuids()),
+            "remote_id": draw(st.text(min_size=1)),
+            "modified_at": datetime(2026, 1, 1, tzinfo=UTC),
+            "raw_data": draw(st.none() | st.dictionaries(st.text(), json_values, max_size=3)),
+            "custom_fields": draw(st.none() | st.dictionaries(st.text(), json_values, max_size=3)),
+            "first_name": draw(text_or_none),
+            "last_name": draw(text_or_none),
+            "company": draw(text_or_none),
+            "tags": draw(st.lists(st.text(), max_size=3)),
+            "email_addresses": draw(st.lists(st.emails(), max_size=2)),
+            "remote_created_at": draw(
+                st.none() | st.datetimes(timezones=st.just(UTC), min_value=datetime(1971, 1, 1))
+            ),
+            "avatar": draw(text_or_none),
+        }
+    )
+
+
+@given(candidate=candidates(), now=st.datetimes(timezones=st.just(UTC)))
+def test_the_stored_default_view_is_what_the_document_serves(
+    candidate: Candidate, now: datetime
+) -> None:
+    """The text kept at write time is, byte for byte, what building the document serves (so
+    the ETag of a read does not depend on which path served it)."""
+    print_ = fingerprint(candidate)
+    text = render_served(candidate, print_.content, candidate.id, now)
+    assert text is not None
+    row = SimpleNamespace(
+        seq=1,
+        id=candidate.id,
+        data=print_.document,
+        modified_at=now,
+        fetched_at=now,
+        remote_was_deleted=False,
+        served=text,
+    )
+    built = served_document(Candidate, row, DEFAULT_WITHOUT)
+    assert text == to_json(built).decode()
+    assert Stored.of_row(Candidate, row).served_text(DEFAULT_WITHOUT) == text
+    # Any other view, or a deleted record, is built, never taken from the stored text.
+    assert Stored.of_row(Candidate, row).served_text(frozenset({"raw_data"})) is None
+    deleted = SimpleNamespace(**{**vars(row), "remote_was_deleted": True})
+    assert Stored.of_row(Candidate, deleted).served_text(DEFAULT_WITHOUT) is None
+
+
+def test_content_that_does_not_splice_as_expected_is_not_rendered() -> None:
+    candidate = _candidate(custom_fields={"x": 1})
+    content = fingerprint(candidate).content
+    reordered = json.dumps(
+        {k: v for k, v in reversed(json.loads(content).items())}, separators=(",", ":")
+    )
+    assert render_served(candidate, reordered, candidate.id, datetime.now(UTC)) is None
+    attachment = Attachment(
+        id=uuid.uuid4(), remote_id="a1", modified_at=datetime.now(UTC), file_name="cv.pdf"
+    )
+    assert (
+        render_served(attachment, fingerprint(attachment).content, attachment.id, datetime.now(UTC))
+        is None
+    )
+
+
+async def test_the_stored_view_follows_changes_deletions_and_returns(stack: Stack) -> None:
+    """Every write that moves modified_at of a live record renders its text again; a deleted
+    record is never served from it; one that comes back is rendered afresh."""
+    token = (await stack.connect_flatchr())["connector_token"]
+    headers = stack.headers(token)
+    connection = await stack.services.accounts.connection_for_token(stack.tenant, token)
+    assert connection is not None
+    records = stack.services.records
+
+    async def default_and_built() -> list[tuple[str | None, dict]]:
+        stored = await records.candidates(
+            connection.id, CandidateQuery(include_deleted=True), after=0, limit=1000
+        )
+        return [(s.served_text(DEFAULT_WITHOUT), s.document(DEFAULT_WITHOUT)) for s in stored]
+
+    pairs = await default_and_built()
+    assert pairs and all(text is not None for text, _ in pairs)
+    for text, built in pairs:
+        assert json.loads(text or "") == built
+
+    page = (await stack.client.get(f"{API}/candidates", headers=headers)).json()
+    first = page["items"][0]
+    candidate_id = uuid.UUID(first["id"])
+    stored = await records.candidate(connection.id, candidate_id)
+    assert stored is not None
+    later = datetime.now(UTC)
+    changed = stored.model.model_copy(update={"first_name": "Renamed", "modified_at": later})
+    await records.upsert(connection.id, [CandidateRecord(changed)], now=later)
+    one = (await stack.client.get(f"{API}/candidates/{candidate_id}", headers=headers)).json()
+    assert one["first_name"] == "Renamed" and one["modified_at"] != first["modified_at"]
+    listed = (await stack.client.get(f"{API}/candidates", headers=headers)).json()["items"]
+    assert next(i for i in listed if i["id"] == first["id"]) == one
+
+    await records.mark_candidate_deleted(connection.id, candidate_id, now=datetime.now(UTC))
+    listed = (await stack.client.get(f"{API}/candidates", headers=headers)).json()["items"]
+    assert first["id"] not in {i["id"] for i in listed}
+    with_deleted = (
+        await stack.client.get(f"{API}/candidates?include_deleted=true", headers=headers)
+    ).json()["items"]
+    gone = next(i for i in with_deleted if i["id"] == first["id"])
+    assert gone["remote_was_deleted"] is True and gone["first_name"] == "Renamed"
+
+    back_at = datetime.now(UTC)
+    await records.upsert(connection.id, [CandidateRecord(changed)], now=back_at)
+    back = (await stack.client.get(f"{API}/candidates/{candidate_id}", headers=headers)).json()
+    assert back["remote_was_deleted"] is False and back["modified_at"] != one["modified_at"]
+    for text, built in await default_and_built():
+        if built["remote_was_deleted"] is False:
+            assert json.loads(text or "") == built

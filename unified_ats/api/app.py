@@ -81,12 +81,13 @@ def create_app(
     if services is not None:
         app.state.services = services
     install_error_handlers(app)
+    # The hot read routes first: a request is matched against the routes in this order.
     for module in (
-        writes,
         candidates,
         attachments,
         applications,
         jobs,
+        writes,
         connections,
         link,
         sync,

@@ -1,8 +1,9 @@
 """What every record route shares: shaping, id-list filters, connector-honoured filters, and
 keyset pages over the store."""
 
+import functools
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +20,7 @@ from unified_ats.api.responses import json_response, shape_candidate, shape_mode
 from unified_ats.reads import Served
 from unified_ats.services import Services
 from unified_ats.store.accounts import ConnectionInfo
-from unified_ats.store.records import RecordQuery
+from unified_ats.store.records import DEFAULT_WITHOUT, RecordQuery, Stored, StoredText
 
 FIELD_DECLARATIONS = {
     "candidates": "candidate_fields",
@@ -126,7 +127,7 @@ class View:
     custom: bool
     relations: list[str]
 
-    @property
+    @functools.cached_property
     def without(self) -> frozenset[str]:
         """Fields not served: the store leaves them unparsed."""
         return frozenset(
@@ -209,8 +210,43 @@ class View:
         body = {"cursor": cursor, "page_size": page_size, "items": items}
         return json_response(to_json(body).decode())
 
+    def serves_stored_text(self, model: str) -> bool:
+        """Whether the stored text of the default view is what this request serves: nothing
+        to embed, and no link to rewrite (a vendor whose photos need our avatar route)."""
+        if self.relations or self.without != DEFAULT_WITHOUT:
+            return False
+        if model != "candidates":
+            return True
+        cls = self.services.pool.connector_class(self.connection.connector)
+        return Capability.DOWNLOAD_AVATAR not in cls.capabilities
+
+    async def page_of_stored(
+        self,
+        model: str,
+        stored: Sequence[Stored[Any] | StoredText],
+        *,
+        cursor: str | None,
+        page_size: int,
+    ) -> Response:
+        """A page of stored records: their stored text joined when that is the view asked
+        for (parsing and serializing each item again was most of a list request's cost)."""
+        if not self.serves_stored_text(model):
+            documents = [s.document(self.without) for s in stored]
+            return await self.page_of_documents(
+                model, documents, cursor=cursor, page_size=page_size
+            )
+        without = self.without
+        items = ",".join(
+            s.served_text(without) or to_json(s.document(without)).decode() for s in stored
+        )
+        head = '{"cursor":' + to_json(cursor).decode() + ',"page_size":' + str(page_size)
+        return json_response(head + ',"items":[' + items + "]}")
+
     async def one(self, model: str, read: Served[Any]) -> Response:
         # The stored document, not a model validated again and copied to drop raw_data: only
         # the fields asked for are read from it (see Stored.document).
-        [item] = await self.documents(model, [read.document(self.without)])
-        return json_response(to_json(item).decode(), served=read, request=self.request)
+        text = read.served_text(self.without) if self.serves_stored_text(model) else None
+        if text is None:
+            [item] = await self.documents(model, [read.document(self.without)])
+            text = to_json(item).decode()
+        return json_response(text, served=read, request=self.request)

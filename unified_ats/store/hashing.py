@@ -1,7 +1,7 @@
 """Content hashes: ``modified_at`` moves only when the normalized content changes."""
 
 import hashlib
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 from pydantic_core import to_json
@@ -28,8 +28,17 @@ def raw_hash(model: BaseModel) -> str:
     return _digest(getattr(model, "raw_data", None))
 
 
-def fingerprint(model: BaseModel) -> tuple[str, str, str]:
-    """(the stored document, its content hash, its raw hash) with two encodings, not three.
+class Fingerprint(NamedTuple):
+    document: str
+    """What the store keeps: the content, then ``raw_data`` (and ``file_url``)."""
+    content_hash: str
+    raw_hash: str
+    content: str
+    """The content JSON the content hash is computed from (NOT_CONTENT excluded)."""
+
+
+def fingerprint(model: BaseModel) -> Fingerprint:
+    """The stored document and its two hashes, with two encodings, not three.
 
     The document is every field but the platform's own (``id``, ``modified_at``,
     ``remote_was_deleted``): the content, plus ``raw_data`` and ``file_url``, whose encodings
@@ -41,8 +50,9 @@ def fingerprint(model: BaseModel) -> tuple[str, str, str]:
     if "file_url" in type(model).model_fields:
         tail += ',"file_url":' + to_json(getattr(model, "file_url", None)).decode()
     document = (content[:-1] + tail + "}") if content != "{}" else "{" + tail[1:] + "}"
-    return (
+    return Fingerprint(
         document,
         hashlib.sha256(content.encode()).hexdigest(),
         hashlib.sha256(raw).hexdigest(),
+        content,
     )

@@ -35,6 +35,7 @@ from unified_ats.events.catalog import event_model_of
 from unified_ats.events.outbox import EventBatch, deleted_events
 from unified_ats.store.database import PreSerialized, direct_read_engine
 from unified_ats.store.hashing import fingerprint
+from unified_ats.store.served import render_served
 from unified_ats.store.singleflight import SingleFlight
 from unified_ats.store.tables import (
     ApplicationRow,
@@ -142,6 +143,10 @@ class WriteCounts:
         return sum(c.written for c in self.models.values())
 
 
+DEFAULT_WITHOUT = frozenset({"raw_data", "custom_fields"})
+"""What a default read leaves out: the view ``StoredRecord.served`` holds."""
+
+
 class Stored(Generic[M]):
     """A stored record. Read from a row, its model is validated only when asked for: the read
     routes serve ``document()``, the stored JSON (validated when it was written), and
@@ -187,6 +192,16 @@ class Stored(Generic[M]):
             return bool(self._row.remote_was_deleted)
         return bool(getattr(self.model, "remote_was_deleted", False))
 
+    def served_text(self, without: frozenset[str]) -> str | None:
+        """The JSON text a default read serves (``without`` raw data and custom fields),
+        rendered when the record was written; None when it must be built (another view, a
+        deleted record, a row written before it was kept)."""
+        if without != DEFAULT_WITHOUT or self._row is None:
+            return None
+        row = self._row
+        served: str | None = getattr(row, "served", None)
+        return None if row.remote_was_deleted else served
+
     def document(self, without: frozenset[str] = frozenset()) -> dict[str, Any]:
         """The record as its model serializes to JSON, ``without`` fields left null."""
         if self._row is not None and self._kind is not None:
@@ -200,6 +215,25 @@ class Stored(Generic[M]):
         if self.last_full_sync_at and self.last_full_sync_at > self.fetched_at:
             return self.last_full_sync_at
         return self.fetched_at
+
+
+@dataclass(slots=True)
+class StoredText:
+    """A live record as the text a default read serves, and nothing else: what a list page of
+    that view needs (reading the whole row, its id and dates converted, cost more than
+    serving it)."""
+
+    seq: int
+    text: str
+
+    def served_text(self, without: frozenset[str]) -> str | None:
+        return self.text if without == DEFAULT_WITHOUT else None
+
+    def document(self, without: frozenset[str] = DEFAULT_WITHOUT) -> dict[str, Any]:
+        if without != DEFAULT_WITHOUT:
+            raise LookupError("only the default view of this record was read")
+        document: dict[str, Any] = from_json(self.text)
+        return document
 
 
 @dataclass(frozen=True)
@@ -348,6 +382,7 @@ def _served_columns(table: type[StoredRecord]) -> Select[Any]:
         table.modified_at,
         table.fetched_at,
         table.remote_was_deleted,
+        table.served,
     )
 
 
@@ -370,10 +405,27 @@ def _by_id(model: str) -> Select[Any]:
             t.c.modified_at,
             t.c.fetched_at,
             t.c.remote_was_deleted,
+            t.c.served,
             connection.c.last_full_sync_at,
         )
         .join(connection, connection.c.id == t.c.connection_id)
         .where(t.c.connection_id == bindparam("connection_id"), t.c.id == bindparam("record_id"))
+    )
+
+
+@functools.cache
+def _text_page(model: str) -> Select[Any]:
+    """A keyset page of live records' served texts (see StoredRecord.served), built once."""
+    t = _core(MODELS[model].table)
+    return (
+        select(t.c.seq, t.c.served)
+        .where(
+            t.c.connection_id == bindparam("connection_id"),
+            t.c.seq > bindparam("after"),
+            t.c.remote_was_deleted.is_(False),
+        )
+        .order_by(t.c.seq)
+        .limit(bindparam("limit", type_=Integer))
     )
 
 
@@ -383,7 +435,7 @@ def _plain_page(model: str, include_deleted: bool) -> Select[Any]:
     t = _core(MODELS[model].table)
     data: Any = cast_(t.c.data, Text).label("data")
     statement = select(
-        t.c.seq, t.c.id, data, t.c.modified_at, t.c.fetched_at, t.c.remote_was_deleted
+        t.c.seq, t.c.id, data, t.c.modified_at, t.c.fetched_at, t.c.remote_was_deleted, t.c.served
     ).where(t.c.connection_id == bindparam("connection_id"), t.c.seq > bindparam("after"))
     if not include_deleted:
         statement = statement.where(t.c.remote_was_deleted.is_(False))
@@ -580,6 +632,7 @@ class RecordStore:
                 await session.execute(
                     select(
                         table.seq,
+                        table.id,
                         table.remote_id,
                         table.content_hash,
                         table.raw_hash,
@@ -595,7 +648,7 @@ class RecordStore:
         created = event_model is not None and events.wants(f"{event_model}.created")
         updated = event_model is not None and events.wants(f"{event_model}.updated")
         for remote_id, (model, columns) in latest.items():
-            document, new_content, new_raw = fingerprint(model)
+            document, new_content, new_raw, content = fingerprint(model)
             found = existing.get(remote_id)
             values = {
                 "data": PreSerialized(document),
@@ -613,6 +666,7 @@ class RecordStore:
                         "modified_at": now,
                         "fetched_at": now,
                         "remote_was_deleted": False,
+                        "served": render_served(model, content, model.id, now),
                         **values,
                     }
                 )
@@ -628,6 +682,7 @@ class RecordStore:
                         "modified_at": now,
                         "fetched_at": now,
                         "remote_was_deleted": False,
+                        "served": render_served(model, content, found.id, now),
                         **values,
                     }
                 )
@@ -781,6 +836,31 @@ class RecordStore:
                 entries.clear()
             entries[candidate_id] = (time.monotonic() + self.read_cache_seconds, stored)
         return stored
+
+    async def candidate_texts(
+        self, connection_id: uuid.UUID, *, after: int, limit: int
+    ) -> list[StoredText | Stored[Candidate]]:
+        """A keyset page of live candidates, each as the text a default read serves; a row
+        without that text (written before it was kept) comes whole, to be built."""
+        rows = await self._bounded_read(
+            _text_page("candidates"),
+            {"connection_id": connection_id, "after": after, "limit": limit},
+        )
+        missing = [row.seq for row in rows if row.served is None]
+        whole: dict[int, Stored[Candidate]] = {}
+        if missing:
+            statement = _served_columns(CandidateRow).where(
+                CandidateRow.seq.in_(missing), CandidateRow.remote_was_deleted.is_(False)
+            )
+            whole = {
+                row.seq: Stored.of_row(Candidate, row)
+                for row in await self._bounded_read(statement)
+            }
+        return [
+            StoredText(row.seq, row.served) if row.served is not None else whole[row.seq]
+            for row in rows
+            if row.served is not None or row.seq in whole
+        ]
 
     async def candidates(
         self,

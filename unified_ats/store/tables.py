@@ -112,6 +112,13 @@ class StoredRecord:
     """When the vendor last confirmed this content (a sync write, a refresh, a webhook)."""
     remote_was_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     data: Mapped[dict[str, Any]]
+    served: Mapped[str | None] = mapped_column(Text, default=None)
+    """The record as a default read serves it (no raw data, no custom fields), as JSON text,
+    so that list pages join stored text instead of parsing and serializing every item.
+    Rendered whenever the content is written (``records.upsert``), which is also the only
+    write that clears ``remote_was_deleted`` or moves ``modified_at`` of a live record; a
+    deletion leaves it stale, so it is trusted only while ``remote_was_deleted`` is false.
+    Null (older rows, records it cannot be rendered for): served the slow way."""
 
 
 class CandidateRow(StoredRecord, Base):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from schemas import Application, Page
 from unified_ats.api.deps import ConnectionDep, ServicesDep
 from unified_ats.api.expand import expand_description, parse_expand
+from unified_ats.api.lean import LeanRoute
 from unified_ats.api.listing import (
     View,
     check_honoured,
@@ -26,7 +27,8 @@ from unified_ats.api.responses import (
 from unified_ats.api.routes.jobs import COMMON, SHAPING, Ids, IncludeDeleted, PageSize
 from unified_ats.store.records import RecordQuery
 
-router = APIRouter(prefix="/api/ats/v1", tags=["applications"])
+# Hot reads: resolved in one step (see api.lean).
+router = APIRouter(prefix="/api/ats/v1", tags=["applications"], route_class=LeanRoute)
 
 ApplicationExpand = Annotated[str | None, Query(description=expand_description("applications"))]
 IdList = "Comma-separated unified ids of {}."

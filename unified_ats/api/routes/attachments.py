@@ -8,6 +8,7 @@ from fastapi.responses import StreamingResponse
 
 from schemas import Attachment, Page
 from unified_ats.api.deps import ConnectionDep, ServicesDep
+from unified_ats.api.lean import LeanRoute
 from unified_ats.api.paging import Cursors, reject_unknown_parameters
 from unified_ats.api.responses import (
     VENDOR_ERRORS,
@@ -19,7 +20,8 @@ from unified_ats.api.responses import (
 )
 from unified_ats.api.streaming import stream_file
 
-router = APIRouter(prefix="/api/ats/v1", tags=["attachments"])
+# Hot reads: resolved in one step (see api.lean).
+router = APIRouter(prefix="/api/ats/v1", tags=["attachments"], route_class=LeanRoute)
 
 
 @router.get(

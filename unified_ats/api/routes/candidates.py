@@ -1,6 +1,7 @@
 """``/api/ats/v1/candidates``: thin routes over the store and the freshness rules."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from schemas import Candidate, Page
 from unified_ats.api.deps import ConnectionDep, ServicesDep, get_services
 from unified_ats.api.errors import NotFoundError
 from unified_ats.api.expand import expand_description, parse_expand
+from unified_ats.api.lean import LeanRoute
 from unified_ats.api.listing import View, check_honoured, parse_ids, utc
 from unified_ats.api.paging import Cursors, reject_unknown_parameters
 from unified_ats.api.responses import (
@@ -24,9 +26,10 @@ from unified_ats.api.responses import (
 )
 from unified_ats.api.streaming import stream_file
 from unified_ats.reads import Served
-from unified_ats.store.records import CandidateQuery
+from unified_ats.store.records import CandidateQuery, Stored, StoredText
 
-router = APIRouter(prefix="/api/ats/v1", tags=["candidates"])
+# Hot reads: resolved in one step (see api.lean).
+router = APIRouter(prefix="/api/ats/v1", tags=["candidates"], route_class=LeanRoute)
 
 # Filter -> the unified field it needs. A connector that never fills it cannot honour it.
 FILTER_NEEDS = {
@@ -108,19 +111,25 @@ async def candidates_list(
         include_deleted=include_deleted,
     )
     view = View(services, request, connection, include_raw_data, include_custom_fields, relations)
-    stored = await services.records.candidates(
-        connection.id, query, after=after, limit=page_size + 1
-    )
+    stored: Sequence[Stored[Candidate] | StoredText]
+    if query == CandidateQuery() and view.serves_stored_text("candidates"):
+        stored = await services.records.candidate_texts(
+            connection.id, after=after, limit=page_size + 1
+        )
+    else:
+        stored = await services.records.candidates(
+            connection.id, query, after=after, limit=page_size + 1
+        )
     if remote_id is not None and not stored and after == 0:
         # Asked of the vendor: models, served like the stored ones.
         found = await services.reads.by_remote_id(connection, remote_id)
         documents = [Served(candidate, None).document(view.without) for candidate in found]
-        next_cursor = None
-    else:
-        documents = [s.document(view.without) for s in stored[:page_size]]
-        next_cursor = cursors.encode(stored[page_size - 1].seq) if len(stored) > page_size else None
-    return await view.page_of_documents(
-        "candidates", documents, cursor=next_cursor, page_size=page_size
+        return await view.page_of_documents(
+            "candidates", documents, cursor=None, page_size=page_size
+        )
+    next_cursor = cursors.encode(stored[page_size - 1].seq) if len(stored) > page_size else None
+    return await view.page_of_stored(
+        "candidates", stored[:page_size], cursor=next_cursor, page_size=page_size
     )
 
 

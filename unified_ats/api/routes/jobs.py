@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from schemas import Job, JobInterviewStage, Page
 from unified_ats.api.deps import ConnectionDep, ServicesDep
 from unified_ats.api.expand import expand_description, parse_expand
+from unified_ats.api.lean import LeanRoute
 from unified_ats.api.listing import View, parse_ids, utc
 from unified_ats.api.paging import reject_unknown_parameters
 from unified_ats.api.responses import (
@@ -20,7 +21,8 @@ from unified_ats.api.responses import (
 )
 from unified_ats.store.records import RecordQuery
 
-router = APIRouter(prefix="/api/ats/v1", tags=["jobs"])
+# Hot reads: resolved in one step (see api.lean).
+router = APIRouter(prefix="/api/ats/v1", tags=["jobs"], route_class=LeanRoute)
 
 COMMON = {"cursor", "page_size", "ids", "remote_id", "modified_after", "modified_before"}
 SHAPING = {"include_raw_data", "include_custom_fields"}
