@@ -22,7 +22,15 @@ from unified_ats.services import Services
 from unified_ats.settings import Settings
 
 
-async def run(what: str, requests: int, settings: Settings, *, profile_it: bool = True) -> str:
+async def run(
+    what: str,
+    requests: int,
+    settings: Settings,
+    *,
+    profile_it: bool = True,
+    sort: str = "tottime",
+    lines: int = 25,
+) -> str:
     api_key, token = await prepare(settings)
     services = await Services.start(settings)
     app = create_app(settings, services=services)
@@ -59,7 +67,7 @@ async def run(what: str, requests: int, settings: Settings, *, profile_it: bool 
     if not profile_it:
         return f"{what}: {elapsed / requests * 1000:.2f} ms of CPU per request, in process, one at a time"
     out = io.StringIO()
-    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(25)
+    pstats.Stats(profile, stream=out).sort_stats(sort).print_stats(lines)
     return out.getvalue()
 
 
@@ -69,6 +77,8 @@ def main() -> None:
     parser.add_argument("requests", type=int, nargs="?", default=1000)
     parser.add_argument("--pg")
     parser.add_argument("--time", action="store_true", help="time only, no profiler")
+    parser.add_argument("--sort", default="tottime", help="a pstats key: tottime, cumulative")
+    parser.add_argument("--lines", type=int, default=25)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.pg:
@@ -80,7 +90,18 @@ def main() -> None:
             max_age_seconds=86400,
             sync_interval_seconds=0,
         )
-        print(asyncio.run(run(args.what, args.requests, settings, profile_it=not args.time)))
+        print(
+            asyncio.run(
+                run(
+                    args.what,
+                    args.requests,
+                    settings,
+                    profile_it=not args.time,
+                    sort=args.sort,
+                    lines=args.lines,
+                )
+            )
+        )
 
 
 if __name__ == "__main__":

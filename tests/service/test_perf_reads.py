@@ -5,6 +5,7 @@ leave ``raw_data`` unparsed when it is not asked for. These tests pin the behavi
 """
 
 import json
+import sqlite3
 import uuid
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -272,3 +273,35 @@ async def test_the_stored_view_follows_changes_deletions_and_returns(stack: Stac
     for text, built in await default_and_built():
         if built["remote_was_deleted"] is False:
             assert json.loads(text or "") == built
+
+
+async def test_a_text_page_is_the_same_read_directly_or_through_the_driver(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a SQLite file a list page is read on the loop from the raw connection; it holds
+    exactly the rows the async driver reads, for this connection only, and a busy file
+    falls back to the driver instead of failing the request."""
+    token = (await stack.connect_flatchr())["connector_token"]
+    connection = await stack.services.accounts.connection_for_token(stack.tenant, token)
+    assert connection is not None
+    records = stack.services.records
+    on_a_file = str(records.sessions.kw["bind"].url).startswith("sqlite")
+    assert (records._direct_engine() is not None) == on_a_file  # PostgreSQL: the driver only
+
+    def texts(page: list) -> list[tuple[int, str]]:
+        return [(s.seq, s.served_text(DEFAULT_WITHOUT)) for s in page]
+
+    direct = texts(await records.candidate_texts(connection.id, after=0, limit=1000))
+    second = texts(await records.candidate_texts(connection.id, after=direct[1][0], limit=3))
+    other = await records.candidate_texts(uuid.uuid4(), after=0, limit=1000)
+
+    def busy(*_args: object) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr("unified_ats.store.database.DirectRead.rows", busy)
+    through = texts(await records.candidate_texts(connection.id, after=0, limit=1000))
+    live = (
+        await stack.client.get(f"{API}/candidates?page_size=100", headers=stack.headers(token))
+    ).json()
+    assert direct == through and len(direct) == len(live["items"]) > 3
+    assert second == direct[2:5] and other == []

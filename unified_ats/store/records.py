@@ -2,6 +2,7 @@
 stages): batch upserts by content hash, keyset-paged queries."""
 
 import functools
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -33,7 +34,7 @@ from schemas import NOT_CONTENT, Application, Attachment, Candidate, Job, JobInt
 from schemas.datetimes import format_utc
 from unified_ats.events.catalog import event_model_of
 from unified_ats.events.outbox import EventBatch, deleted_events
-from unified_ats.store.database import PreSerialized, direct_read_engine
+from unified_ats.store.database import DirectRead, PreSerialized, direct_read_engine
 from unified_ats.store.hashing import fingerprint
 from unified_ats.store.served import render_served
 from unified_ats.store.singleflight import SingleFlight
@@ -535,6 +536,7 @@ class RecordStore:
         self._hot: dict[uuid.UUID, dict[uuid.UUID, tuple[float, Stored[Candidate]]]] = {}
         self._loads: SingleFlight[Stored[Candidate] | None] = SingleFlight()
         self._direct: Engine | bool | None = False  # not looked up yet
+        self._direct_reads: dict[str, DirectRead] = {}
 
     def forget(self, connection_id: uuid.UUID) -> None:
         self._hot.pop(connection_id, None)
@@ -842,11 +844,13 @@ class RecordStore:
     ) -> list[StoredText | Stored[Candidate]]:
         """A keyset page of live candidates, each as the text a default read serves; a row
         without that text (written before it was kept) comes whole, to be built."""
-        rows = await self._bounded_read(
-            _text_page("candidates"),
-            {"connection_id": connection_id, "after": after, "limit": limit},
-        )
-        missing = [row.seq for row in rows if row.served is None]
+        parameters = {"connection_id": connection_id, "after": after, "limit": limit}
+        rows = self._direct_text_page("candidates", parameters)
+        if rows is None:
+            rows = [
+                tuple(row) for row in await self._bounded_read(_text_page("candidates"), parameters)
+            ]
+        missing = [seq for seq, served in rows if served is None]
         whole: dict[int, Stored[Candidate]] = {}
         if missing:
             statement = _served_columns(CandidateRow).where(
@@ -857,10 +861,26 @@ class RecordStore:
                 for row in await self._bounded_read(statement)
             }
         return [
-            StoredText(row.seq, row.served) if row.served is not None else whole[row.seq]
-            for row in rows
-            if row.served is not None or row.seq in whole
+            StoredText(seq, served) if served is not None else whole[seq]
+            for seq, served in rows
+            if served is not None or seq in whole
         ]
+
+    def _direct_text_page(
+        self, model: str, parameters: dict[str, Any]
+    ) -> list[tuple[Any, ...]] | None:
+        """A text page read on the loop from a SQLite file (its two columns need no
+        conversion), or None where that path is not open: not SQLite, or the file busy."""
+        direct = self._direct_engine()
+        if direct is None:
+            return None
+        read = self._direct_reads.get(model)
+        if read is None:
+            read = self._direct_reads[model] = DirectRead(direct, _text_page(model))
+        try:
+            return read.rows(parameters)
+        except sqlite3.OperationalError:
+            return None  # the file is busy (a checkpoint, a migration): wait on the async path
 
     async def candidates(
         self,
