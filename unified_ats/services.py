@@ -215,4 +215,5 @@ class Services:
         closer = getattr(self.pool.limiter, "aclose", None)
         if closer is not None:
             await closer()
+        await self.records.aclose()
         await self.engine.dispose()

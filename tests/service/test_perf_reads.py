@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic_core import to_json
+from sqlalchemy import text as sql
 
 from connectors.sdk.base import CandidateRecord
 from schemas import Attachment, Candidate
@@ -298,10 +299,38 @@ async def test_a_text_page_is_the_same_read_directly_or_through_the_driver(
     def busy(*_args: object) -> None:
         raise sqlite3.OperationalError("database is locked")
 
-    monkeypatch.setattr("unified_ats.store.database.DirectRead.rows", busy)
+    monkeypatch.setattr("unified_ats.store.database.CompiledRead.rows_on", busy)
     through = texts(await records.candidate_texts(connection.id, after=0, limit=1000))
     live = (
         await stack.client.get(f"{API}/candidates?page_size=100", headers=stack.headers(token))
     ).json()
     assert direct == through and len(direct) == len(live["items"]) > 3
     assert second == direct[2:5] and other == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_reads_survive_the_server_dropping_pooled_connections(stack: Stack) -> None:
+    """PostgreSQL reads use an autocommit pool without a pre-ping: a connection the server
+    dropped (a restart, a failover) is thrown away and the read runs again, unseen."""
+    token = (await stack.connect_flatchr())["connector_token"]
+    headers = stack.headers(token)
+    connection = await stack.services.accounts.connection_for_token(stack.tenant, token)
+    assert connection is not None
+    listed = await stack.client.get(f"{API}/candidates?page_size=5", headers=headers)
+    one_id = listed.json()["items"][0]["id"]
+    one = await stack.client.get(f"{API}/candidates/{one_id}", headers=headers)
+    async with stack.services.engine.connect() as admin:
+        dropped = await admin.scalar(
+            sql(
+                "select count(pg_terminate_backend(pid)) from pg_stat_activity"
+                " where datname = current_database() and pid <> pg_backend_pid()"
+            )
+        )
+    assert dropped and dropped >= 1
+    for _ in range(3):
+        stack.services.records.forget(connection.id)  # no read served from memory
+        again = await stack.client.get(f"{API}/candidates?page_size=5", headers=headers)
+        assert again.status_code == 200 and again.json()["items"] == listed.json()["items"]
+        again_one = await stack.client.get(f"{API}/candidates/{one_id}", headers=headers)
+        assert again_one.status_code == 200 and again_one.json() == one.json()

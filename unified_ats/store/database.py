@@ -6,7 +6,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from pydantic_core import from_json, to_json
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Dialect, Engine, create_engine, event
 from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -59,6 +59,27 @@ def make_engine(url: str) -> AsyncEngine:
     )
 
 
+def autocommit_read_engine(engine: AsyncEngine) -> AsyncEngine | None:
+    """PostgreSQL only: a small pool for single-statement reads, in autocommit and without a
+    pre-ping.
+
+    Through the main pool a read by id took six round trips: the pre-ping's BEGIN, ``;`` and
+    ROLLBACK, then the read's own BEGIN, SELECT and ROLLBACK. One statement needs no
+    transaction, and a connection the server dropped is caught when the read fails (the
+    caller retries it once: a read is safe to repeat), so here it takes one.
+    """
+    if engine.url.get_backend_name() != "postgresql":
+        return None
+    return create_async_engine(
+        engine.url,
+        isolation_level="AUTOCOMMIT",
+        pool_size=5,
+        max_overflow=10,
+        json_serializer=json_text,
+        json_deserializer=from_json,
+    )
+
+
 def direct_read_engine(engine: AsyncEngine) -> Engine | None:
     """SQLite files only: a synchronous engine on the same file, for short indexed reads run
     on the event loop itself.
@@ -94,41 +115,60 @@ def direct_read_engine(engine: AsyncEngine) -> Engine | None:
     return direct
 
 
-class DirectRead:
-    """One hot read compiled once for a direct engine and run on its raw DBAPI connection.
+class CompiledRead:
+    """One hot read compiled once for an engine and run on its driver's own connection.
 
     SQLAlchemy's Core execution (context set-up, result metadata, a Row per row) cost about
-    twice the SQLite query itself on a list page; the compiled SQL, its bound values made
-    by the columns' own types, and plain tuples back keep the query the only cost. Results
-    come back as the driver gives them: use it only for columns that need no conversion.
+    twice the query itself on a list page; the compiled SQL, its bound values made by the
+    columns' own types, and the driver's rows back keep the query the only cost. Rows come
+    back as the driver gives them: use it only for columns that need no conversion.
     """
 
-    def __init__(self, engine: Engine, statement: Any) -> None:
-        compiled = statement.compile(dialect=engine.dialect)
-        self.engine = engine
+    def __init__(self, dialect: Dialect, statement: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
         self.compiled = compiled
         self.sql = str(compiled)
         names: list[str] = list(compiled.positiontup or ())
-        self.binds = [
-            (name, compiled.binds[name].type.bind_processor(engine.dialect)) for name in names
-        ]
+        self.binds = [(name, compiled.binds[name].type.bind_processor(dialect)) for name in names]
 
-    def rows(self, parameters: dict[str, Any]) -> list[tuple[Any, ...]]:
+    def arguments(self, parameters: dict[str, Any]) -> tuple[Any, ...]:
         values = self.compiled.construct_params(parameters)
-        args = tuple(
+        return tuple(
             process(values[name]) if process is not None else values[name]
             for name, process in self.binds
         )
-        connection = self.engine.raw_connection()
+
+    def rows_on(self, engine: Engine, parameters: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """On a synchronous engine's raw DBAPI connection (SQLite's direct reads)."""
+        connection = engine.raw_connection()
         try:
             cursor = connection.cursor()
             try:
-                cursor.execute(self.sql, args)
+                cursor.execute(self.sql, self.arguments(parameters))
                 return list(cursor.fetchall())
             finally:
                 cursor.close()
         finally:
             connection.close()
+
+    async def rows_on_async(
+        self, engine: AsyncEngine, parameters: dict[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """On an asyncpg connection (the autocommit read pool): one round trip. That pool
+        has no pre-ping, so a connection the server dropped (a restart, a failover) fails
+        here: it is thrown away and the read, safe to repeat, runs once more."""
+        arguments = self.arguments(parameters)
+        for attempt in (1, 2):
+            async with engine.connect() as connection:
+                raw = await connection.get_raw_connection()
+                driver: Any = raw.driver_connection
+                try:
+                    return [tuple(row) for row in await driver.fetch(self.sql, *arguments)]
+                except Exception as exc:
+                    if attempt == 2 or not driver.is_closed():
+                        raise
+                    await connection.invalidate(exc)
+        raise AssertionError("the second attempt returns or raises")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:

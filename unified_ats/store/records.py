@@ -34,7 +34,12 @@ from schemas import NOT_CONTENT, Application, Attachment, Candidate, Job, JobInt
 from schemas.datetimes import format_utc
 from unified_ats.events.catalog import event_model_of
 from unified_ats.events.outbox import EventBatch, deleted_events
-from unified_ats.store.database import DirectRead, PreSerialized, direct_read_engine
+from unified_ats.store.database import (
+    CompiledRead,
+    PreSerialized,
+    autocommit_read_engine,
+    direct_read_engine,
+)
 from unified_ats.store.hashing import fingerprint
 from unified_ats.store.served import render_served
 from unified_ats.store.singleflight import SingleFlight
@@ -524,6 +529,14 @@ def attachment_from_row(row: Any) -> Attachment:
     return model_from_row(Attachment, row)
 
 
+async def _read_on(
+    engine: AsyncEngine, statement: Select[Any], parameters: dict[str, Any] | None
+) -> Sequence[Any]:
+    async with engine.connect() as connection:
+        rows: Sequence[Any] = (await connection.execute(statement, parameters)).all()
+        return rows
+
+
 class RecordStore:
     """``read_cache_seconds`` keeps recently read candidates in memory: writes through this
     process drop them at once; writes by other processes show within that bound."""
@@ -536,7 +549,8 @@ class RecordStore:
         self._hot: dict[uuid.UUID, dict[uuid.UUID, tuple[float, Stored[Candidate]]]] = {}
         self._loads: SingleFlight[Stored[Candidate] | None] = SingleFlight()
         self._direct: Engine | bool | None = False  # not looked up yet
-        self._direct_reads: dict[str, DirectRead] = {}
+        self._compiled_reads: dict[tuple[str, str], CompiledRead] = {}
+        self._autocommit: AsyncEngine | bool | None = False  # not looked up yet
 
     def forget(self, connection_id: uuid.UUID) -> None:
         self._hot.pop(connection_id, None)
@@ -785,6 +799,19 @@ class RecordStore:
             self._direct = direct_read_engine(bind) if isinstance(bind, AsyncEngine) else None
         return self._direct if isinstance(self._direct, Engine) else None
 
+    def _autocommit_engine(self) -> AsyncEngine | None:
+        if self._autocommit is False:
+            bind = self.sessions.kw.get("bind")
+            self._autocommit = (
+                autocommit_read_engine(bind) if isinstance(bind, AsyncEngine) else None
+            )
+        return self._autocommit if isinstance(self._autocommit, AsyncEngine) else None
+
+    async def aclose(self) -> None:
+        reads = self._autocommit_engine() if self._autocommit is not False else None
+        if reads is not None:
+            await reads.dispose()
+
     async def _bounded_read(
         self, statement: Select[Any], parameters: dict[str, Any] | None = None
     ) -> Sequence[Any]:
@@ -799,6 +826,15 @@ class RecordStore:
                     return rows
             except OperationalError:
                 pass  # the file is busy (a checkpoint, a migration): wait on the async path
+        reads = self._autocommit_engine()
+        if reads is not None:
+            try:
+                return await _read_on(reads, statement, parameters)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+                # the server dropped a pooled connection (a restart, a failover): once more
+                return await _read_on(reads, statement, parameters)
         bind = self.sessions.kw.get("bind")
         if isinstance(bind, AsyncEngine):  # a Core read: no ORM session to set up
             async with bind.connect() as connection:
@@ -845,11 +881,7 @@ class RecordStore:
         """A keyset page of live candidates, each as the text a default read serves; a row
         without that text (written before it was kept) comes whole, to be built."""
         parameters = {"connection_id": connection_id, "after": after, "limit": limit}
-        rows = self._direct_text_page("candidates", parameters)
-        if rows is None:
-            rows = [
-                tuple(row) for row in await self._bounded_read(_text_page("candidates"), parameters)
-            ]
+        rows = await self._text_rows("candidates", parameters)
         missing = [seq for seq, served in rows if served is None]
         whole: dict[int, Stored[Candidate]] = {}
         if missing:
@@ -866,21 +898,33 @@ class RecordStore:
             if served is not None or seq in whole
         ]
 
-    def _direct_text_page(
-        self, model: str, parameters: dict[str, Any]
-    ) -> list[tuple[Any, ...]] | None:
-        """A text page read on the loop from a SQLite file (its two columns need no
-        conversion), or None where that path is not open: not SQLite, or the file busy."""
-        direct = self._direct_engine()
-        if direct is None:
-            return None
-        read = self._direct_reads.get(model)
+    def _compiled(self, dialect: Any, model: str) -> CompiledRead:
+        key = (dialect.name, model)
+        read = self._compiled_reads.get(key)
         if read is None:
-            read = self._direct_reads[model] = DirectRead(direct, _text_page(model))
-        try:
-            return read.rows(parameters)
-        except sqlite3.OperationalError:
-            return None  # the file is busy (a checkpoint, a migration): wait on the async path
+            read = self._compiled_reads[key] = CompiledRead(dialect, _text_page(model))
+        return read
+
+    async def _text_rows(self, model: str, parameters: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """A text page's (seq, served) rows, on the driver's own connection: its two columns
+        need no conversion (see CompiledRead)."""
+        direct = self._direct_engine()
+        if direct is not None:
+            try:
+                return self._compiled(direct.dialect, model).rows_on(direct, parameters)
+            except sqlite3.OperationalError:
+                pass  # the file is busy (a checkpoint, a migration): wait on the async path
+        reads = self._autocommit_engine()
+        if reads is not None:
+            read = self._compiled(reads.dialect, model)
+            try:
+                return await read.rows_on_async(reads, parameters)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+                return await read.rows_on_async(reads, parameters)  # see _bounded_read
+        rows = await self._bounded_read(_text_page(model), parameters)
+        return [tuple(row) for row in rows]
 
     async def candidates(
         self,
