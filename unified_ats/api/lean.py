@@ -17,6 +17,7 @@ dependency with ``yield``, a response model to serialize) keeps FastAPI's handle
 
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Request, Response
@@ -55,30 +56,21 @@ class LeanRoute(APIRoute):
         return handler
 
 
+@dataclass(slots=True, frozen=True)
 class _Source:
-    __slots__ = ("key", "many", "name", "where")
-
-    def __init__(self, name: str, key: str, where: str, many: bool) -> None:
-        self.name = name
-        self.key = key
-        self.where = where
-        self.many = many
+    name: str
+    key: str
+    where: str
+    many: bool
 
 
+@dataclass(slots=True)
 class LeanPlan:
-    def __init__(
-        self,
-        model: type[BaseModel],
-        sources: list[_Source],
-        dependencies: list[tuple[str, Callable[[Request], Awaitable[Any]]]],
-        request_name: str | None,
-        endpoint: Callable[..., Coroutine[Any, Any, Response]],
-    ) -> None:
-        self.model = model
-        self.sources = sources
-        self.dependencies = dependencies
-        self.request_name = request_name
-        self.endpoint = endpoint
+    model: type[BaseModel]
+    sources: list[_Source]
+    dependencies: list[tuple[str, Callable[[Request], Awaitable[Any]]]]
+    request_name: str | None
+    endpoint: Callable[..., Coroutine[Any, Any, Response]]
 
     @classmethod
     def of(cls, name: str, dependant: Dependant, endpoint: Callable[..., Any]) -> "LeanPlan | None":
@@ -135,22 +127,16 @@ class LeanPlan:
         headers = request.headers
         path = request.path_params
         for source in self.sources:
-            if source.where == "query":
-                if source.many:
-                    values = query.getlist(source.key)
-                    if values:
-                        given[source.name] = values
-                elif (value := query.get(source.key)) is not None:
-                    given[source.name] = value
-            elif source.where == "header":
-                if source.many:
-                    values = headers.getlist(source.key)
-                    if values:
-                        given[source.name] = values
-                elif (value := headers.get(source.key)) is not None:
-                    given[source.name] = value
-            elif source.key in path:
-                given[source.name] = path[source.key]
+            if source.where == "path":
+                if source.key in path:
+                    given[source.name] = path[source.key]
+                continue
+            found = query if source.where == "query" else headers
+            if source.many:
+                if values := found.getlist(source.key):
+                    given[source.name] = values
+            elif (value := found.get(source.key)) is not None:
+                given[source.name] = value
         try:
             validated = self.model.model_validate(given)
         except ValidationError:
