@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from types import TracebackType
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar, get_args
 from urllib.parse import urlsplit
 
 import httpx
@@ -32,10 +32,12 @@ from connectors.sdk.ratelimit import Clock, InMemoryRateLimiter, RateLimiter, Ra
 from connectors.sdk.secrets import Redactor
 from connectors.sdk.writes import CandidateDraft, FileUpload, WriteRules
 from schemas import Application, Attachment, Candidate, Job, JobInterviewStage
+from schemas.datetimes import to_utc
 
 logger = logging.getLogger("connectors")
 T_in = TypeVar("T_in")
 R = TypeVar("R")
+M = TypeVar("M", bound=BaseModel)
 UNIFIED_NAMESPACE = uuid.UUID("5b0b2d6e-8f3e-4b8a-9d0e-2a6f1c3e7d41")
 
 
@@ -143,6 +145,81 @@ def _uuid5(namespace: bytes, name: str) -> uuid.UUID:
     """``uuid.uuid5`` without its per-call overhead (same result; it runs once per record)."""
     digest = hashlib.sha1(namespace + name.encode(), usedforsecurity=False).digest()
     return uuid.UUID(bytes=digest[:16], version=5)
+
+
+_set_attribute = object.__setattr__
+_reference_models = False
+"""When True, :func:`validated` runs pydantic's validation (the reference the fast path is
+tested against: tests/connectors/test_mapping_fast_paths.py)."""
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What building a model without validation needs: its fields in order, their defaults,
+    which fields hold datetimes (kept UTC) and which hold dicts (copied, as validation does)."""
+
+    names: tuple[str, ...]
+    known: frozenset[str]
+    defaults: dict[str, Any]
+    datetimes: tuple[str, ...]
+    dicts: tuple[str, ...]
+
+
+_shapes: dict[type[BaseModel], _Shape] = {}
+
+
+def _shape(model: type[BaseModel]) -> _Shape:
+    found = _shapes.get(model)
+    if found is None:
+        names, datetimes, dicts = [], [], []
+        defaults: dict[str, Any] = {}
+        for name, info in model.model_fields.items():
+            names.append(name)
+            if not info.is_required():
+                defaults[name] = info.get_default(call_default_factory=True)
+            kinds = get_args(info.annotation) or (info.annotation,)
+            if datetime in kinds:
+                datetimes.append(name)
+            if any(kind is dict or getattr(kind, "__origin__", None) is dict for kind in kinds):
+                dicts.append(name)
+        found = _shapes[model] = _Shape(
+            tuple(names), frozenset(names), defaults, tuple(datetimes), tuple(dicts)
+        )
+    return found
+
+
+def validated(model: type[M], /, **fields: Any) -> M:
+    """``model(**fields)`` for fields a mapping has already put in their validated form (UUIDs,
+    UTC datetimes, enum members, nested models, plain str/int/float/bool, JSON dicts): the
+    model is built without pydantic checking every value a second time (the hot path of every
+    sync, where that check cost as much as the mapping itself).
+
+    What validation would still change is done here: a datetime in another zone becomes UTC, a
+    dict field is copied (a model never shares the vendor payload it came from). Anything
+    else must already be right: tests run each mapping through both paths on wide vendor
+    payloads and require identical models (tests/connectors/test_mapping_fast_paths.py).
+    """
+    if _reference_models:
+        return model(**fields)
+    shape = _shape(model)
+    if not shape.known.issuperset(fields):  # a typo fails loudly, as with validation
+        raise TypeError(f"{model.__name__} has no field {sorted(fields.keys() - shape.known)}")
+    defaults = shape.defaults
+    values = {name: fields[name] if name in fields else defaults[name] for name in shape.names}
+    for name in shape.datetimes:
+        value = values[name]
+        if value is not None and value.tzinfo is not UTC:
+            values[name] = to_utc(value)
+    for name in shape.dicts:
+        value = values[name]
+        if value is not None:
+            values[name] = dict(value)
+    built = model.__new__(model)
+    _set_attribute(built, "__dict__", values)
+    _set_attribute(built, "__pydantic_fields_set__", set(fields))
+    _set_attribute(built, "__pydantic_extra__", None)
+    _set_attribute(built, "__pydantic_private__", None)
+    return built
 
 
 @dataclass(frozen=True)
