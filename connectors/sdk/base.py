@@ -7,11 +7,12 @@ import re
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 from types import TracebackType
 from typing import Any, ClassVar, Generic, Self, TypeVar, get_args
 from urllib.parse import urlsplit
@@ -38,6 +39,7 @@ logger = logging.getLogger("connectors")
 T_in = TypeVar("T_in")
 R = TypeVar("R")
 M = TypeVar("M", bound=BaseModel)
+_set_attribute = object.__setattr__
 UNIFIED_NAMESPACE = uuid.UUID("5b0b2d6e-8f3e-4b8a-9d0e-2a6f1c3e7d41")
 
 
@@ -117,11 +119,15 @@ class IdScope:
     def for_account(cls, connector_name: str, account_key: str) -> "IdScope":
         return cls(uuid.uuid5(UNIFIED_NAMESPACE, f"{connector_name}:{account_key}"))
 
+    @cached_property
+    def _namespace_bytes(self) -> bytes:
+        return self.namespace.bytes
+
     def candidate_id(self, remote_id: str) -> uuid.UUID:
-        return _uuid5(self.namespace.bytes, f"candidate:{remote_id}")
+        return _uuid5(self._namespace_bytes, f"candidate:{remote_id}")
 
     def attachment_id(self, remote_id: str) -> uuid.UUID:
-        return _uuid5(self.namespace.bytes, f"attachment:{remote_id}")
+        return _uuid5(self._namespace_bytes, f"attachment:{remote_id}")
 
     def job_id(self, remote_id: str) -> uuid.UUID:
         return self._cached(f"job:{remote_id}")
@@ -134,57 +140,76 @@ class IdScope:
         if found is None:
             if len(self._shared) >= 10_000:  # a vendor with that many jobs: start afresh
                 self._shared.clear()
-            found = self._shared[name] = _uuid5(self.namespace.bytes, name)
+            found = self._shared[name] = _uuid5(self._namespace_bytes, name)
         return found
 
     def application_id(self, remote_id: str) -> uuid.UUID:
-        return _uuid5(self.namespace.bytes, f"application:{remote_id}")
+        return _uuid5(self._namespace_bytes, f"application:{remote_id}")
+
+
+_VERSION_5_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_VERSION_5_SET = (0x8000 << 48) | (5 << 76)
+_new_uuid = uuid.UUID.__new__
+_SAFE_UNKNOWN = uuid.SafeUUID.unknown
 
 
 def _uuid5(namespace: bytes, name: str) -> uuid.UUID:
-    """``uuid.uuid5`` without its per-call overhead (same result; it runs once per record)."""
+    """``uuid.uuid5`` without its per-call overhead: the same SHA-1 over the namespace bytes and
+    the UTF-8 name, the same variant and version bits, set as ``UUID.__init__`` sets them (it
+    runs several times per record; tests compare it with ``uuid.uuid5``)."""
     digest = hashlib.sha1(namespace + name.encode(), usedforsecurity=False).digest()
-    return uuid.UUID(bytes=digest[:16], version=5)
+    value = (int.from_bytes(digest[:16]) & _VERSION_5_CLEAR) | _VERSION_5_SET
+    built = _new_uuid(uuid.UUID)
+    _set_attribute(built, "int", value)
+    _set_attribute(built, "is_safe", _SAFE_UNKNOWN)
+    return built
 
 
-_set_attribute = object.__setattr__
 _reference_models = False
 """When True, :func:`validated` runs pydantic's validation (the reference the fast path is
 tested against: tests/connectors/test_mapping_fast_paths.py)."""
 
 
+_REQUIRED: Any = object()
+"""Stands for a required field in a model's template until the mapping gives it."""
+
+
 @dataclass(frozen=True)
 class _Shape:
-    """What building a model without validation needs: its fields in order, their defaults,
-    which fields hold datetimes (kept UTC) and which hold dicts (copied, as validation does)."""
+    """What building a model without validation needs: every field in order with its default
+    (the template), the required ones, which hold datetimes (kept UTC) and which hold dicts
+    (copied, as validation does)."""
 
-    names: tuple[str, ...]
-    known: frozenset[str]
-    defaults: dict[str, Any]
+    template: dict[str, Any]
+    required: tuple[str, ...]
     datetimes: tuple[str, ...]
     dicts: tuple[str, ...]
 
 
 _shapes: dict[type[BaseModel], _Shape] = {}
+_IMMUTABLE_DEFAULTS = (type(None), bool, int, float, str)
 
 
 def _shape(model: type[BaseModel]) -> _Shape:
     found = _shapes.get(model)
     if found is None:
-        names, datetimes, dicts = [], [], []
-        defaults: dict[str, Any] = {}
+        template: dict[str, Any] = {}
+        required, datetimes, dicts = [], [], []
         for name, info in model.model_fields.items():
-            names.append(name)
-            if not info.is_required():
-                defaults[name] = info.get_default(call_default_factory=True)
+            if info.is_required():
+                template[name] = _REQUIRED
+                required.append(name)
+            else:
+                default = info.get_default(call_default_factory=True)
+                if type(default) not in _IMMUTABLE_DEFAULTS:  # shared by every model built
+                    raise TypeError(f"{model.__name__}.{name}: a mutable default")
+                template[name] = default
             kinds = get_args(info.annotation) or (info.annotation,)
             if datetime in kinds:
                 datetimes.append(name)
             if any(kind is dict or getattr(kind, "__origin__", None) is dict for kind in kinds):
                 dicts.append(name)
-        found = _shapes[model] = _Shape(
-            tuple(names), frozenset(names), defaults, tuple(datetimes), tuple(dicts)
-        )
+        found = _shapes[model] = _Shape(template, tuple(required), tuple(datetimes), tuple(dicts))
     return found
 
 
@@ -195,17 +220,21 @@ def validated(model: type[M], /, **fields: Any) -> M:
     sync, where that check cost as much as the mapping itself).
 
     What validation would still change is done here: a datetime in another zone becomes UTC, a
-    dict field is copied (a model never shares the vendor payload it came from). Anything
-    else must already be right: tests run each mapping through both paths on wide vendor
-    payloads and require identical models (tests/connectors/test_mapping_fast_paths.py).
+    dict field is copied (a model never shares the vendor payload it came from). An unknown or
+    missing field still fails. Anything else must already be right: tests run each mapping
+    through both paths on wide vendor payloads and require identical models
+    (tests/connectors/test_mapping_fast_paths.py).
     """
     if _reference_models:
         return model(**fields)
     shape = _shape(model)
-    if not shape.known.issuperset(fields):  # a typo fails loudly, as with validation
-        raise TypeError(f"{model.__name__} has no field {sorted(fields.keys() - shape.known)}")
-    defaults = shape.defaults
-    values = {name: fields[name] if name in fields else defaults[name] for name in shape.names}
+    values = shape.template.copy()
+    values.update(fields)  # known fields keep the model's order; unknown ones come last
+    if len(values) != len(shape.template):  # a typo fails loudly, as with validation
+        raise TypeError(f"{model.__name__} has no field {sorted(values.keys() - shape.template)}")
+    for name in shape.required:
+        if values[name] is _REQUIRED:
+            raise TypeError(f"{model.__name__} needs {name}")
     for name in shape.datetimes:
         value = values[name]
         if value is not None and value.tzinfo is not UTC:
@@ -220,6 +249,18 @@ def validated(model: type[M], /, **fields: Any) -> M:
     _set_attribute(built, "__pydantic_extra__", None)
     _set_attribute(built, "__pydantic_private__", None)
     return built
+
+
+@contextmanager
+def reference_models() -> Iterator[None]:
+    """Within the block, :func:`validated` validates every field with pydantic (for tests that
+    compare the fast path with the reference)."""
+    global _reference_models
+    before, _reference_models = _reference_models, True
+    try:
+        yield
+    finally:
+        _reference_models = before
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.sdk.base import CandidateRecord, JobRecord, MappingContext, stage_remote_id
+from connectors.sdk.base import (
+    CandidateRecord,
+    JobRecord,
+    MappingContext,
+    stage_remote_id,
+    validated,
+)
 from connectors.sdk.normalize import drop_none, email, iso_datetime, latest, phone, text, unique
 from schemas import (
     Application,
@@ -31,6 +37,7 @@ from schemas import (
     Job,
     JobInterviewStage,
     JobStatus,
+    Url,
     UrlType,
 )
 
@@ -152,7 +159,8 @@ def map_candidate(
     if cv is not None:
         cv_id = f"{remote_id}:cv"
         attachments.append(
-            Attachment(
+            validated(
+                Attachment,
                 id=ctx.ids.attachment_id(cv_id),
                 remote_id=cv_id,
                 modified_at=ctx.observed_at,
@@ -165,8 +173,11 @@ def map_candidate(
             )
         )
     suite_url = text(payload.get("interview_suite_url"))
-    application = map_application(payload, ctx, project_id=project_id, candidate=unified_id)
-    candidate = Candidate(
+    application = map_application(
+        payload, ctx, project_id=project_id, candidate=unified_id, remote_id=remote_id
+    )
+    candidate = validated(
+        Candidate,
         id=unified_id,
         remote_id=remote_id,
         modified_at=ctx.observed_at,
@@ -206,8 +217,7 @@ def map_candidate(
             [phone(payload.get("phone"), default_region=ctx.default_phone_region)]
         ),
         email_addresses=unique([email(payload.get("email"))]),
-        # A dict, not a Url model: validated once, inside the Candidate (hot path).
-        urls=[{"type": UrlType.OTHER, "value": suite_url}] if suite_url else [],
+        urls=[validated(Url, type=UrlType.OTHER, value=suite_url)] if suite_url else [],
         tags=[],
         applications=[application.id],
         attachments=[a.id for a in attachments],
@@ -221,7 +231,12 @@ def map_candidate(
 
 
 def map_application(
-    payload: Mapping[str, Any], ctx: MappingContext, *, project_id: str, candidate: Any
+    payload: Mapping[str, Any],
+    ctx: MappingContext,
+    *,
+    project_id: str,
+    candidate: Any,
+    remote_id: str | None = None,
 ) -> Application:
     """The candidate record as its one application to its project.
 
@@ -229,10 +244,12 @@ def map_application(
     when a recruiter invited the person (null while ``new``), not when they applied.
     viasto has no rejection, source or score on a candidate: those stay null too.
     """
-    remote_id = "/".join(candidate_key(payload.get("resource_uri")))
+    if remote_id is None:  # the candidate's, when the caller has it already
+        remote_id = "/".join(candidate_key(payload.get("resource_uri")))
     status = text(payload.get("status"))
     stage = status.lower() if status is not None and status.lower() in STAGE_KEYS else None
-    return Application(
+    return validated(
+        Application,
         id=ctx.ids.application_id(remote_id),
         remote_id=remote_id,
         modified_at=ctx.observed_at,
