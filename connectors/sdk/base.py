@@ -2,6 +2,7 @@
 
 import asyncio
 import hashlib
+import inspect
 import logging
 import re
 import time
@@ -14,11 +15,30 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cached_property
 from types import TracebackType
-from typing import Any, ClassVar, Generic, Self, TypeVar, get_args
+from typing import (
+    Annotated,
+    Any,
+    ClassVar,
+    Generic,
+    Self,
+    TypeVar,
+    cast,
+    get_args,
+    get_origin,
+)
 from urllib.parse import urlsplit
 
+import annotated_types
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    SecretStr,
+    WithJsonSchema,
+    field_validator,
+)
 
 from connectors.sdk.errors import UnsupportedOperation
 from connectors.sdk.files import (
@@ -33,7 +53,6 @@ from connectors.sdk.ratelimit import Clock, InMemoryRateLimiter, RateLimiter, Ra
 from connectors.sdk.secrets import Redactor
 from connectors.sdk.writes import CandidateDraft, FileUpload, WriteRules
 from schemas import Application, Attachment, Candidate, Job, JobInterviewStage
-from schemas.datetimes import to_utc
 
 logger = logging.getLogger("connectors")
 T_in = TypeVar("T_in")
@@ -177,24 +196,32 @@ _REQUIRED: Any = object()
 @dataclass(frozen=True)
 class _Shape:
     """What building a model without validation needs: every field in order with its default
-    (the template), the required ones, which hold datetimes (kept UTC) and which hold dicts
-    (copied, as validation does)."""
+    (the template), the required ones, the after-validators and lower bounds of each field
+    (run as pydantic runs them: UTC datetimes, open enums), and the dict fields (copied, as
+    validation copies them)."""
 
     template: dict[str, Any]
     required: tuple[str, ...]
-    datetimes: tuple[str, ...]
+    after: tuple[tuple[str, Callable[[Any], Any]], ...]
+    lower_bounds: tuple[tuple[str, Any], ...]
     dicts: tuple[str, ...]
 
 
 _shapes: dict[type[BaseModel], _Shape] = {}
 _IMMUTABLE_DEFAULTS = (type(None), bool, int, float, str)
+_NOT_CHECKS = (PlainSerializer, WithJsonSchema)
+"""Field metadata that changes only the JSON Schema or serialization, never the value."""
+
+
+def _takes_value_only(func: Callable[..., Any]) -> bool:
+    return len(inspect.signature(func).parameters) == 1
 
 
 def _shape(model: type[BaseModel]) -> _Shape:
     found = _shapes.get(model)
     if found is None:
         template: dict[str, Any] = {}
-        required, datetimes, dicts = [], [], []
+        required, after, lower_bounds, dicts = [], [], [], []
         for name, info in model.model_fields.items():
             if info.is_required():
                 template[name] = _REQUIRED
@@ -204,12 +231,27 @@ def _shape(model: type[BaseModel]) -> _Shape:
                 if type(default) not in _IMMUTABLE_DEFAULTS:  # shared by every model built
                     raise TypeError(f"{model.__name__}.{name}: a mutable default")
                 template[name] = default
-            kinds = get_args(info.annotation) or (info.annotation,)
-            if datetime in kinds:
-                datetimes.append(name)
-            if any(kind is dict or getattr(kind, "__origin__", None) is dict for kind in kinds):
+            metadata = list(info.metadata)
+            kinds = []
+            for kind in get_args(info.annotation) or (info.annotation,):
+                if get_origin(kind) is Annotated:
+                    kind, *more = get_args(kind)
+                    metadata += more
+                kinds.append(kind)
+            for check in metadata:
+                if isinstance(check, AfterValidator) and _takes_value_only(check.func):
+                    after.append((name, cast(Callable[[Any], Any], check.func)))
+                elif isinstance(check, annotated_types.Ge):
+                    lower_bounds.append((name, check.ge))
+                elif not isinstance(check, _NOT_CHECKS):
+                    # A check this builder does not run: fail when the model is first built,
+                    # never build such a model unchecked.
+                    raise TypeError(f"{model.__name__}.{name}: {check!r} is not supported")
+            if any(kind is dict or get_origin(kind) is dict for kind in kinds):
                 dicts.append(name)
-        found = _shapes[model] = _Shape(template, tuple(required), tuple(datetimes), tuple(dicts))
+        found = _shapes[model] = _Shape(
+            template, tuple(required), tuple(after), tuple(lower_bounds), tuple(dicts)
+        )
     return found
 
 
@@ -219,9 +261,10 @@ def validated(model: type[M], /, **fields: Any) -> M:
     model is built without pydantic checking every value a second time (the hot path of every
     sync, where that check cost as much as the mapping itself).
 
-    What validation would still change is done here: a datetime in another zone becomes UTC, a
-    dict field is copied (a model never shares the vendor payload it came from). An unknown or
-    missing field still fails. Anything else must already be right: tests run each mapping
+    What validation would still do is done here: the fields' after-validators run (a datetime
+    in another zone becomes UTC, a known enum value its member), lower bounds are checked, a
+    dict field is copied (a model never shares the vendor payload it came from), and an unknown
+    or missing field fails. Anything else must already be right: tests run each mapping
     through both paths on wide vendor payloads and require identical models
     (tests/connectors/test_mapping_fast_paths.py).
     """
@@ -235,10 +278,14 @@ def validated(model: type[M], /, **fields: Any) -> M:
     for name in shape.required:
         if values[name] is _REQUIRED:
             raise TypeError(f"{model.__name__} needs {name}")
-    for name in shape.datetimes:
+    for name, check in shape.after:  # what pydantic runs after the type check
         value = values[name]
-        if value is not None and value.tzinfo is not UTC:
-            values[name] = to_utc(value)
+        if value is not None:
+            values[name] = check(value)
+    for name, bound in shape.lower_bounds:
+        value = values[name]
+        if value is not None and value < bound:
+            raise ValueError(f"{model.__name__}.{name} must be >= {bound}")
     for name in shape.dicts:
         value = values[name]
         if value is not None:

@@ -133,7 +133,9 @@ def file_reference(url: Any) -> tuple[str | None, Any]:
 def safe_raw(payload: Mapping[str, Any]) -> tuple[dict[str, Any], str | None, str | None]:
     """(the payload without candidate credentials and with file tokens hidden,
     the CV reference, the photo reference): each file URL is matched once."""
-    raw = {k: v for k, v in payload.items() if k not in CREDENTIAL_KEYS}
+    raw = dict(payload)
+    for key in CREDENTIAL_KEYS:
+        raw.pop(key, None)
     cv, raw["cv"] = file_reference(payload.get("cv"))
     photo, raw["photo"] = file_reference(payload.get("photo"))
     for key in ("cv", "photo"):
