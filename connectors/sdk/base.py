@@ -53,6 +53,7 @@ from connectors.sdk.ratelimit import Clock, InMemoryRateLimiter, RateLimiter, Ra
 from connectors.sdk.secrets import Redactor
 from connectors.sdk.writes import CandidateDraft, FileUpload, WriteRules
 from schemas import Application, Attachment, Candidate, Job, JobInterviewStage
+from schemas.datetimes import to_utc
 
 logger = logging.getLogger("connectors")
 T_in = TypeVar("T_in")
@@ -202,6 +203,9 @@ class _Shape:
 
     template: dict[str, Any]
     required: tuple[str, ...]
+    utc: tuple[str, ...]
+    """Fields whose after-validator is ``to_utc`` (checked inline: it runs several times a
+    record and does nothing to the UTC datetimes mappings give)."""
     after: tuple[tuple[str, Callable[[Any], Any]], ...]
     lower_bounds: tuple[tuple[str, Any], ...]
     dicts: tuple[str, ...]
@@ -221,7 +225,7 @@ def _shape(model: type[BaseModel]) -> _Shape:
     found = _shapes.get(model)
     if found is None:
         template: dict[str, Any] = {}
-        required, after, lower_bounds, dicts = [], [], [], []
+        required, utc, after, lower_bounds, dicts = [], [], [], [], []
         for name, info in model.model_fields.items():
             if info.is_required():
                 template[name] = _REQUIRED
@@ -239,7 +243,9 @@ def _shape(model: type[BaseModel]) -> _Shape:
                     metadata += more
                 kinds.append(kind)
             for check in metadata:
-                if isinstance(check, AfterValidator) and _takes_value_only(check.func):
+                if isinstance(check, AfterValidator) and check.func is to_utc:
+                    utc.append(name)
+                elif isinstance(check, AfterValidator) and _takes_value_only(check.func):
                     after.append((name, cast(Callable[[Any], Any], check.func)))
                 elif isinstance(check, annotated_types.Ge):
                     lower_bounds.append((name, check.ge))
@@ -250,7 +256,12 @@ def _shape(model: type[BaseModel]) -> _Shape:
             if any(kind is dict or get_origin(kind) is dict for kind in kinds):
                 dicts.append(name)
         found = _shapes[model] = _Shape(
-            template, tuple(required), tuple(after), tuple(lower_bounds), tuple(dicts)
+            template,
+            tuple(required),
+            tuple(utc),
+            tuple(after),
+            tuple(lower_bounds),
+            tuple(dicts),
         )
     return found
 
@@ -270,7 +281,7 @@ def validated(model: type[M], /, **fields: Any) -> M:
     """
     if _reference_models:
         return model(**fields)
-    shape = _shape(model)
+    shape = _shapes.get(model) or _shape(model)
     values = shape.template.copy()
     values.update(fields)  # known fields keep the model's order; unknown ones come last
     if len(values) != len(shape.template):  # a typo fails loudly, as with validation
@@ -278,6 +289,10 @@ def validated(model: type[M], /, **fields: Any) -> M:
     for name in shape.required:
         if values[name] is _REQUIRED:
             raise TypeError(f"{model.__name__} needs {name}")
+    for name in shape.utc:
+        value = values[name]
+        if value is not None and value.tzinfo is not UTC:
+            values[name] = to_utc(value)
     for name, check in shape.after:  # what pydantic runs after the type check
         value = values[name]
         if value is not None:
