@@ -13,7 +13,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from bench.common import best_of, report
+from bench.common import best_of_each, report
 from connectors.sdk.base import IdScope, MappingContext
 from connectors.sdk.emulation import EmulatorTransport
 from connectors.sdk.normalize import phone_cache_clear
@@ -78,7 +78,7 @@ def mapping(per_project: int) -> tuple[list[tuple[str, str]], float]:
             Application.model_validate(a)
 
     n = len(payloads)
-    c, w, v = (best_of(f, repeat=3) for f in (cold, warm, validation))
+    c, w, v = best_of_each((cold, warm, validation))
     return [
         ("pydantic validation alone (baseline)", f"{n / v:,.0f} records/s"),
         ("mapping, cold phone cache", f"{n / c:,.0f} records/s ({c / v:.2f}x)"),

@@ -8,7 +8,7 @@ import sys
 import uuid
 from datetime import UTC, datetime
 
-from bench.common import best_of, report
+from bench.common import best_of_each, report
 from connectors.sdk.base import IdScope, MappingContext
 from connectors.sdk.normalize import phone_cache_clear
 from connectors.welcomekit.emulator import WelcomeKitEmulator
@@ -69,7 +69,7 @@ def main(n: int = 20_000) -> float:
         for payload in applications:
             Application.model_validate(payload)
 
-    cold, warm, validated = (best_of(f, repeat=3) for f in (mapping_cold, mapping_warm, validation))
+    cold, warm, validated = best_of_each((mapping_cold, mapping_warm, validation))
     report(
         f"Welcome Kit mapping, {n} candidates ({len(attachments)} attachments)",
         [

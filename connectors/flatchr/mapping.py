@@ -272,12 +272,13 @@ def redact_raw(value: Any) -> Any:
         for key, item in value.items():
             if key in REDACTED_KEYS and item:
                 new: Any = REDACTED_VALUE
-            elif type(item) is dict or type(item) is list:
+            else:
+                item_kind = type(item)
+                if item_kind is not dict and item_kind is not list:
+                    continue
                 new = redact_raw(item)
                 if new is item:
                     continue
-            else:
-                continue
             if changed is None:
                 changed = dict(value)
             changed[key] = new
@@ -349,7 +350,9 @@ def map_cv(
 def _day(value: datetime | None) -> datetime | None:
     """Search rows date to the day (``DD/MM/YY``), webhooks to the millisecond: every shape is
     kept to the day (UTC) so that the same record has one content."""
-    return value.replace(hour=0, minute=0, second=0, microsecond=0) if value else None
+    if value is None or not (value.hour or value.minute or value.second or value.microsecond):
+        return value  # search rows' dates are midnight already
+    return value.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _vacancy_number(value: Any) -> int | None:
