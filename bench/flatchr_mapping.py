@@ -9,7 +9,7 @@ import sys
 import uuid
 from datetime import UTC, datetime
 
-from bench.common import best_of, report
+from bench.common import best_of_each, report
 from connectors.flatchr.emulator.data import Company, generate_applicants
 from connectors.flatchr.mapping import CATALOG_KEY, build_catalog, map_applicant_row
 from connectors.sdk.base import IdScope, MappingContext
@@ -52,9 +52,7 @@ def main(n: int = 20_000) -> float:
         for payload in applications_json:
             Application.model_validate(payload)
 
-    cold = best_of(mapping_cold, repeat=3)
-    warm = best_of(mapping_warm, repeat=3)
-    validated = best_of(validation, repeat=3)
+    cold, warm, validated = best_of_each((mapping_cold, mapping_warm, validation))
     report(
         f"Flatchr mapping, {n} applicant rows ({len(attachments_json)} CVs)",
         [

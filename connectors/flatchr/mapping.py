@@ -28,6 +28,7 @@ from connectors.sdk.base import (
     MappingContext,
     stage_remote_id,
     usable_remote_id,
+    validated,
 )
 from connectors.sdk.files import bare_content_type, content_type_for_extension
 from connectors.sdk.normalize import drop_none, email, phone, text, unique
@@ -40,6 +41,7 @@ from schemas import (
     Job,
     JobInterviewStage,
     JobStatus,
+    Url,
     UrlType,
 )
 
@@ -270,12 +272,13 @@ def redact_raw(value: Any) -> Any:
         for key, item in value.items():
             if key in REDACTED_KEYS and item:
                 new: Any = REDACTED_VALUE
-            elif type(item) is dict or type(item) is list:
+            else:
+                item_kind = type(item)
+                if item_kind is not dict and item_kind is not list:
+                    continue
                 new = redact_raw(item)
                 if new is item:
                     continue
-            else:
-                continue
             if changed is None:
                 changed = dict(value)
             changed[key] = new
@@ -289,7 +292,7 @@ def redact_raw(value: Any) -> Any:
 def map_urls(urls: Any) -> list[dict[str, str]]:
     """``{facebook, linkedin, twitter, other}`` -> typed urls; empty strings skipped.
 
-    Plain dicts, validated once inside the Candidate (not a model each: this is the hot path).
+    Plain dicts: the candidate mapping makes each a Url.
     """
     if not isinstance(urls, dict):
         return []
@@ -324,7 +327,8 @@ def map_cv(
     ctx: MappingContext,
     attachment_id: uuid.UUID | None = None,
 ) -> Attachment:
-    return Attachment(
+    return validated(
+        Attachment,
         id=attachment_id or ctx.ids.attachment_id(location.remote_id),
         remote_id=location.remote_id,
         modified_at=ctx.observed_at,
@@ -346,7 +350,9 @@ def map_cv(
 def _day(value: datetime | None) -> datetime | None:
     """Search rows date to the day (``DD/MM/YY``), webhooks to the millisecond: every shape is
     kept to the day (UTC) so that the same record has one content."""
-    return value.replace(hour=0, minute=0, second=0, microsecond=0) if value else None
+    if value is None or not (value.hour or value.minute or value.second or value.microsecond):
+        return value  # search rows' dates are midnight already
+    return value.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _vacancy_number(value: Any) -> int | None:
@@ -438,7 +444,8 @@ def _application(
         if job_remote_id is not None and placement.column_key is not None
         else None
     )
-    return Application(
+    return validated(
+        Application,
         id=ctx.ids.application_id(applicant_id),
         remote_id=applicant_id,
         modified_at=ctx.observed_at,
@@ -490,7 +497,8 @@ def _build(
         created=created,
         ctx=ctx,
     )
-    candidate = Candidate(
+    candidate = validated(
+        Candidate,
         id=candidate_id,
         remote_id=applicant_id,
         modified_at=ctx.observed_at,
@@ -523,7 +531,10 @@ def _build(
             ]
         ),
         email_addresses=unique([email(row.get("email")), email(person.get("email"))]),
-        urls=map_urls(person.get("urls")) or map_urls(row.get("urls")),
+        urls=[
+            validated(Url, type=url["type"], value=url["value"])
+            for url in map_urls(person.get("urls")) or map_urls(row.get("urls"))
+        ],
         tags=[],
         applications=[application.id],
         attachments=[cv_attachment_id] if cv_attachment_id else [],

@@ -2,22 +2,43 @@
 
 import asyncio
 import hashlib
+import inspect
 import logging
 import re
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 from types import TracebackType
-from typing import Any, ClassVar, Generic, Self, TypeVar
+from typing import (
+    Annotated,
+    Any,
+    ClassVar,
+    Generic,
+    Self,
+    TypeVar,
+    cast,
+    get_args,
+    get_origin,
+)
 from urllib.parse import urlsplit
 
+import annotated_types
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    SecretStr,
+    WithJsonSchema,
+    field_validator,
+)
 
 from connectors.sdk.errors import UnsupportedOperation
 from connectors.sdk.files import (
@@ -32,10 +53,13 @@ from connectors.sdk.ratelimit import Clock, InMemoryRateLimiter, RateLimiter, Ra
 from connectors.sdk.secrets import Redactor
 from connectors.sdk.writes import CandidateDraft, FileUpload, WriteRules
 from schemas import Application, Attachment, Candidate, Job, JobInterviewStage
+from schemas.datetimes import to_utc
 
 logger = logging.getLogger("connectors")
 T_in = TypeVar("T_in")
 R = TypeVar("R")
+M = TypeVar("M", bound=BaseModel)
+_set_attribute = object.__setattr__
 UNIFIED_NAMESPACE = uuid.UUID("5b0b2d6e-8f3e-4b8a-9d0e-2a6f1c3e7d41")
 
 
@@ -115,11 +139,15 @@ class IdScope:
     def for_account(cls, connector_name: str, account_key: str) -> "IdScope":
         return cls(uuid.uuid5(UNIFIED_NAMESPACE, f"{connector_name}:{account_key}"))
 
+    @cached_property
+    def _namespace_bytes(self) -> bytes:
+        return self.namespace.bytes
+
     def candidate_id(self, remote_id: str) -> uuid.UUID:
-        return _uuid5(self.namespace.bytes, f"candidate:{remote_id}")
+        return _uuid5(self._namespace_bytes, f"candidate:{remote_id}")
 
     def attachment_id(self, remote_id: str) -> uuid.UUID:
-        return _uuid5(self.namespace.bytes, f"attachment:{remote_id}")
+        return _uuid5(self._namespace_bytes, f"attachment:{remote_id}")
 
     def job_id(self, remote_id: str) -> uuid.UUID:
         return self._cached(f"job:{remote_id}")
@@ -132,17 +160,169 @@ class IdScope:
         if found is None:
             if len(self._shared) >= 10_000:  # a vendor with that many jobs: start afresh
                 self._shared.clear()
-            found = self._shared[name] = _uuid5(self.namespace.bytes, name)
+            found = self._shared[name] = _uuid5(self._namespace_bytes, name)
         return found
 
     def application_id(self, remote_id: str) -> uuid.UUID:
-        return _uuid5(self.namespace.bytes, f"application:{remote_id}")
+        return _uuid5(self._namespace_bytes, f"application:{remote_id}")
+
+
+_VERSION_5_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_VERSION_5_SET = (0x8000 << 48) | (5 << 76)
+_new_uuid = uuid.UUID.__new__
+_SAFE_UNKNOWN = uuid.SafeUUID.unknown
 
 
 def _uuid5(namespace: bytes, name: str) -> uuid.UUID:
-    """``uuid.uuid5`` without its per-call overhead (same result; it runs once per record)."""
+    """``uuid.uuid5`` without its per-call overhead: the same SHA-1 over the namespace bytes and
+    the UTF-8 name, the same variant and version bits, set as ``UUID.__init__`` sets them (it
+    runs several times per record; tests compare it with ``uuid.uuid5``)."""
     digest = hashlib.sha1(namespace + name.encode(), usedforsecurity=False).digest()
-    return uuid.UUID(bytes=digest[:16], version=5)
+    value = (int.from_bytes(digest[:16]) & _VERSION_5_CLEAR) | _VERSION_5_SET
+    built = _new_uuid(uuid.UUID)
+    _set_attribute(built, "int", value)
+    _set_attribute(built, "is_safe", _SAFE_UNKNOWN)
+    return built
+
+
+_reference_models = False
+"""When True, :func:`validated` runs pydantic's validation (the reference the fast path is
+tested against: tests/connectors/test_mapping_fast_paths.py)."""
+
+
+_REQUIRED: Any = object()
+"""Stands for a required field in a model's template until the mapping gives it."""
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What building a model without validation needs: every field in order with its default
+    (the template), the required ones, the after-validators and lower bounds of each field
+    (run as pydantic runs them: UTC datetimes, open enums), and the dict fields (copied, as
+    validation copies them)."""
+
+    template: dict[str, Any]
+    required: tuple[str, ...]
+    utc: tuple[str, ...]
+    """Fields whose after-validator is ``to_utc`` (checked inline: it runs several times a
+    record and does nothing to the UTC datetimes mappings give)."""
+    after: tuple[tuple[str, Callable[[Any], Any]], ...]
+    lower_bounds: tuple[tuple[str, Any], ...]
+    dicts: tuple[str, ...]
+
+
+_shapes: dict[type[BaseModel], _Shape] = {}
+_IMMUTABLE_DEFAULTS = (type(None), bool, int, float, str)
+_NOT_CHECKS = (PlainSerializer, WithJsonSchema)
+"""Field metadata that changes only the JSON Schema or serialization, never the value."""
+
+
+def _takes_value_only(func: Callable[..., Any]) -> bool:
+    return len(inspect.signature(func).parameters) == 1
+
+
+def _shape(model: type[BaseModel]) -> _Shape:
+    found = _shapes.get(model)
+    if found is None:
+        template: dict[str, Any] = {}
+        required, utc, after, lower_bounds, dicts = [], [], [], [], []
+        for name, info in model.model_fields.items():
+            if info.is_required():
+                template[name] = _REQUIRED
+                required.append(name)
+            else:
+                default = info.get_default(call_default_factory=True)
+                if type(default) not in _IMMUTABLE_DEFAULTS:  # shared by every model built
+                    raise TypeError(f"{model.__name__}.{name}: a mutable default")
+                template[name] = default
+            metadata = list(info.metadata)
+            kinds = []
+            for kind in get_args(info.annotation) or (info.annotation,):
+                if get_origin(kind) is Annotated:
+                    kind, *more = get_args(kind)
+                    metadata += more
+                kinds.append(kind)
+            for check in metadata:
+                if isinstance(check, AfterValidator) and check.func is to_utc:
+                    utc.append(name)
+                elif isinstance(check, AfterValidator) and _takes_value_only(check.func):
+                    after.append((name, cast(Callable[[Any], Any], check.func)))
+                elif isinstance(check, annotated_types.Ge):
+                    lower_bounds.append((name, check.ge))
+                elif not isinstance(check, _NOT_CHECKS):
+                    # A check this builder does not run: fail when the model is first built,
+                    # never build such a model unchecked.
+                    raise TypeError(f"{model.__name__}.{name}: {check!r} is not supported")
+            if any(kind is dict or get_origin(kind) is dict for kind in kinds):
+                dicts.append(name)
+        found = _shapes[model] = _Shape(
+            template,
+            tuple(required),
+            tuple(utc),
+            tuple(after),
+            tuple(lower_bounds),
+            tuple(dicts),
+        )
+    return found
+
+
+def validated(model: type[M], /, **fields: Any) -> M:
+    """``model(**fields)`` for fields a mapping has already put in their validated form (UUIDs,
+    UTC datetimes, enum members, nested models, plain str/int/float/bool, JSON dicts): the
+    model is built without pydantic checking every value a second time (the hot path of every
+    sync, where that check cost as much as the mapping itself).
+
+    What validation would still do is done here: the fields' after-validators run (a datetime
+    in another zone becomes UTC, a known enum value its member), lower bounds are checked, a
+    dict field is copied (a model never shares the vendor payload it came from), and an unknown
+    or missing field fails. Anything else must already be right: tests run each mapping
+    through both paths on wide vendor payloads and require identical models
+    (tests/connectors/test_mapping_fast_paths.py).
+    """
+    if _reference_models:
+        return model(**fields)
+    shape = _shapes.get(model) or _shape(model)
+    values = shape.template.copy()
+    values.update(fields)  # known fields keep the model's order; unknown ones come last
+    if len(values) != len(shape.template):  # a typo fails loudly, as with validation
+        raise TypeError(f"{model.__name__} has no field {sorted(values.keys() - shape.template)}")
+    for name in shape.required:
+        if values[name] is _REQUIRED:
+            raise TypeError(f"{model.__name__} needs {name}")
+    for name in shape.utc:
+        value = values[name]
+        if value is not None and value.tzinfo is not UTC:
+            values[name] = to_utc(value)
+    for name, check in shape.after:  # what pydantic runs after the type check
+        value = values[name]
+        if value is not None:
+            values[name] = check(value)
+    for name, bound in shape.lower_bounds:
+        value = values[name]
+        if value is not None and value < bound:
+            raise ValueError(f"{model.__name__}.{name} must be >= {bound}")
+    for name in shape.dicts:
+        value = values[name]
+        if value is not None:
+            values[name] = dict(value)
+    built = model.__new__(model)
+    _set_attribute(built, "__dict__", values)
+    _set_attribute(built, "__pydantic_fields_set__", set(fields))
+    _set_attribute(built, "__pydantic_extra__", None)
+    _set_attribute(built, "__pydantic_private__", None)
+    return built
+
+
+@contextmanager
+def reference_models() -> Iterator[None]:
+    """Within the block, :func:`validated` validates every field with pydantic (for tests that
+    compare the fast path with the reference)."""
+    global _reference_models
+    before, _reference_models = _reference_models, True
+    try:
+        yield
+    finally:
+        _reference_models = before
 
 
 @dataclass(frozen=True)

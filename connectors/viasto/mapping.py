@@ -21,7 +21,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.sdk.base import CandidateRecord, JobRecord, MappingContext, stage_remote_id
+from connectors.sdk.base import (
+    CandidateRecord,
+    JobRecord,
+    MappingContext,
+    stage_remote_id,
+    validated,
+)
 from connectors.sdk.normalize import drop_none, email, iso_datetime, latest, phone, text, unique
 from schemas import (
     Application,
@@ -31,6 +37,7 @@ from schemas import (
     Job,
     JobInterviewStage,
     JobStatus,
+    Url,
     UrlType,
 )
 
@@ -126,7 +133,9 @@ def file_reference(url: Any) -> tuple[str | None, Any]:
 def safe_raw(payload: Mapping[str, Any]) -> tuple[dict[str, Any], str | None, str | None]:
     """(the payload without candidate credentials and with file tokens hidden,
     the CV reference, the photo reference): each file URL is matched once."""
-    raw = {k: v for k, v in payload.items() if k not in CREDENTIAL_KEYS}
+    raw = dict(payload)
+    for key in CREDENTIAL_KEYS:
+        raw.pop(key, None)
     cv, raw["cv"] = file_reference(payload.get("cv"))
     photo, raw["photo"] = file_reference(payload.get("photo"))
     for key in ("cv", "photo"):
@@ -152,7 +161,8 @@ def map_candidate(
     if cv is not None:
         cv_id = f"{remote_id}:cv"
         attachments.append(
-            Attachment(
+            validated(
+                Attachment,
                 id=ctx.ids.attachment_id(cv_id),
                 remote_id=cv_id,
                 modified_at=ctx.observed_at,
@@ -165,8 +175,11 @@ def map_candidate(
             )
         )
     suite_url = text(payload.get("interview_suite_url"))
-    application = map_application(payload, ctx, project_id=project_id, candidate=unified_id)
-    candidate = Candidate(
+    application = map_application(
+        payload, ctx, project_id=project_id, candidate=unified_id, remote_id=remote_id
+    )
+    candidate = validated(
+        Candidate,
         id=unified_id,
         remote_id=remote_id,
         modified_at=ctx.observed_at,
@@ -206,8 +219,7 @@ def map_candidate(
             [phone(payload.get("phone"), default_region=ctx.default_phone_region)]
         ),
         email_addresses=unique([email(payload.get("email"))]),
-        # A dict, not a Url model: validated once, inside the Candidate (hot path).
-        urls=[{"type": UrlType.OTHER, "value": suite_url}] if suite_url else [],
+        urls=[validated(Url, type=UrlType.OTHER, value=suite_url)] if suite_url else [],
         tags=[],
         applications=[application.id],
         attachments=[a.id for a in attachments],
@@ -221,7 +233,12 @@ def map_candidate(
 
 
 def map_application(
-    payload: Mapping[str, Any], ctx: MappingContext, *, project_id: str, candidate: Any
+    payload: Mapping[str, Any],
+    ctx: MappingContext,
+    *,
+    project_id: str,
+    candidate: Any,
+    remote_id: str | None = None,
 ) -> Application:
     """The candidate record as its one application to its project.
 
@@ -229,10 +246,12 @@ def map_application(
     when a recruiter invited the person (null while ``new``), not when they applied.
     viasto has no rejection, source or score on a candidate: those stay null too.
     """
-    remote_id = "/".join(candidate_key(payload.get("resource_uri")))
+    if remote_id is None:  # the candidate's, when the caller has it already
+        remote_id = "/".join(candidate_key(payload.get("resource_uri")))
     status = text(payload.get("status"))
     stage = status.lower() if status is not None and status.lower() in STAGE_KEYS else None
-    return Application(
+    return validated(
+        Application,
         id=ctx.ids.application_id(remote_id),
         remote_id=remote_id,
         modified_at=ctx.observed_at,

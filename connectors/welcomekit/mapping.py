@@ -25,6 +25,7 @@ from connectors.sdk.base import (
     MappingContext,
     stage_remote_id,
     usable_remote_id,
+    validated,
 )
 from connectors.sdk.files import content_type_for_extension, with_extension
 from connectors.sdk.normalize import drop_none, email, iso_datetime, phone, text, unique
@@ -157,11 +158,12 @@ def _file_attachment(
     raw: Mapping[str, Any],
     ctx: MappingContext,
 ) -> Attachment:
-    return Attachment(
+    return validated(
+        Attachment,
         id=ctx.ids.attachment_id(remote_id),
         remote_id=remote_id,
         modified_at=ctx.observed_at,
-        raw_data=dict(raw),
+        raw_data=raw,  # copied by validated()
         custom_fields={"kind": kind},
         file_name=file_name,
         file_url=None,  # downloaded through the connector; the API serves its own route
@@ -281,12 +283,15 @@ def map_candidate(
             )
         )
     attachments += map_documents(documents, candidate_id, payload, ctx)
-    application = map_application(payload, ctx, job=job, candidate_id=candidate_id)
-    candidate = Candidate(
+    application = map_application(
+        payload, ctx, job=job, candidate_id=candidate_id, applied_at=created
+    )
+    candidate = validated(
+        Candidate,
         id=candidate_id,
         remote_id=reference,
         modified_at=ctx.observed_at,
-        raw_data=dict(payload),
+        raw_data=payload,  # copied by validated()
         custom_fields=drop_none(
             {
                 "stage": text(stage.get("name")) if stage else None,
@@ -313,7 +318,7 @@ def map_candidate(
         locations=_location(profile),
         phone_numbers=unique([phone(profile.get("phone"), default_region=region)]),
         email_addresses=unique([email(profile.get("email"))]),
-        urls=[Url(type=UrlType.PORTFOLIO, value=portfolio_url)] if portfolio_url else [],
+        urls=[validated(Url, type=UrlType.PORTFOLIO, value=portfolio_url)] if portfolio_url else [],
         tags=[t for t in (text(tag) for tag in payload.get("tags") or []) if t],
         applications=[application.id],
         attachments=[a.id for a in attachments],
@@ -353,6 +358,7 @@ def map_application(
     *,
     job: JobInfo | None = None,
     candidate_id: UUID | None = None,
+    applied_at: datetime | None = None,
 ) -> Application:
     """The candidate record's one Application (same remote id as the candidate).
 
@@ -376,7 +382,8 @@ def map_application(
         _placement(ctx.ids, job_reference, stage_key) if job_reference is not None else (None, None)
     )
     raw = {key: payload[key] for key in (*APPLICATION_KEYS, "created_at") if key in payload}
-    return Application(
+    return validated(
+        Application,
         id=ctx.ids.application_id(reference),
         remote_id=reference,
         modified_at=ctx.observed_at,
@@ -391,7 +398,7 @@ def map_application(
         ),
         candidate=candidate_id or ctx.ids.candidate_id(reference),
         job=job_id,
-        applied_at=iso_datetime(payload.get("created_at")),
+        applied_at=applied_at or iso_datetime(payload.get("created_at")),
         rejected_at=None,  # Welcome Kit dates no rejection (only GET /moves would, per job)
         source=text(payload.get("origin")),
         credited_to=None,
