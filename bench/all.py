@@ -131,20 +131,30 @@ def mapping_rows(n: int) -> list[tuple[str, str, str]]:
     ]
 
 
+def _flags(args: argparse.Namespace) -> str:
+    """The command line as the README shows it: never the database URL (it may hold a
+    password)."""
+    flags = (" --quick" if args.quick else "") + (" --pg URL" if args.pg else "")
+    return flags + (" --sizes " + " ".join(args.sizes) if args.sizes else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--pg", default=os.environ.get("UNIFIED_ATS_BENCH_PG_URL"))
+    parser.add_argument(
+        "--sizes", nargs="+", help="Flatchr sync sizes (default 10000 100000; 2000 with --quick)"
+    )
     args = parser.parse_args()
     seconds, repeat = ("3", "1") if args.quick else ("10", "3")
-    sizes = ["2000"] if args.quick else ["10000", "100000"]
+    sizes = args.sizes or (["2000"] if args.quick else ["10000", "100000"])
     rows = read_rows("SQLite", run_json(["bench.api_read", seconds, "--repeat", repeat]))
     if args.pg:
         rows += read_rows(
             "PostgreSQL", run_json(["bench.api_read", seconds, "--repeat", repeat, "--pg", args.pg])
         )
     rows += sync_rows(run_json(["bench.sync", "flatchr", *sizes, "--latency", "0", "50"]))
-    small = sizes[:1] if args.quick else ["10000"]
+    small = sizes[:1]
     rows += sync_rows(run_json(["bench.sync", "welcomekit", *small, "--latency", "0", "50"]))
     rows += sync_rows(run_json(["bench.sync", "viasto", *small, "--latency", "50"]))
     rows += mapping_rows(2_000 if args.quick else 20_000)
@@ -153,7 +163,7 @@ def main() -> None:
         + [f"| {name} | {target} | {value} |" for name, target, value in rows]
     )
     stamp = (
-        f"Generated {datetime.date.today()} by `python -m bench.all{' --quick' if args.quick else ''}`"
+        f"Generated {datetime.date.today()} by `python -m bench.all{_flags(args)}`"
         f" on {os.cpu_count()} cores ({platform.processor() or platform.machine()}),"
         f" Python {platform.python_version()}; reads: 1 uvicorn worker, wrk,"
         f" {seconds} s x {repeat} (median)."
