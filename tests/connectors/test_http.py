@@ -255,10 +255,10 @@ async def test_connectors_share_one_tls_trust_store() -> None:
     per connection (0.7 MB per connection measured at 2,000 connections)."""
     clients = [VendorHttp(vendor="Acme", base_url="https://api.acme.test") for _ in range(3)]
     try:
-        contexts = {id(c.client._transport._pool._ssl_context) for c in clients}  # type: ignore[attr-defined]
+        contexts = {id(c.client._transport._pools[0]._pool._ssl_context) for c in clients}  # type: ignore[attr-defined]
         assert len(contexts) == 1
         # The shared context still verifies vendors' certificates.
-        (context,) = {c.client._transport._pool._ssl_context for c in clients}  # type: ignore[attr-defined]
+        (context,) = {c.client._transport._pools[0]._pool._ssl_context for c in clients}  # type: ignore[attr-defined]
         assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
     finally:
         for c in clients:
