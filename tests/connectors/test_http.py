@@ -2,6 +2,7 @@
 
 import asyncio
 import ssl
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from urllib.parse import urlsplit
@@ -263,3 +264,38 @@ async def test_connectors_share_one_tls_trust_store() -> None:
     finally:
         for c in clients:
             await c.aclose()
+
+
+async def test_sharded_pools_grow_only_when_full_and_give_slots_back() -> None:
+    from connectors.sdk.http import ShardedPoolTransport
+
+    release = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/fail":
+            raise httpx.ConnectError("refused", request=request)
+        await release.wait()
+
+        async def body() -> AsyncIterator[bytes]:  # streamed, as a network answer is
+            yield b'{"ok": true}'
+
+        return httpx.Response(200, content=body())
+
+    class Fake(ShardedPoolTransport):
+        def _new_pool(self) -> httpx.AsyncBaseTransport:  # type: ignore[override]
+            return httpx.MockTransport(handler)
+
+    transport = Fake(connections=10, per_pool=4)
+    async with httpx.AsyncClient(transport=transport, base_url="http://vendor.test") as client:
+        assert len(transport._pools) == 1  # an idle connector holds one pool
+        calls = [asyncio.ensure_future(client.get("/x")) for _ in range(9)]
+        await asyncio.sleep(0.01)
+        assert len(transport._pools) == 3  # ceil(10 / 4), filled one after another
+        assert sorted(transport._busy) == [1, 4, 4]
+        release.set()
+        responses = await asyncio.gather(*calls)
+        assert all(r.status_code == 200 for r in responses)
+        assert transport._busy == [0, 0, 0]
+        with pytest.raises(httpx.ConnectError):
+            await client.get("/fail")
+        assert transport._busy == [0, 0, 0]
