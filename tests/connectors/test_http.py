@@ -1,6 +1,7 @@
 """The shared HTTP toolkit: retries, Retry-After, error table, redaction, rate limiting."""
 
 import asyncio
+import itertools
 import ssl
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -299,3 +300,29 @@ async def test_sharded_pools_grow_only_when_full_and_give_slots_back() -> None:
         with pytest.raises(httpx.ConnectError):
             await client.get("/fail")
         assert transport._busy == [0, 0, 0]
+
+
+async def test_in_memory_limiter_spaces_starts_of_overlapping_calls_when_not_serial() -> None:
+    clock = VirtualClock()
+    limiter = InMemoryRateLimiter(clock=clock, sleep=clock.sleep)
+    rule = RateRule(key="acct", min_interval=0.5, serial=False)
+    starts: list[float] = []
+    active = peak = 0
+    gate = asyncio.Event()
+
+    async def call() -> None:
+        nonlocal active, peak
+        async with limiter.slot(rule):
+            starts.append(clock.now)
+            active += 1
+            peak = max(peak, active)
+            await gate.wait()
+            active -= 1
+
+    calls = [asyncio.ensure_future(call()) for _ in range(4)]
+    for _ in range(20):
+        await asyncio.sleep(0)
+    gate.set()
+    await asyncio.gather(*calls)
+    assert peak == 4  # all in flight at once
+    assert [b - a for a, b in itertools.pairwise(starts)] == [0.5, 0.5, 0.5]
