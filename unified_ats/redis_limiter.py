@@ -1,8 +1,9 @@
 """A vendor rate limiter shared by several server processes, kept in Redis.
 
-Same contract as the in-process ``InMemoryRateLimiter``: for one key, one request at a time,
-starts spaced by ``min_interval``. A slot is a Redis lock (``SET NX PX``, released only by its
-owner) plus the time of the last start; the lock expires if a process dies holding it.
+Same contract as the in-process ``InMemoryRateLimiter``: for one key, one request at a time
+(unless the rule is not ``serial``), starts spaced by ``min_interval``. A slot is a Redis lock
+(``SET NX PX``, released only by its owner) plus the time of the last start; the lock expires
+if a process dies holding it.
 """
 
 import asyncio
@@ -52,6 +53,7 @@ class RedisRateLimiter:
         while not await self.redis.set(lock_key, owner, nx=True, px=int(self.lock_ttl * 1000)):  # noqa: ASYNC110
             await asyncio.sleep(self.poll)
         started: float | None = None
+        released = False
         try:
             last = await self.redis.get(last_key)
             if last is not None:
@@ -59,17 +61,26 @@ class RedisRateLimiter:
                 if wait > 0:
                     await asyncio.sleep(wait)
             started = await self._now()
+            if not rule.serial:  # only the starts are spaced: let the next one in now
+                released = True
+                await self._free(lock_key, last_key, owner, started, rule)
             yield
         finally:
-            # The last start outlives the lock just long enough to space the next request.
-            await self._release(
-                keys=[lock_key, last_key],
-                args=[
-                    owner,
-                    repr(started if started is not None else 0.0),
-                    max(1000, int(rule.min_interval * 2000)),
-                ],
-            )
+            if not released:
+                await self._free(lock_key, last_key, owner, started, rule)
+
+    async def _free(
+        self, lock_key: str, last_key: str, owner: str, started: float | None, rule: RateRule
+    ) -> None:
+        # The last start outlives the lock just long enough to space the next request.
+        await self._release(
+            keys=[lock_key, last_key],
+            args=[
+                owner,
+                repr(started if started is not None else 0.0),
+                max(1000, int(rule.min_interval * 2000)),
+            ],
+        )
 
     async def _now(self) -> float:
         # Redis's clock, so processes on different hosts agree on "one second".

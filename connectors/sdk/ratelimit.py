@@ -17,10 +17,13 @@ Sleep = Callable[[float], Awaitable[None]]
 
 @dataclass(frozen=True)
 class RateRule:
-    """At most one request start per ``min_interval`` seconds for ``key``, one at a time."""
+    """At most one request start per ``min_interval`` seconds for ``key``; one at a time
+    unless ``serial`` is False (then only the starts are spaced: calls may overlap, as a
+    vendor limiting requests per second, not concurrency, allows)."""
 
     key: str
     min_interval: float
+    serial: bool = True
 
 
 class RateLimiter(Protocol):
@@ -30,7 +33,8 @@ class RateLimiter(Protocol):
 
 
 class InMemoryRateLimiter:
-    """One lock and one last-start time per key: serial calls, spaced by ``min_interval``."""
+    """One lock and one last-start time per key: calls spaced by ``min_interval`` (and serial
+    unless the rule says otherwise)."""
 
     def __init__(self, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
         self._clock = clock
@@ -41,14 +45,22 @@ class InMemoryRateLimiter:
     @asynccontextmanager
     async def slot(self, rule: RateRule) -> AsyncIterator[None]:
         lock = self._locks.setdefault(rule.key, asyncio.Lock())
-        async with lock:
-            last = self._last_start.get(rule.key)
-            if last is not None:
-                wait = last + rule.min_interval - self._clock()
-                if wait > 0:
-                    await self._sleep(wait)
-            self._last_start[rule.key] = self._clock()
+        if not rule.serial:
+            async with lock:
+                await self._space(rule)
             yield
+            return
+        async with lock:
+            await self._space(rule)
+            yield
+
+    async def _space(self, rule: RateRule) -> None:
+        last = self._last_start.get(rule.key)
+        if last is not None:
+            wait = last + rule.min_interval - self._clock()
+            if wait > 0:
+                await self._sleep(wait)
+        self._last_start[rule.key] = self._clock()
 
 
 class NoRateLimiter:

@@ -47,6 +47,7 @@ from connectors.sdk.errors import (
 )
 from connectors.sdk.http import json_body, path_segment
 from connectors.sdk.normalize import text
+from connectors.sdk.ratelimit import RateRule
 from connectors.sdk.secrets import Redactor
 from connectors.sdk.writes import (
     CandidateDraft,
@@ -152,6 +153,10 @@ class ViastoSettings(ConnectorSettings):
     """The customer company's name; read from ``/companies/{id}/`` when not given."""
     page_size: int = 50
     max_concurrent_pages: int = 6
+    """List pages in flight at once per connector, whichever projects they belong to."""
+    max_requests_per_second: float | None = None
+    """Spacing of list calls for an account whose limit is known: viasto documents none, so
+    none by default. Pages still overlap; only their starts are spaced."""
     default_phone_region: str = "DE"
 
     @model_validator(mode="after")
@@ -350,6 +355,16 @@ class ViastoConnector(Connector[ViastoSettings]):
     def build_auth(self) -> httpx.Auth:
         return ViastoTokenAuth(self.settings, self.redact)
 
+    @functools.cached_property
+    def rate(self) -> RateRule | None:
+        """The account's request spacing, when ``max_requests_per_second`` is set."""
+        per_second = self.settings.max_requests_per_second
+        if not per_second or per_second <= 0:
+            return None
+        return RateRule(
+            key=f"viasto:{self.settings.account_key()}", min_interval=1 / per_second, serial=False
+        )
+
     def storable_settings(self) -> dict[str, Any]:
         """The token the password was exchanged for, never the password."""
         data = super().storable_settings()
@@ -407,7 +422,7 @@ class ViastoConnector(Connector[ViastoSettings]):
         ``max_concurrent_pages`` list pages are in flight per connector, whichever projects
         they belong to."""
         async with self._page_budget():
-            body, url = await self.http.get_json_page(path, params=params)
+            body, url = await self.http.get_json_page(path, params=params, rate=self.rate)
         objects = body.get("objects") if isinstance(body, Mapping) else None
         meta = body.get("meta") if isinstance(body, Mapping) else None
         if not isinstance(objects, list) or not isinstance(meta, Mapping):

@@ -1,7 +1,9 @@
 """The shared HTTP toolkit: retries, Retry-After, error table, redaction, rate limiting."""
 
 import asyncio
+import itertools
 import ssl
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from urllib.parse import urlsplit
@@ -255,11 +257,72 @@ async def test_connectors_share_one_tls_trust_store() -> None:
     per connection (0.7 MB per connection measured at 2,000 connections)."""
     clients = [VendorHttp(vendor="Acme", base_url="https://api.acme.test") for _ in range(3)]
     try:
-        contexts = {id(c.client._transport._pool._ssl_context) for c in clients}  # type: ignore[attr-defined]
+        contexts = {id(c.client._transport._pools[0]._pool._ssl_context) for c in clients}  # type: ignore[attr-defined]
         assert len(contexts) == 1
         # The shared context still verifies vendors' certificates.
-        (context,) = {c.client._transport._pool._ssl_context for c in clients}  # type: ignore[attr-defined]
+        (context,) = {c.client._transport._pools[0]._pool._ssl_context for c in clients}  # type: ignore[attr-defined]
         assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
     finally:
         for c in clients:
             await c.aclose()
+
+
+async def test_sharded_pools_grow_only_when_full_and_give_slots_back() -> None:
+    from connectors.sdk.http import ShardedPoolTransport
+
+    release = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/fail":
+            raise httpx.ConnectError("refused", request=request)
+        await release.wait()
+
+        async def body() -> AsyncIterator[bytes]:  # streamed, as a network answer is
+            yield b'{"ok": true}'
+
+        return httpx.Response(200, content=body())
+
+    class Fake(ShardedPoolTransport):
+        def _new_pool(self) -> httpx.AsyncBaseTransport:  # type: ignore[override]
+            return httpx.MockTransport(handler)
+
+    transport = Fake(connections=10, per_pool=4)
+    async with httpx.AsyncClient(transport=transport, base_url="http://vendor.test") as client:
+        assert len(transport._pools) == 1  # an idle connector holds one pool
+        calls = [asyncio.ensure_future(client.get("/x")) for _ in range(9)]
+        await asyncio.sleep(0.01)
+        assert len(transport._pools) == 3  # ceil(10 / 4), filled one after another
+        assert sorted(transport._busy) == [1, 4, 4]
+        release.set()
+        responses = await asyncio.gather(*calls)
+        assert all(r.status_code == 200 for r in responses)
+        assert transport._busy == [0, 0, 0]
+        with pytest.raises(httpx.ConnectError):
+            await client.get("/fail")
+        assert transport._busy == [0, 0, 0]
+
+
+async def test_in_memory_limiter_spaces_starts_of_overlapping_calls_when_not_serial() -> None:
+    clock = VirtualClock()
+    limiter = InMemoryRateLimiter(clock=clock, sleep=clock.sleep)
+    rule = RateRule(key="acct", min_interval=0.5, serial=False)
+    starts: list[float] = []
+    active = peak = 0
+    gate = asyncio.Event()
+
+    async def call() -> None:
+        nonlocal active, peak
+        async with limiter.slot(rule):
+            starts.append(clock.now)
+            active += 1
+            peak = max(peak, active)
+            await gate.wait()
+            active -= 1
+
+    calls = [asyncio.ensure_future(call()) for _ in range(4)]
+    for _ in range(20):
+        await asyncio.sleep(0)
+    gate.set()
+    await asyncio.gather(*calls)
+    assert peak == 4  # all in flight at once
+    assert [b - a for a, b in itertools.pairwise(starts)] == [0.5, 0.5, 0.5]

@@ -69,3 +69,31 @@ async def test_a_dead_holders_lock_expires(redis_url: str) -> None:
     finally:
         await limiter.aclose()
     assert 0.2 <= waited < 2.0
+
+
+async def test_a_rule_that_is_not_serial_spaces_starts_and_lets_calls_overlap(
+    redis_url: str,
+) -> None:
+    first, second = RedisRateLimiter.from_url(redis_url), RedisRateLimiter.from_url(redis_url)
+    rule = RateRule(key=f"test:{uuid.uuid4().hex}", min_interval=0.05, serial=False)
+    starts: list[float] = []
+    active = 0
+    peak = 0
+
+    async def call(limiter: RedisRateLimiter) -> None:
+        nonlocal active, peak
+        async with limiter.slot(rule):
+            starts.append(time.monotonic())
+            active += 1
+            peak = max(peak, active)
+            await asyncio.sleep(0.3)  # longer than the spacing: the next call must not wait
+            active -= 1
+
+    try:
+        await asyncio.gather(*(call(first if i % 2 else second) for i in range(4)))
+    finally:
+        await first.aclose()
+        await second.aclose()
+    starts.sort()
+    assert peak >= 2
+    assert min(b - a for a, b in itertools.pairwise(starts)) >= 0.045
