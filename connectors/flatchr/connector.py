@@ -15,12 +15,14 @@ import posixpath
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
 from pydantic import SecretStr, field_validator, model_validator
+from pydantic_core import to_json
 
 from connectors.flatchr.dates import search_filter_date
 from connectors.flatchr.mapping import (
@@ -43,6 +45,7 @@ from connectors.flatchr.mapping import (
     map_applicant_row,
     map_vacancy,
     map_webhook,
+    mapping_code_digest,
     pipeline,
     split_cv_remote_id,
     split_stage_remote_id,
@@ -60,6 +63,7 @@ from connectors.sdk.base import (
     MappingContext,
     Quarantined,
     map_each,
+    source_digest,
 )
 from connectors.sdk.errors import (
     InvalidVendorResponse,
@@ -72,6 +76,7 @@ from connectors.sdk.files import (
     content_type_for_extension,
 )
 from connectors.sdk.http import json_body, path_segment
+from connectors.sdk.normalize import text
 from connectors.sdk.ratelimit import RateRule
 from connectors.sdk.streaming import iter_json_array
 from connectors.sdk.writes import CandidateDraft, FileRules, WriteRules
@@ -162,6 +167,7 @@ class FlatchrSettings(ConnectorSettings):
 
 class FlatchrConnector(Connector[FlatchrSettings]):
     name: ClassVar[str] = "flatchr"
+    source_digests: ClassVar[bool] = True
     display_name: ClassVar[str] = "Flatchr"
     settings_model: ClassVar[type[ConnectorSettings]] = FlatchrSettings
     link_help: ClassVar[str] = (
@@ -392,23 +398,75 @@ class FlatchrConnector(Connector[FlatchrSettings]):
         )
 
     async def iter_candidates(
-        self, *, updated_since: datetime | None = None, page_size: int = 500
+        self,
+        *,
+        updated_since: datetime | None = None,
+        page_size: int = 500,
+        known: Mapping[str, str] | None = None,
     ) -> AsyncIterator[CandidatePage]:
+        """The search, cut into pages. With ``known``, each row's source digest (the row's JSON
+        with the catalog, settings and mapping code it is mapped with) is compared with the
+        stored one: an equal row is listed as unchanged instead of being mapped."""
         filters: dict[str, str] = {}
         if updated_since is not None:
             # Day granularity: overlap one whole day so nothing at the boundary is missed.
             filters["start_update"] = search_filter_date((updated_since - timedelta(days=1)).date())
         ctx = await self.mapping_context(refresh=True)  # vacancies may have come or gone
-        batch: list[Mapping[str, Any]] = []
+        salt = self._digest_salt(ctx) if known is not None else None
+        batch: list[tuple[Mapping[str, Any], str | None]] = []
+        unchanged: list[str] = []
         async for row in self.stream_search(filters):
-            batch.append(row)
-            if len(batch) >= page_size:
-                records, quarantined = self._map_rows(batch, ctx)
-                yield CandidatePage(records=tuple(records), quarantined=tuple(quarantined))
-                batch = []
-        if batch:
-            records, quarantined = self._map_rows(batch, ctx)
-            yield CandidatePage(records=tuple(records), quarantined=tuple(quarantined))
+            if known is None or salt is None:
+                batch.append((row, None))
+                continue
+            digest = source_digest(salt, row)
+            # The id as map_applicant_row reads it: a row without one is mapped (and
+            # quarantined), never skipped.
+            remote_id = text(row.get("applicant")) if isinstance(row, dict) else None
+            if remote_id is not None and known.get(remote_id) == digest:
+                unchanged.append(remote_id)
+            else:
+                batch.append((row, digest))
+            if len(batch) + len(unchanged) >= page_size:
+                yield self._page(batch, unchanged, ctx)
+                batch, unchanged = [], []
+        if batch or unchanged:
+            yield self._page(batch, unchanged, ctx)
+
+    def _page(
+        self,
+        batch: list[tuple[Mapping[str, Any], str | None]],
+        unchanged: list[str],
+        ctx: MappingContext,
+    ) -> CandidatePage:
+        def map_one(item: tuple[Mapping[str, Any], str | None]) -> CandidateRecord:
+            record = map_applicant_row(item[0], ctx)
+            return record if item[1] is None else replace(record, source_digest=item[1])
+
+        records, quarantined = map_each(
+            batch,
+            map_one,
+            remote_id_of=lambda item: item[0].get("id") if isinstance(item[0], Mapping) else None,
+        )
+        return CandidatePage(
+            records=tuple(records), quarantined=tuple(quarantined), unchanged=tuple(unchanged)
+        )
+
+    def _digest_salt(self, ctx: MappingContext) -> bytes:
+        """What a search row's mapping reads besides the row: the catalog, the settings the
+        mapping uses, the id scope and the mapping code itself (a new release maps again)."""
+        catalog = catalog_of(ctx)
+        return to_json(
+            [
+                mapping_code_digest(),
+                str(ctx.ids.namespace),
+                ctx.company_name,
+                ctx.default_phone_region,
+                list(catalog.vacancies),
+                [column.raw for column in catalog.columns],
+            ],
+            fallback=repr,
+        )
 
     async def stream_search(self, filters: Mapping[str, Any]) -> AsyncIterator[Mapping[str, Any]]:
         """The search's rows one by one, parsed as they arrive (no whole-array copy in memory)."""
