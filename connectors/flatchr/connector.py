@@ -10,6 +10,7 @@ columns listings (the catalog) turn those into the job's and the stage's ids. Th
 read once and kept, and every enumeration (candidates or jobs) reads it afresh.
 """
 
+import asyncio
 import logging
 import posixpath
 import re
@@ -163,6 +164,53 @@ class FlatchrSettings(ConnectorSettings):
 
     def account_key(self) -> str:
         return self.company_id
+
+
+SKIPPED = "skipped"
+"""Marks a row skipped as unchanged (never a digest: those are hexadecimal)."""
+MAP_CHUNK = 50
+"""Search rows mapped in one go during an enumeration (then the loop is given back)."""
+
+
+class _PageBuilder:
+    """One page of an enumeration being built: rows mapped, quarantined or skipped."""
+
+    def __init__(self, ctx: MappingContext) -> None:
+        self.ctx = ctx
+        self.pending: list[tuple[Any, str | None]] = []
+        self.records: list[CandidateRecord] = []
+        self.quarantined: list[Quarantined] = []
+        self.unchanged: list[str] = []
+
+    @property
+    def size(self) -> int:
+        return len(self.pending) + len(self.records) + len(self.quarantined) + len(self.unchanged)
+
+    def map_pending(self) -> None:
+        ctx = self.ctx
+
+        def map_one(item: tuple[Any, str | None]) -> CandidateRecord:
+            record = map_applicant_row(item[0], ctx)
+            return record if item[1] is None else replace(record, source_digest=item[1])
+
+        records, quarantined = map_each(
+            self.pending,
+            map_one,
+            remote_id_of=lambda item: item[0].get("id") if isinstance(item[0], Mapping) else None,
+        )
+        self.records += records
+        self.quarantined += quarantined
+        self.pending = []
+
+    def take(self) -> CandidatePage:
+        self.map_pending()
+        page = CandidatePage(
+            records=tuple(self.records),
+            quarantined=tuple(self.quarantined),
+            unchanged=tuple(self.unchanged),
+        )
+        self.records, self.quarantined, self.unchanged = [], [], []
+        return page
 
 
 class FlatchrConnector(Connector[FlatchrSettings]):
@@ -413,44 +461,29 @@ class FlatchrConnector(Connector[FlatchrSettings]):
             filters["start_update"] = search_filter_date((updated_since - timedelta(days=1)).date())
         ctx = await self.mapping_context(refresh=True)  # vacancies may have come or gone
         salt = self._digest_salt(ctx) if known is not None else None
-        batch: list[tuple[Mapping[str, Any], str | None]] = []
-        unchanged: list[str] = []
+        page = _PageBuilder(ctx)
         async for row in self.stream_search(filters):
-            if known is None or salt is None:
-                batch.append((row, None))
-                continue
-            digest = source_digest(salt, row)
-            # The id as map_applicant_row reads it: a row without one is mapped (and
-            # quarantined), never skipped.
-            remote_id = text(row.get("applicant")) if isinstance(row, dict) else None
-            if remote_id is not None and known.get(remote_id) == digest:
-                unchanged.append(remote_id)
-            else:
-                batch.append((row, digest))
-            if len(batch) + len(unchanged) >= page_size:
-                yield self._page(batch, unchanged, ctx)
-                batch, unchanged = [], []
-        if batch or unchanged:
-            yield self._page(batch, unchanged, ctx)
-
-    def _page(
-        self,
-        batch: list[tuple[Mapping[str, Any], str | None]],
-        unchanged: list[str],
-        ctx: MappingContext,
-    ) -> CandidatePage:
-        def map_one(item: tuple[Mapping[str, Any], str | None]) -> CandidateRecord:
-            record = map_applicant_row(item[0], ctx)
-            return record if item[1] is None else replace(record, source_digest=item[1])
-
-        records, quarantined = map_each(
-            batch,
-            map_one,
-            remote_id_of=lambda item: item[0].get("id") if isinstance(item[0], Mapping) else None,
-        )
-        return CandidatePage(
-            records=tuple(records), quarantined=tuple(quarantined), unchanged=tuple(unchanged)
-        )
+            digest = None
+            if known is not None and salt is not None:
+                digest = source_digest(salt, row)
+                # The id as map_applicant_row reads it: a row without one is mapped (and
+                # quarantined), never skipped.
+                remote_id = text(row.get("applicant")) if isinstance(row, dict) else None
+                if remote_id is not None and known.get(remote_id) == digest:
+                    page.unchanged.append(remote_id)
+                    digest = SKIPPED
+            if digest is not SKIPPED:
+                page.pending.append((row, digest))
+                if len(page.pending) >= MAP_CHUNK:
+                    page.map_pending()
+                    # Rows are mapped as they arrive, a few at a time: the caller storing the
+                    # page before gets the loop in between (a whole page mapped at once held
+                    # it for a tenth of a second).
+                    await asyncio.sleep(0)
+            if page.size >= page_size:
+                yield page.take()
+        if page.size:
+            yield page.take()
 
     def _digest_salt(self, ctx: MappingContext) -> bytes:
         """What a search row's mapping reads besides the row: the catalog, the settings the
