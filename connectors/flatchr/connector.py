@@ -168,7 +168,7 @@ class FlatchrSettings(ConnectorSettings):
 
 SKIPPED = "skipped"
 """Marks a row skipped as unchanged (never a digest: those are hexadecimal)."""
-MAP_CHUNK = 50
+MAP_CHUNK = 10
 """Search rows mapped in one go during an enumeration (then the loop is given back)."""
 
 
