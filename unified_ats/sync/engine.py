@@ -6,7 +6,10 @@
 - A heartbeat renews the lease every ``lease_seconds / 3``. A holder that dies stops renewing;
   after ``lease_seconds`` its run is ``abandoned`` and the next full run resumes its seen ids.
   A holder that finds its lease taken stops at once, without marking anything deleted.
-- Pages are upserted as they arrive; only changed content gets a new ``modified_at``. A record
+- Pages are upserted as they arrive, the next one fetched meanwhile (one page ahead); only
+  changed content gets a new ``modified_at``. A connector with source digests skips vendor
+  records whose digest the store already holds: they count as seen (with what their last
+  mapping held), so skipping never makes a record look deleted. A record
   that cannot be mapped or stored is quarantined (kind, remote id, reason) and the run goes on;
   a quarantined record is never marked deleted.
 - One engine for every model: jobs with their stages are enumerated first (so applications
@@ -480,7 +483,8 @@ class SyncEngine:
                     unchanged.append(remote_id)
                 else:
                     unknown += 1  # a skip the store cannot vouch for: that record is missing
-        written["candidates"].unchanged += len(unchanged)
+        if unchanged:
+            written["candidates"].unchanged += len(unchanged)
         report.written += written
         report.quarantined += len(quarantined)
         seen_ids = self._seen_ids(page.records, quarantined)
