@@ -10,17 +10,20 @@ columns listings (the catalog) turn those into the job's and the stage's ids. Th
 read once and kept, and every enumeration (candidates or jobs) reads it afresh.
 """
 
+import asyncio
 import logging
 import posixpath
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
 from pydantic import SecretStr, field_validator, model_validator
+from pydantic_core import to_json
 
 from connectors.flatchr.dates import search_filter_date
 from connectors.flatchr.mapping import (
@@ -43,6 +46,7 @@ from connectors.flatchr.mapping import (
     map_applicant_row,
     map_vacancy,
     map_webhook,
+    mapping_code_digest,
     pipeline,
     split_cv_remote_id,
     split_stage_remote_id,
@@ -60,6 +64,7 @@ from connectors.sdk.base import (
     MappingContext,
     Quarantined,
     map_each,
+    source_digest,
 )
 from connectors.sdk.errors import (
     InvalidVendorResponse,
@@ -72,6 +77,7 @@ from connectors.sdk.files import (
     content_type_for_extension,
 )
 from connectors.sdk.http import json_body, path_segment
+from connectors.sdk.normalize import text
 from connectors.sdk.ratelimit import RateRule
 from connectors.sdk.streaming import iter_json_array
 from connectors.sdk.writes import CandidateDraft, FileRules, WriteRules
@@ -160,8 +166,56 @@ class FlatchrSettings(ConnectorSettings):
         return self.company_id
 
 
+SKIPPED = "skipped"
+"""Marks a row skipped as unchanged (never a digest: those are hexadecimal)."""
+MAP_CHUNK = 10
+"""Search rows mapped in one go during an enumeration (then the loop is given back)."""
+
+
+class _PageBuilder:
+    """One page of an enumeration being built: rows mapped, quarantined or skipped."""
+
+    def __init__(self, ctx: MappingContext) -> None:
+        self.ctx = ctx
+        self.pending: list[tuple[Any, str | None]] = []
+        self.records: list[CandidateRecord] = []
+        self.quarantined: list[Quarantined] = []
+        self.unchanged: list[str] = []
+
+    @property
+    def size(self) -> int:
+        return len(self.pending) + len(self.records) + len(self.quarantined) + len(self.unchanged)
+
+    def map_pending(self) -> None:
+        ctx = self.ctx
+
+        def map_one(item: tuple[Any, str | None]) -> CandidateRecord:
+            record = map_applicant_row(item[0], ctx)
+            return record if item[1] is None else replace(record, source_digest=item[1])
+
+        records, quarantined = map_each(
+            self.pending,
+            map_one,
+            remote_id_of=lambda item: item[0].get("id") if isinstance(item[0], Mapping) else None,
+        )
+        self.records += records
+        self.quarantined += quarantined
+        self.pending = []
+
+    def take(self) -> CandidatePage:
+        self.map_pending()
+        page = CandidatePage(
+            records=tuple(self.records),
+            quarantined=tuple(self.quarantined),
+            unchanged=tuple(self.unchanged),
+        )
+        self.records, self.quarantined, self.unchanged = [], [], []
+        return page
+
+
 class FlatchrConnector(Connector[FlatchrSettings]):
     name: ClassVar[str] = "flatchr"
+    source_digests: ClassVar[bool] = True
     display_name: ClassVar[str] = "Flatchr"
     settings_model: ClassVar[type[ConnectorSettings]] = FlatchrSettings
     link_help: ClassVar[str] = (
@@ -392,23 +446,60 @@ class FlatchrConnector(Connector[FlatchrSettings]):
         )
 
     async def iter_candidates(
-        self, *, updated_since: datetime | None = None, page_size: int = 500
+        self,
+        *,
+        updated_since: datetime | None = None,
+        page_size: int = 500,
+        known: Mapping[str, str] | None = None,
     ) -> AsyncIterator[CandidatePage]:
+        """The search, cut into pages. With ``known``, each row's source digest (the row's JSON
+        with the catalog, settings and mapping code it is mapped with) is compared with the
+        stored one: an equal row is listed as unchanged instead of being mapped."""
         filters: dict[str, str] = {}
         if updated_since is not None:
             # Day granularity: overlap one whole day so nothing at the boundary is missed.
             filters["start_update"] = search_filter_date((updated_since - timedelta(days=1)).date())
         ctx = await self.mapping_context(refresh=True)  # vacancies may have come or gone
-        batch: list[Mapping[str, Any]] = []
+        salt = self._digest_salt(ctx) if known is not None else None
+        page = _PageBuilder(ctx)
         async for row in self.stream_search(filters):
-            batch.append(row)
-            if len(batch) >= page_size:
-                records, quarantined = self._map_rows(batch, ctx)
-                yield CandidatePage(records=tuple(records), quarantined=tuple(quarantined))
-                batch = []
-        if batch:
-            records, quarantined = self._map_rows(batch, ctx)
-            yield CandidatePage(records=tuple(records), quarantined=tuple(quarantined))
+            digest = None
+            if known is not None and salt is not None:
+                digest = source_digest(salt, row)
+                # The id as map_applicant_row reads it: a row without one is mapped (and
+                # quarantined), never skipped.
+                remote_id = text(row.get("applicant")) if isinstance(row, dict) else None
+                if remote_id is not None and known.get(remote_id) == digest:
+                    page.unchanged.append(remote_id)
+                    digest = SKIPPED
+            if digest is not SKIPPED:
+                page.pending.append((row, digest))
+                if len(page.pending) >= MAP_CHUNK:
+                    page.map_pending()
+                    # Rows are mapped as they arrive, a few at a time: the caller storing the
+                    # page before gets the loop in between (a whole page mapped at once held
+                    # it for a tenth of a second).
+                    await asyncio.sleep(0)
+            if page.size >= page_size:
+                yield page.take()
+        if page.size:
+            yield page.take()
+
+    def _digest_salt(self, ctx: MappingContext) -> bytes:
+        """What a search row's mapping reads besides the row: the catalog, the settings the
+        mapping uses, the id scope and the mapping code itself (a new release maps again)."""
+        catalog = catalog_of(ctx)
+        return to_json(
+            [
+                mapping_code_digest(),
+                str(ctx.ids.namespace),
+                ctx.company_name,
+                ctx.default_phone_region,
+                list(catalog.vacancies),
+                [column.raw for column in catalog.columns],
+            ],
+            fallback=repr,
+        )
 
     async def stream_search(self, filters: Mapping[str, Any]) -> AsyncIterator[Mapping[str, Any]]:
         """The search's rows one by one, parsed as they arrive (no whole-array copy in memory)."""

@@ -12,6 +12,10 @@ turns them into the encoded vacancy id and the column id.
 """
 
 import base64
+import functools
+import hashlib
+import importlib
+import inspect
 import math
 import posixpath
 import uuid
@@ -546,6 +550,34 @@ def _build(
     return CandidateRecord(
         candidate=candidate, attachments=attachments, applications=(application,)
     )
+
+
+_MAPPING_CODE = (
+    "connectors.flatchr.mapping",
+    "connectors.flatchr.dates",
+    "connectors.sdk.normalize",
+    "schemas.base",
+    "schemas.candidate",
+    "schemas.application",
+    "schemas.attachment",
+    "schemas.datetimes",
+    "schemas.open_enum",
+)
+
+
+@functools.cache
+def mapping_code_digest() -> str:
+    """The code a search row is mapped with (this module, its dates, the shared normalizers,
+    the unified models): part of every stored source digest, so a release that maps rows
+    differently maps every row again instead of skipping it as unchanged."""
+    digest = hashlib.sha256()
+    for name in _MAPPING_CODE:
+        module = importlib.import_module(name)
+        try:
+            digest.update(inspect.getsource(module).encode())
+        except (OSError, TypeError):  # no source shipped: the module's name and file
+            digest.update(f"{name}:{getattr(module, '__file__', '')}".encode())
+    return digest.hexdigest()
 
 
 def map_applicant_row(row: Mapping[str, Any], ctx: MappingContext) -> CandidateRecord:

@@ -8,7 +8,7 @@ import re
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,6 +39,7 @@ from pydantic import (
     WithJsonSchema,
     field_validator,
 )
+from pydantic_core import to_json
 
 from connectors.sdk.errors import UnsupportedOperation
 from connectors.sdk.files import (
@@ -347,6 +348,10 @@ class CandidateRecord:
     candidate: Candidate
     attachments: tuple[Attachment, ...] = ()
     applications: tuple[Application, ...] = ()
+    source_digest: str | None = None
+    """A digest of everything this record was mapped from (see :func:`source_digest`), set by
+    connectors with ``source_digests`` when ``iter_candidates`` was given ``known``; the store
+    keeps it, and a later enumeration skips mapping the record while it is unchanged."""
 
 
 @dataclass(frozen=True)
@@ -381,6 +386,9 @@ class CandidatePage:
     incomplete: str | None = None
     """Set when the connector knows the enumeration missed records (the records it saw fall
     short of a total the vendor gave): the run marks nothing deleted and reports this."""
+    unchanged: tuple[str, ...] = ()
+    """Remote ids of vendor records on this page whose source digest equals the one ``known``
+    gave: not mapped, and counted as seen (a full run never marks them deleted)."""
 
     @property
     def skipped(self) -> int:
@@ -413,6 +421,12 @@ def usable_remote_id(value: object) -> str | None:
     if isinstance(value, str) and value.strip():
         return value
     return None
+
+
+def source_digest(salt: bytes, payload: Any) -> str:
+    """A stable digest of a vendor payload (its JSON, keys in the vendor's order) and of
+    ``salt``: whatever else the mapping reads (a catalog, settings, the mapping's own code)."""
+    return hashlib.blake2b(salt + to_json(payload), digest_size=20).hexdigest()
 
 
 def map_each(
@@ -498,6 +512,8 @@ class Connector(ABC, Generic[S]):
     link_fields: ClassVar[tuple[str, ...]] = ()
     """Settings the link page shows first, in this order (default: the required ones and the
     credentials); the others go under "Advanced settings"."""
+    source_digests: ClassVar[bool] = False
+    """``iter_candidates`` takes ``known`` source digests and skips unchanged vendor records."""
 
     def __init__(
         self,
@@ -587,9 +603,18 @@ class Connector(ABC, Generic[S]):
 
     @abstractmethod
     def iter_candidates(
-        self, *, updated_since: datetime | None = None, page_size: int = 500
+        self,
+        *,
+        updated_since: datetime | None = None,
+        page_size: int = 500,
+        known: Mapping[str, str] | None = None,
     ) -> AsyncIterator[CandidatePage]:
-        """Every candidate, page by page; with ``updated_since``, at least those changed since."""
+        """Every candidate, page by page; with ``updated_since``, at least those changed since.
+
+        ``known`` (remote id -> source digest, what the store holds) is given only to a
+        connector with ``source_digests``: it then sets each record's ``source_digest``, and
+        lists a vendor record whose digest equals the known one in ``CandidatePage.unchanged``
+        instead of mapping it. Other connectors ignore it."""
 
     @abstractmethod
     async def get_candidate(

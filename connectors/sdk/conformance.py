@@ -238,6 +238,28 @@ class ConnectorConformance:
             harness.faults.reset()
         assert reasons, "a listing that hid records its total counts was reported complete"
 
+    async def test_source_digests_skip_only_unchanged_records(
+        self, harness: ConformanceHarness
+    ) -> None:
+        """A connector with ``source_digests``: given the digests of a first enumeration, a
+        second one of the same vendor data maps nothing and lists every record unchanged; given
+        none, it maps every record again, each with its digest."""
+        async with harness.make_connector() as connector:
+            if not connector.source_digests:
+                pytest.skip("this connector maps every record on every enumeration")
+            known: dict[str, str] = {}
+            async for page in connector.iter_candidates(page_size=harness.page_size, known={}):
+                assert not page.unchanged
+                for record in page.records:
+                    assert record.source_digest, "a record without its source digest"
+                    known[record.candidate.remote_id or ""] = record.source_digest
+            unchanged: list[str] = []
+            async for page in connector.iter_candidates(page_size=harness.page_size, known=known):
+                assert not page.records, "an unchanged record was mapped again"
+                assert len(page.unchanged) <= harness.page_size
+                unchanged += page.unchanged
+        assert sorted(unchanged) == sorted(known)
+
     async def test_every_shape_of_a_record_normalizes_the_same(
         self, harness: ConformanceHarness
     ) -> None:

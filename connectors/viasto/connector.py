@@ -597,7 +597,11 @@ class ViastoConnector(Connector[ViastoSettings]):
             await asyncio.gather(*tasks, return_exceptions=True)
 
     async def iter_candidates(
-        self, *, updated_since: datetime | None = None, page_size: int = 500
+        self,
+        *,
+        updated_since: datetime | None = None,
+        page_size: int = 500,
+        known: Mapping[str, str] | None = None,  # no source digests: every record is mapped
     ) -> AsyncIterator[CandidatePage]:
         # No updated-since filter exists: always a full enumeration (content hashes tell changes).
         ctx = await self.mapping_context()

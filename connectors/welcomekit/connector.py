@@ -494,7 +494,11 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
         )
 
     async def iter_candidates(
-        self, *, updated_since: datetime | None = None, page_size: int = 500
+        self,
+        *,
+        updated_since: datetime | None = None,
+        page_size: int = 500,
+        known: Mapping[str, str] | None = None,  # no source digests: every record is mapped
     ) -> AsyncIterator[CandidatePage]:
         ctx = await self.mapping_context()
         params: dict[str, Any] = {"stage": "true", "tags": "true"}

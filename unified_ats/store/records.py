@@ -43,6 +43,7 @@ from unified_ats.store.database import (
 from unified_ats.store.hashing import fingerprint
 from unified_ats.store.served import render_served
 from unified_ats.store.singleflight import SingleFlight
+from unified_ats.store.sync_runs import seen_id
 from unified_ats.store.tables import (
     ApplicationRow,
     AttachmentRow,
@@ -113,16 +114,20 @@ class UpsertCounts:
     changed: int = 0
     unchanged: int = 0
     raw_only: int = 0
+    digest_only: int = 0
+    """Same content and raw data, a new source digest (first sync since digests were kept, a
+    catalog or mapping code change): only the digest was written."""
 
     @property
     def written(self) -> int:
-        return self.inserted + self.changed + self.raw_only
+        return self.inserted + self.changed + self.raw_only + self.digest_only
 
     def __iadd__(self, other: "UpsertCounts") -> "UpsertCounts":
         self.inserted += other.inserted
         self.changed += other.changed
         self.unchanged += other.unchanged
         self.raw_only += other.raw_only
+        self.digest_only += other.digest_only
         return self
 
 
@@ -340,6 +345,17 @@ def _candidate_columns(candidate: Candidate) -> dict[str, Any]:
     }
 
 
+def source_seen_of(record: CandidateRecord) -> str:
+    """The seen ids of what a candidate record holds besides the candidate (its files and
+    applications), as ``CandidateRow.source_seen`` keeps them."""
+    return "\n".join(
+        [
+            *(seen_id("attachment", a.remote_id or "") for a in record.attachments),
+            *(seen_id("application", a.remote_id or "") for a in record.applications),
+        ]
+    )
+
+
 def _rows_of(record: Record) -> list[tuple[str, AnyModel, dict[str, Any]]]:
     """(model name, model, its filter columns) for every model a vendor record holds."""
     if isinstance(record, JobRecord):
@@ -357,7 +373,11 @@ def _rows_of(record: Record) -> list[tuple[str, AnyModel, dict[str, Any]]]:
         ]
         rows += [("job_interview_stages", s, {"job_id": related_id(s.job)}) for s in record.stages]
         return rows
-    rows = [("candidates", record.candidate, _candidate_columns(record.candidate))]
+    columns = _candidate_columns(record.candidate)
+    # Null without a digest: a write that came without one clears what the row kept.
+    columns["source_hash"] = record.source_digest
+    columns["source_seen"] = None if record.source_digest is None else source_seen_of(record)
+    rows = [("candidates", record.candidate, columns)]
     rows += [("attachments", a, {"candidate_id": a.candidate}) for a in record.attachments]
     rows += [
         (
@@ -585,11 +605,30 @@ class RecordStore:
                 grouped.setdefault(name, []).append((model, columns))
         self.forget(connection_id)
         counts = WriteCounts()
+        stale: list[str] = []
         async with self.sessions.begin() as session:
             events = await EventBatch.open(session, connection_id=connection_id)
             for name, items in grouped.items():
                 counts[name] += await self._upsert_rows(
-                    session, MODELS[name].table, connection_id, items, now, events, touch_unchanged
+                    session,
+                    MODELS[name].table,
+                    connection_id,
+                    items,
+                    now,
+                    events,
+                    touch_unchanged,
+                    stale_digests=stale,
+                )
+            if stale and counts.written:
+                # Written without a digest (a webhook, a refresh): what is stored is no longer
+                # what the digest's vendor record maps to, so the next sync maps it again.
+                await session.execute(
+                    update(CandidateRow)
+                    .where(
+                        CandidateRow.connection_id == connection_id,
+                        CandidateRow.remote_id.in_(stale),
+                    )
+                    .values(source_hash=None, source_seen=None)
                 )
             await events.write(session, now=now)
         return counts
@@ -635,25 +674,35 @@ class RecordStore:
         now: datetime,
         events: EventBatch,
         touch_unchanged: bool = False,
+        *,
+        stale_digests: list[str] | None = None,
     ) -> UpsertCounts:
+        """``stale_digests`` gets the remote ids of stored candidates that keep a source
+        digest and are written here without one."""
         counts = UpsertCounts()
         latest: dict[str, tuple[AnyModel, dict[str, Any]]] = {}
         for model, columns in items:
             latest[model.remote_id or str(model.id)] = (model, columns)
         if not latest:
             return counts
+        digests = table is CandidateRow
+        wanted: list[Any] = [
+            table.seq,
+            table.id,
+            table.remote_id,
+            table.content_hash,
+            table.raw_hash,
+            table.remote_was_deleted,
+        ]
+        if digests:
+            wanted.append(CandidateRow.source_hash)
         existing = {
             row.remote_id: row
             for row in (
                 await session.execute(
-                    select(
-                        table.seq,
-                        table.id,
-                        table.remote_id,
-                        table.content_hash,
-                        table.raw_hash,
-                        table.remote_was_deleted,
-                    ).where(table.connection_id == connection_id, table.remote_id.in_(list(latest)))
+                    select(*wanted).where(
+                        table.connection_id == connection_id, table.remote_id.in_(list(latest))
+                    )
                 )
             ).all()
         }
@@ -666,6 +715,14 @@ class RecordStore:
         for remote_id, (model, columns) in latest.items():
             document, new_content, new_raw, content = fingerprint(model)
             found = existing.get(remote_id)
+            if (
+                digests
+                and stale_digests is not None
+                and found is not None
+                and found.source_hash is not None
+                and columns["source_hash"] is None
+            ):
+                stale_digests.append(remote_id)
             values = {
                 "data": PreSerialized(document),
                 "content_hash": new_content,
@@ -705,6 +762,15 @@ class RecordStore:
             elif found.raw_hash != new_raw:
                 counts.raw_only += 1  # vendor noise only: refresh raw_data, keep modified_at
                 updates.append({"seq": found.seq, "fetched_at": now, **values})
+            elif digests and columns["source_hash"] not in (None, found.source_hash):
+                counts.digest_only += 1
+                updates.append(
+                    {
+                        "seq": found.seq,
+                        "source_hash": columns["source_hash"],
+                        "source_seen": columns["source_seen"],
+                    }
+                )
             else:
                 counts.unchanged += 1
                 if touch_unchanged:
@@ -718,6 +784,38 @@ class RecordStore:
         if updates:
             await session.execute(update(table), updates)
         return counts
+
+    async def source_digests(self, connection_id: uuid.UUID) -> dict[str, str]:
+        """Remote id -> source digest of every live candidate stored with one (what a sync
+        passes a connector with ``source_digests`` as ``known``)."""
+        c = _core(CandidateRow)
+        statement = select(c.c.remote_id, c.c.source_hash).where(
+            c.c.connection_id == connection_id,
+            c.c.source_hash.is_not(None),
+            c.c.remote_was_deleted.is_(False),
+        )
+        async with self.sessions() as session:
+            return {row[0]: row[1] for row in (await session.execute(statement)).all()}
+
+    async def source_seen(
+        self, connection_id: uuid.UUID, remote_ids: Sequence[str]
+    ) -> dict[str, list[str]]:
+        """The seen ids kept with candidates a sync skipped as unchanged (see
+        ``CandidateRow.source_seen``), by remote id."""
+        c = _core(CandidateRow)
+        found: dict[str, list[str]] = {}
+        unique = list(dict.fromkeys(remote_ids))
+        async with self.sessions() as session:
+            for start in range(0, len(unique), 500):  # bound the IN list
+                rows = await session.execute(
+                    select(c.c.remote_id, c.c.source_seen).where(
+                        c.c.connection_id == connection_id,
+                        c.c.remote_id.in_(unique[start : start + 500]),
+                    )
+                )
+                for remote_id, seen in rows.all():
+                    found[remote_id] = seen.split("\n") if seen else []
+        return found
 
     async def mark_candidate_deleted(
         self, connection_id: uuid.UUID, candidate_id: uuid.UUID, *, now: datetime

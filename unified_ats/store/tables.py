@@ -137,6 +137,13 @@ class CandidateRow(StoredRecord, Base):
     emails: Mapped[str] = mapped_column(Text, default="")
     """Space-delimited, lower-cased: ``" a@x.fr b@y.fr "`` (filter by exact address)."""
     tags: Mapped[str] = mapped_column(Text, default="")
+    source_hash: Mapped[str | None] = mapped_column(Text)
+    """The connector's digest of the vendor record this row was last mapped from (see
+    ``CandidateRecord.source_digest``): while the vendor record keeps it, a sync skips mapping
+    it. Cleared by any write that did not come with a digest (a webhook, a refresh)."""
+    source_seen: Mapped[str | None] = mapped_column(Text)
+    """The seen ids (``a:…``, ``p:…``) of what that mapping gave besides the candidate: a
+    full run that skips the record counts them seen, as if it had mapped it again."""
 
 
 class AttachmentRow(StoredRecord, Base):

@@ -6,7 +6,10 @@
 - A heartbeat renews the lease every ``lease_seconds / 3``. A holder that dies stops renewing;
   after ``lease_seconds`` its run is ``abandoned`` and the next full run resumes its seen ids.
   A holder that finds its lease taken stops at once, without marking anything deleted.
-- Pages are upserted as they arrive; only changed content gets a new ``modified_at``. A record
+- Pages are upserted as they arrive, the next one fetched meanwhile (one page ahead); only
+  changed content gets a new ``modified_at``. A connector with source digests skips vendor
+  records whose digest the store already holds: they count as seen (with what their last
+  mapping held), so skipping never makes a record look deleted. A record
   that cannot be mapped or stored is quarantined (kind, remote id, reason) and the run goes on;
   a quarantined record is never marked deleted.
 - One engine for every model: jobs with their stages are enumerated first (so applications
@@ -23,10 +26,10 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -58,6 +61,62 @@ from unified_ats.store.sync_runs import (
 from unified_ats.store.tables import SyncRun
 
 logger = logging.getLogger("unified_ats.sync")
+P = TypeVar("P")
+
+
+class _End:
+    """What ends a read-ahead: the pages ran out, or fetching one failed."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
+
+
+async def read_ahead(pages: AsyncIterator[P]) -> AsyncGenerator[P, None]:
+    """``pages``, fetched one page ahead: the vendor's next page is read (and mapped) while
+    the caller stores the one before. Never more than one page waits; the pages come in
+    order; a failure to fetch comes where that page would have. The connector's iterator runs
+    in a task of its own, from start to close (its HTTP stream stays in one task)."""
+    queue: asyncio.Queue[P | _End] = asyncio.Queue()
+
+    async def fetch() -> None:
+        try:
+            async with contextlib.aclosing(aiter_of(pages)) as iterator:
+                async for page in iterator:
+                    queue.put_nowait(page)
+                    await queue.join()  # taken: only now is the next one fetched
+        except BaseException as exc:  # the connector's own cancellation too: the caller's
+            queue.put_nowait(_End(exc))
+            if not isinstance(exc, Exception):
+                raise
+            return
+        queue.put_nowait(_End())
+
+    fetching = asyncio.create_task(fetch())
+    try:
+        while True:
+            item = await queue.get()
+            queue.task_done()
+            if isinstance(item, _End):
+                if item.error is not None:
+                    raise item.error
+                return
+            yield item
+    finally:
+        fetching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await fetching
+
+
+def aiter_of(pages: AsyncIterator[P]) -> AsyncGenerator[P, None]:
+    """An async generator over ``pages`` (one that ``aclosing`` can close)."""
+    if isinstance(pages, AsyncGenerator):
+        return pages
+
+    async def each() -> AsyncGenerator[P, None]:
+        async for page in pages:
+            yield page
+
+    return each()
 
 
 class SyncQueued(Exception):
@@ -317,11 +376,19 @@ class SyncEngine:
                 async for job_page in connector.iter_jobs():
                     if await self._store_page(run, report, job_page, shortfalls, progress=None):
                         incomplete.add(Enumeration.JOBS)
-            async for page in connector.iter_candidates(
-                updated_since=updated_since, page_size=self.page_size
-            ):
-                if await self._store_page(run, report, page, shortfalls, progress=progress):
-                    incomplete.add(Enumeration.CANDIDATES)
+            known: dict[str, str] | None = None
+            options: dict[str, Any] = {}
+            if getattr(connector, "source_digests", False):
+                known = options["known"] = await self.records.source_digests(connection.id)
+            pages = connector.iter_candidates(
+                updated_since=updated_since, page_size=self.page_size, **options
+            )
+            async with contextlib.aclosing(read_ahead(pages)) as ahead:
+                async for page in ahead:
+                    if await self._store_page(
+                        run, report, page, shortfalls, progress=progress, known=known
+                    ):
+                        incomplete.add(Enumeration.CANDIDATES)
             finished = datetime.now(UTC)
             state = SUCCEEDED
             if shortfalls:
@@ -395,24 +462,52 @@ class SyncEngine:
         shortfalls: list[str],
         *,
         progress: Callable[[SyncProgress], None] | None,
+        known: dict[str, str] | None = None,
     ) -> bool:
         """Store one page of either enumeration; True when it shows that enumeration
-        incomplete (its connector said so, or it met a record without a usable id)."""
+        incomplete (its connector said so, or it met a record without a usable id).
+
+        Records the connector skipped as unchanged (``page.unchanged``, checked against the
+        ``known`` digests it was given) are not written, and count as seen with what their
+        last mapping held (``CandidateRow.source_seen``)."""
         now = datetime.now(UTC)
         written, refused = await self.records.upsert_page(run.connection_id, page.records, now=now)
         quarantined = [*page.quarantined, *refused]
         await self.runs.quarantine(run, quarantined, now=now)
+        is_jobs = isinstance(page, JobPage)
+        unchanged: list[str] = []
+        unknown = 0
+        if isinstance(page, CandidatePage) and page.unchanged:
+            for remote_id in page.unchanged:
+                if known is not None and remote_id in known:
+                    unchanged.append(remote_id)
+                else:
+                    unknown += 1  # a skip the store cannot vouch for: that record is missing
+        if unchanged:
+            written["candidates"].unchanged += len(unchanged)
         report.written += written
         report.quarantined += len(quarantined)
-        is_jobs = isinstance(page, JobPage)
-        for name, count in self._seen_counts(page.records).items():
+        seen_ids = self._seen_ids(page.records, quarantined)
+        counts = self._seen_counts(page.records)
+        if unchanged:
+            kept = await self.records.source_seen(run.connection_id, unchanged)
+            counts["candidates"] = counts.get("candidates", 0) + len(unchanged)
+            for remote_id in unchanged:
+                seen_ids.append(seen_id("candidate", remote_id))
+                for child in kept.get(remote_id, ()):
+                    name = "attachments" if child.startswith("a:") else "applications"
+                    counts[name] = counts.get(name, 0) + 1
+                    if child != seen_id("application", remote_id):  # its candidate's seen id
+                        seen_ids.append(child)
+        for name, count in counts.items():
             report.seen_by_model[name] = report.seen_by_model.get(name, 0) + count
+        listed = len(page.records) + len(unchanged)
         if not is_jobs:
-            report.seen += len(page.records)
+            report.seen += listed
         await self.runs.record_page(
             run,
-            remote_ids=self._seen_ids(page.records, quarantined),
-            seen=0 if is_jobs else len(page.records),
+            remote_ids=seen_ids,
+            seen=0 if is_jobs else listed,
             changed=0
             if is_jobs
             else written["candidates"].inserted + written["candidates"].changed,
@@ -426,6 +521,8 @@ class SyncEngine:
         gaps = []
         if page.incomplete:
             gaps.append(page.incomplete)
+        if unknown:
+            gaps.append(f"{unknown} vendor record(s) reported unchanged were never stored")
         unidentified = sum(1 for q in quarantined if q.remote_id is None)
         if unidentified:
             # A record without a usable id may be any stored one: deleting is guesswork.
