@@ -25,6 +25,14 @@ class RateRule:
     min_interval: float
     serial: bool = True
 
+    @classmethod
+    def per_second(cls, key: str, requests_per_second: float | None) -> "RateRule | None":
+        """Request starts spaced for a vendor that limits requests per second, not calls in
+        flight; None (no spacing) when no positive rate is set."""
+        if not requests_per_second or requests_per_second <= 0:
+            return None
+        return cls(key=key, min_interval=1 / requests_per_second, serial=False)
+
 
 class RateLimiter(Protocol):
     def slot(self, rule: RateRule) -> AbstractAsyncContextManager[None]:

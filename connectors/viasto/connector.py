@@ -358,11 +358,8 @@ class ViastoConnector(Connector[ViastoSettings]):
     @functools.cached_property
     def rate(self) -> RateRule | None:
         """The account's request spacing, when ``max_requests_per_second`` is set."""
-        per_second = self.settings.max_requests_per_second
-        if not per_second or per_second <= 0:
-            return None
-        return RateRule(
-            key=f"viasto:{self.settings.account_key()}", min_interval=1 / per_second, serial=False
+        return RateRule.per_second(
+            f"viasto:{self.settings.account_key()}", self.settings.max_requests_per_second
         )
 
     def storable_settings(self) -> dict[str, Any]:

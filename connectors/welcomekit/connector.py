@@ -284,13 +284,9 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
     @functools.cached_property
     def rate(self) -> RateRule | None:
         """The account's request spacing, when ``max_requests_per_second`` is set."""
-        per_second = self.settings.max_requests_per_second
-        if not per_second or per_second <= 0:
-            return None
-        return RateRule(
-            key=f"welcomekit:{self.settings.organization_reference}",
-            min_interval=1 / per_second,
-            serial=False,
+        return RateRule.per_second(
+            f"welcomekit:{self.settings.organization_reference}",
+            self.settings.max_requests_per_second,
         )
 
     def error_details(self, response: httpx.Response) -> tuple[str | None, dict[str, list[str]]]:

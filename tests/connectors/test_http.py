@@ -326,3 +326,13 @@ async def test_in_memory_limiter_spaces_starts_of_overlapping_calls_when_not_ser
     await asyncio.gather(*calls)
     assert peak == 4  # all in flight at once
     assert [b - a for a, b in itertools.pairwise(starts)] == [0.5, 0.5, 0.5]
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False) | st.none())
+def test_a_per_second_rule_spaces_starts_only_for_a_positive_rate(rate: float | None) -> None:
+    rule = RateRule.per_second("vendor:account", rate)
+    if rate is None or rate <= 0:
+        assert rule is None
+    else:
+        assert rule is not None and not rule.serial and rule.key == "vendor:account"
+        assert rule.min_interval == 1 / rate
