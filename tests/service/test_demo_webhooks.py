@@ -6,6 +6,7 @@ import os
 import shlex
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -61,13 +62,22 @@ async def test_the_demo_listen_command_prints_verified_events(tmp_path: Path) ->
                     headers={"Authorization": f"Bearer {key}", "x-connector-token": token},
                 )
                 assert answer.status_code == 202, answer.text
+
+            def seen(kind: str) -> list[str]:
+                return [line for line in out if f" {kind} " in line]
+
+            # Events are not ordered on the wire (docs/webhooks.md): wait for both, and
+            # order them by their own timestamps, which the receiver prints first.
             async with asyncio.timeout(60):
-                while not any("sync.succeeded" in line for line in out):
+                while not (seen("sync.started") and seen("sync.succeeded")):
                     out.append(await asyncio.to_thread(listener.stdout.readline))
             events = [line for line in out if "sync." in line]
-            assert "sync.started" in events[0] and all(
-                line.strip().endswith("[verified]") for line in events
+            assert all(line.strip().endswith("[verified]") for line in events)
+            started, succeeded = (
+                datetime.fromisoformat(seen(kind)[0].split()[0])
+                for kind in ("sync.started", "sync.succeeded")
             )
+            assert started <= succeeded
         finally:
             listener.terminate()
             rest = (await asyncio.to_thread(listener.communicate, timeout=30))[0]
