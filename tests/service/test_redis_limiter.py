@@ -30,10 +30,13 @@ async def redis_url() -> str:
     return REDIS_URL
 
 
-async def test_two_processes_share_one_slot_and_its_spacing(redis_url: str) -> None:
-    # Two limiters with their own connections stand for two server processes.
+async def _calls_from_two_processes(
+    redis_url: str, rule: RateRule, *, calls: int, hold: float
+) -> tuple[list[float], int]:
+    """``calls`` requests, alternating between two limiters with their own connections (two
+    server processes), each holding its slot ``hold`` seconds: their sorted start times and
+    the most that ran at once."""
     first, second = RedisRateLimiter.from_url(redis_url), RedisRateLimiter.from_url(redis_url)
-    rule = RateRule(key=f"test:{uuid.uuid4().hex}", min_interval=0.2)
     starts: list[float] = []
     active = 0
     peak = 0
@@ -44,15 +47,20 @@ async def test_two_processes_share_one_slot_and_its_spacing(redis_url: str) -> N
             starts.append(time.monotonic())
             active += 1
             peak = max(peak, active)
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(hold)
             active -= 1
 
     try:
-        await asyncio.gather(*(call(first if i % 2 else second) for i in range(6)))
+        await asyncio.gather(*(call(first if i % 2 else second) for i in range(calls)))
     finally:
         await first.aclose()
         await second.aclose()
-    starts.sort()
+    return sorted(starts), peak
+
+
+async def test_two_processes_share_one_slot_and_its_spacing(redis_url: str) -> None:
+    rule = RateRule(key=f"test:{uuid.uuid4().hex}", min_interval=0.2)
+    starts, peak = await _calls_from_two_processes(redis_url, rule, calls=6, hold=0.01)
     gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert peak == 1
     assert min(gaps) >= 0.19  # spaced across both "processes"
@@ -74,26 +82,8 @@ async def test_a_dead_holders_lock_expires(redis_url: str) -> None:
 async def test_a_rule_that_is_not_serial_spaces_starts_and_lets_calls_overlap(
     redis_url: str,
 ) -> None:
-    first, second = RedisRateLimiter.from_url(redis_url), RedisRateLimiter.from_url(redis_url)
     rule = RateRule(key=f"test:{uuid.uuid4().hex}", min_interval=0.05, serial=False)
-    starts: list[float] = []
-    active = 0
-    peak = 0
-
-    async def call(limiter: RedisRateLimiter) -> None:
-        nonlocal active, peak
-        async with limiter.slot(rule):
-            starts.append(time.monotonic())
-            active += 1
-            peak = max(peak, active)
-            await asyncio.sleep(0.3)  # longer than the spacing: the next call must not wait
-            active -= 1
-
-    try:
-        await asyncio.gather(*(call(first if i % 2 else second) for i in range(4)))
-    finally:
-        await first.aclose()
-        await second.aclose()
-    starts.sort()
+    # each call outlasts the spacing: the next must start without waiting for it
+    starts, peak = await _calls_from_two_processes(redis_url, rule, calls=4, hold=0.3)
     assert peak >= 2
     assert min(b - a for a, b in itertools.pairwise(starts)) >= 0.045
