@@ -21,7 +21,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    insert,
     select,
     update,
 )
@@ -40,6 +39,7 @@ from unified_ats.store.database import (
     autocommit_read_engine,
     direct_read_engine,
 )
+from unified_ats.store.driver_rows import RowInsert
 from unified_ats.store.hashing import fingerprint
 from unified_ats.store.served import render_served
 from unified_ats.store.singleflight import SingleFlight
@@ -416,6 +416,17 @@ def _core(table: type[StoredRecord] | type[Connection]) -> Table:
     return cast(Table, getattr(table, "__table__"))  # noqa: B009
 
 
+_INSERTED = ("id", "remote_id", "served", "data", "content_hash", "raw_hash")
+_SHARED = ("connection_id", "modified_at", "fetched_at", "remote_was_deleted")
+
+
+@functools.cache
+def _row_insert(table: Table, filter_columns: tuple[str, ...]) -> RowInsert:
+    """The insert of a new record's row: what ``_upsert_rows`` builds per record (its
+    ``_INSERTED`` values, then the model's filter columns), then what the batch shares."""
+    return RowInsert(table, (*_INSERTED, *filter_columns), _SHARED)
+
+
 @functools.cache
 def _by_id(model: str) -> Select[Any]:
     """One record by id with its connection's last full sync, built once: on the hot path,
@@ -706,7 +717,8 @@ class RecordStore:
                 )
             ).all()
         }
-        inserts: list[dict[str, Any]] = []
+        inserts: list[tuple[Any, ...]] = []
+        insert_columns: dict[str, Any] = {}
         updates: list[dict[str, Any]] = []
         touched: list[dict[str, Any]] = []
         event_model = event_model_of(table) if events.listening else None
@@ -732,17 +744,17 @@ class RecordStore:
             if found is None:
                 counts.inserted += 1
                 inserts.append(
-                    {
-                        "id": model.id,
-                        "connection_id": connection_id,
-                        "remote_id": remote_id,
-                        "modified_at": now,
-                        "fetched_at": now,
-                        "remote_was_deleted": False,
-                        "served": render_served(model, content, model.id, now),
-                        **values,
-                    }
+                    (
+                        model.id,
+                        remote_id,
+                        render_served(model, content, model.id, now),
+                        values["data"],
+                        new_content,
+                        new_raw,
+                        *columns.values(),
+                    )
                 )
+                insert_columns = columns
                 if created:
                     events.add_record(f"{event_model}.created", model.id, remote_id)
             elif found.content_hash != new_content or found.remote_was_deleted:
@@ -778,9 +790,18 @@ class RecordStore:
         if touched:
             await session.execute(update(table), touched)
         if inserts:
-            # Core, not the ORM's bulk insert: the rows are complete, and the ORM's per-row
-            # bookkeeping cost more than the insert itself.
-            await session.execute(insert(cast(Table, getattr(table, "__table__"))), inserts)  # noqa: B009
+            # Complete rows straight to the driver: SQLAlchemy's per-row parameter handling
+            # cost as much as mapping the vendor's records.
+            await _row_insert(_core(table), tuple(insert_columns)).execute(
+                session,
+                inserts,
+                {
+                    "connection_id": connection_id,
+                    "modified_at": now,
+                    "fetched_at": now,
+                    "remote_was_deleted": False,
+                },
+            )
         if updates:
             await session.execute(update(table), updates)
         return counts

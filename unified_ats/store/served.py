@@ -10,6 +10,7 @@ string operations per write. It is checked, not assumed: whenever the content do
 the way the splice expects, nothing is rendered and the record is served the slow way.
 """
 
+import functools
 import uuid
 from datetime import datetime
 
@@ -22,6 +23,9 @@ from schemas.datetimes import format_utc
 # remote_was_deleted (schemas.base); the content JSON (NOT_CONTENT excluded) starts with
 # remote_id then custom_fields.
 _LAST_FIELD = "remote_was_deleted"
+
+# A sync writes a page of records with one clock reading: format it once, not per record.
+_stamp = functools.lru_cache(maxsize=16)(format_utc)
 
 
 def render_served(
@@ -47,7 +51,7 @@ def render_served(
         + '","remote_id":'
         + remote_id
         + ',"modified_at":"'
-        + format_utc(modified_at)
+        + _stamp(modified_at)
         + '","raw_data":null,"custom_fields":null'
         + rest[:-1]
         + ',"remote_was_deleted":false}'

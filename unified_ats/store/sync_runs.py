@@ -20,13 +20,12 @@ from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, delete, exists, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors import Quarantined
 from unified_ats.events.outbox import EventBatch, deleted_events, sync_data
+from unified_ats.store.driver_rows import RowInsert
 from unified_ats.store.tables import (
     ApplicationRow,
     AttachmentRow,
@@ -121,13 +120,11 @@ class Acquired:
     """A request that was waiting on an abandoned lease, now carried by this run."""
 
 
-def _seen_insert(session: AsyncSession) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` into sync_seen, in the store's own dialect (on the
-    Core table: thousands of rows a page, without the ORM's per-row bookkeeping)."""
-    table = cast(Table, SyncSeen.__table__)
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql_insert(table).on_conflict_do_nothing()
-    return sqlite_insert(table).on_conflict_do_nothing()
+# Thousands of ids a page, straight to the driver. A resumed run sees ids again: they are
+# skipped rather than looked up first.
+_SEEN_INSERT = RowInsert(
+    cast(Table, SyncSeen.__table__), ("remote_id",), ("run_id",), skip_existing=True
+)
 
 
 def _stronger(a: str | None, b: FollowUp) -> FollowUp:
@@ -396,8 +393,9 @@ class SyncRuns:
             await self._hold(session, run.connection_id, run.id, now=now, ttl=ttl)
             if run.full and remote_ids:
                 # A resumed run sees ids again: ignore them rather than look them up first.
-                rows = [{"run_id": run.id, "remote_id": r} for r in dict.fromkeys(remote_ids)]
-                await session.execute(_seen_insert(session), rows)
+                await _SEEN_INSERT.execute(
+                    session, [(r,) for r in dict.fromkeys(remote_ids)], {"run_id": run.id}
+                )
             await session.execute(
                 update(SyncRun)
                 .where(SyncRun.id == run.id)
