@@ -7,11 +7,9 @@ method and the path only, then passed through the redactor: no credential can le
 """
 
 import asyncio
-import functools
 import json
 import logging
 import random
-import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -34,107 +32,12 @@ from connectors.sdk.errors import (
 )
 from connectors.sdk.ratelimit import InMemoryRateLimiter, RateLimiter, RateRule, Sleep
 from connectors.sdk.secrets import Redactor, safe_target
+from connectors.sdk.transport import DEFAULT_CONNECTIONS, VendorTransport, shared_ssl_context
 
 logger = logging.getLogger("connectors.http")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-
-
-@functools.cache
-def shared_ssl_context() -> ssl.SSLContext:
-    """One TLS context (the trust store, honouring SSL_CERT_FILE/SSL_CERT_DIR) for every
-    connector: each client loading its own costs ~0.85 MB, which a worker serving thousands of
-    connections pays per connection."""
-    return httpx.create_ssl_context()
-
-
-SHARD_CONNECTIONS = 4
-"""Connections per pool of :class:`ShardedPoolTransport`."""
-DEFAULT_CONNECTIONS = 64
-"""Connections a connector may hold open to its vendor (its calls in flight at most)."""
-
-
-class _CountedStream(httpx.AsyncByteStream):
-    """A response body that gives its pool's slot back when it is closed."""
-
-    def __init__(self, inner: httpx.AsyncByteStream, release: Callable[[], None]) -> None:
-        self._inner = inner
-        self._release: Callable[[], None] | None = release
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._inner:
-            yield chunk
-
-    async def aclose(self) -> None:
-        try:
-            await self._inner.aclose()
-        finally:
-            if self._release is not None:
-                self._release()
-                self._release = None
-
-
-class ShardedPoolTransport(httpx.AsyncBaseTransport):
-    """Requests spread over several small connection pools, each to the least busy one.
-
-    httpcore's pool does work in the square of its connections on every request and release
-    (each idle connection's socket is polled, and the idle ones are counted once per
-    connection): with 32 calls in flight that was 40% of a Welcome Kit full sync's CPU. Pools
-    of ``SHARD_CONNECTIONS`` keep each of those walks short; together they hold up to
-    ``connections`` keep-alive connections (httpx's default keeps 20, so a 21st call in
-    flight opened a new connection each time).
-    """
-
-    def __init__(
-        self,
-        *,
-        connections: int = DEFAULT_CONNECTIONS,
-        verify: ssl.SSLContext | bool = True,
-        per_pool: int = SHARD_CONNECTIONS,
-    ) -> None:
-        self._per_pool = max(1, per_pool)
-        self._max_pools = max(1, -(-max(1, connections) // self._per_pool))
-        self._verify = verify
-        # One pool at first; more only when every pool is full (an idle connector stays small).
-        self._pools = [self._new_pool()]
-        self._busy = [0]
-
-    def _new_pool(self) -> httpx.AsyncHTTPTransport:
-        limits = httpx.Limits(
-            max_connections=self._per_pool, max_keepalive_connections=self._per_pool
-        )
-        return httpx.AsyncHTTPTransport(verify=self._verify, limits=limits)
-
-    def _choose(self) -> int:
-        busy = self._busy
-        index = busy.index(min(busy))
-        if busy[index] >= self._per_pool and len(self._pools) < self._max_pools:
-            self._pools.append(self._new_pool())
-            busy.append(0)
-            index = len(busy) - 1
-        return index
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        busy = self._busy
-        index = self._choose()
-        busy[index] += 1
-
-        def release() -> None:
-            busy[index] -= 1
-
-        try:
-            response = await self._pools[index].handle_async_request(request)
-        except BaseException:
-            release()
-            raise
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        response.stream = _CountedStream(response.stream, release)
-        return response
-
-    async def aclose(self) -> None:
-        for pool in self._pools:
-            await pool.aclose()
 
 
 @dataclass(frozen=True)
@@ -274,7 +177,7 @@ class VendorHttp:
         self._rng = rng or random.Random()
         self._owns_client = client is None
         if client is None and transport is None:
-            transport = ShardedPoolTransport(connections=connections, verify=shared_ssl_context())
+            transport = VendorTransport(connections)
         self.client = client or httpx.AsyncClient(
             transport=transport, follow_redirects=False, verify=shared_ssl_context()
         )

@@ -3,7 +3,6 @@
 import asyncio
 import itertools
 import ssl
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from urllib.parse import urlsplit
@@ -257,49 +256,95 @@ async def test_connectors_share_one_tls_trust_store() -> None:
     per connection (0.7 MB per connection measured at 2,000 connections)."""
     clients = [VendorHttp(vendor="Acme", base_url="https://api.acme.test") for _ in range(3)]
     try:
-        contexts = {id(c.client._transport._pools[0]._pool._ssl_context) for c in clients}  # type: ignore[attr-defined]
+        contexts = {id(c.client._transport.ssl_context) for c in clients}  # type: ignore[attr-defined]
         assert len(contexts) == 1
         # The shared context still verifies vendors' certificates.
-        (context,) = {c.client._transport._pools[0]._pool._ssl_context for c in clients}  # type: ignore[attr-defined]
+        (context,) = {c.client._transport.ssl_context for c in clients}  # type: ignore[attr-defined]
         assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
     finally:
         for c in clients:
             await c.aclose()
 
 
-async def test_sharded_pools_grow_only_when_full_and_give_slots_back() -> None:
-    from connectors.sdk.http import ShardedPoolTransport
+class LoopbackVendor:
+    """A plain HTTP/1.1 server on 127.0.0.1 that answers after ``delay``: counts the TCP
+    connections it is given and the requests in flight at once."""
 
-    release = asyncio.Event()
+    def __init__(self, delay: float = 0.05) -> None:
+        self.delay = delay
+        self.connections = 0
+        self.in_flight = self.peak = 0
+        self.server: asyncio.Server | None = None
 
-    async def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/fail":
-            raise httpx.ConnectError("refused", request=request)
-        await release.wait()
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                path = head.split(b" ", 2)[1]
+                self.in_flight += 1
+                self.peak = max(self.peak, self.in_flight)
+                await asyncio.sleep(self.delay)
+                self.in_flight -= 1
+                body = b'{"path": "' + path + b'"}'
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
 
-        async def body() -> AsyncIterator[bytes]:  # streamed, as a network answer is
-            yield b'{"ok": true}'
+    async def __aenter__(self) -> str:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
 
-        return httpx.Response(200, content=body())
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.server is not None
+        self.server.close()
 
-    class Fake(ShardedPoolTransport):
-        def _new_pool(self) -> httpx.AsyncBaseTransport:  # type: ignore[override]
-            return httpx.MockTransport(handler)
 
-    transport = Fake(connections=10, per_pool=4)
-    async with httpx.AsyncClient(transport=transport, base_url="http://vendor.test") as client:
-        assert len(transport._pools) == 1  # an idle connector holds one pool
-        calls = [asyncio.ensure_future(client.get("/x")) for _ in range(9)]
-        await asyncio.sleep(0.01)
-        assert len(transport._pools) == 3  # ceil(10 / 4), filled one after another
-        assert sorted(transport._busy) == [1, 4, 4]
-        release.set()
-        responses = await asyncio.gather(*calls)
-        assert all(r.status_code == 200 for r in responses)
-        assert transport._busy == [0, 0, 0]
-        with pytest.raises(httpx.ConnectError):
-            await client.get("/fail")
-        assert transport._busy == [0, 0, 0]
+async def test_calls_in_flight_are_capped_and_connections_kept_alive() -> None:
+    """The default transport (aiohttp's pool behind httpx) holds at most ``connections``
+    connections to a vendor, queues the calls beyond them, and reuses each one."""
+    vendor = LoopbackVendor(delay=0.05)
+    async with vendor as base_url:
+        http = VendorHttp(vendor="Acme", base_url=base_url, connections=3)
+        try:
+
+            async def call(i: int) -> object:
+                return (await http.get_json(f"/documents/{i}"))["path"]
+
+            paths = await asyncio.gather(*(call(i) for i in range(12)))
+            assert paths == [f"/documents/{i}" for i in range(12)]
+            assert vendor.peak == 3 and vendor.connections == 3
+            await call(99)  # an idle kept-alive connection serves the next call
+            assert vendor.connections == 3
+        finally:
+            await http.aclose()
+
+
+async def test_a_vendor_that_drops_the_connection_is_unavailable_not_a_crash() -> None:
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    http = VendorHttp(
+        vendor="Acme",
+        base_url=f"http://127.0.0.1:{port}",
+        retry=RetryPolicy(max_attempts=2, base_delay=0.001),
+    )
+    try:
+        with pytest.raises(VendorUnavailable, match="could not be reached") as raised:
+            await http.get_json("/candidates", params={"api_key": "s3cr3t-value"})
+        assert "s3cr3t-value" not in str(raised.value)
+    finally:
+        await http.aclose()
+        server.close()
 
 
 async def test_in_memory_limiter_spaces_starts_of_overlapping_calls_when_not_serial() -> None:
