@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
@@ -221,6 +221,8 @@ async def test_link_token_create_is_idempotent(stack: Stack) -> None:
         },
     )
 )
+# PostgreSQL text holds no NUL: once a 503 from the store, now a 422.
+@example(body={"org_name": "0", "end_user_origin_id": "\x00", "redirect_url": REDIRECT})
 async def test_link_token_create_never_fails_on_any_body(stack: Stack, body: dict) -> None:
     await allow(stack)
     response = await stack.client.post(f"{API}/link-tokens", json=body, headers=auth(stack))

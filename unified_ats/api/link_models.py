@@ -7,12 +7,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from unified_ats.linking import MAX_EXPIRES_IN, MAX_REDIRECT_URLS, MAX_URL_LENGTH
 
+NO_NUL = r"^[^\x00]*$"
+"""Text the store keeps: PostgreSQL text cannot hold a NUL character (a 422, not a 503)."""
+
 
 class LinkTokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     end_user_origin_id: str = Field(
         min_length=1,
+        pattern=NO_NUL,
         max_length=255,
         description="Your own id for the end user (or their organisation); kept on the "
         "connection and in its events.",
@@ -20,6 +24,7 @@ class LinkTokenCreate(BaseModel):
     )
     org_name: str = Field(
         min_length=1,
+        pattern=NO_NUL,
         max_length=255,
         description="The end user's organisation, shown on the page.",
         examples=["ACME Corp"],
@@ -37,6 +42,7 @@ class LinkTokenCreate(BaseModel):
         "account); its connector is then fixed, and its token and webhook URL stay.",
     )
     redirect_url: str = Field(
+        pattern=NO_NUL,
         max_length=MAX_URL_LENGTH,
         description="Where the page sends the end user back, with `public_token` and `state` "
         "added to its query. It must match your allow-list (PUT /api/ats/v1/link-settings).",
@@ -44,6 +50,7 @@ class LinkTokenCreate(BaseModel):
     )
     state: str | None = Field(
         default=None,
+        pattern=NO_NUL,
         max_length=1000,
         description="Handed back unchanged on the redirect (e.g. your CSRF state).",
     )
