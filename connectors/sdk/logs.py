@@ -39,6 +39,10 @@ HTTP_LOGGERS = (
     "httpcore.http2",
     "httpcore.proxy",
     "httpcore.socks",
+    # The default transport's pool and parser (connectors.sdk.transport).
+    "aiohttp",
+    "aiohttp.client",
+    "aiohttp.internal",
 )
 
 

@@ -238,13 +238,10 @@ async def test_no_secret_in_any_log_line_at_debug(
     assert not leaks, leaks
     assert "X-Amz-Signature" not in text and "X-Amz-Credential" not in text
 
-    # The scan saw the traffic that used to leak: httpcore's DEBUG traces (headers included),
-    # the presigned redirect, viasto's file routes, the access log of the webhook route.
-    names = {name for name, level, _ in capture.lines if level == logging.DEBUG}
-    assert {"httpcore.http11", "httpcore.connection"} <= names
-    assert any("receive_response_headers.complete" in line for _, _, line in capture.lines)
+    # The scan saw the traffic that used to leak: the presigned redirect's target (its
+    # signature was in the query), viasto's file routes, the access log of the webhook route.
     assert any(
-        name.startswith("httpcore") and "b'location'" in line.lower() and "_storage" in line
+        name == "httpx" and "_storage" in line and "?" not in line
         for name, _, line in capture.lines
     )
     assert any(name == "httpx" and "/cv/***/" in line for name, _, line in capture.lines)
