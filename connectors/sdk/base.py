@@ -48,7 +48,7 @@ from connectors.sdk.files import (
     ensure_file_response,
     with_extension,
 )
-from connectors.sdk.http import DEFAULT_TIMEOUT, RetryPolicy, VendorHttp
+from connectors.sdk.http import DEFAULT_CONNECTIONS, DEFAULT_TIMEOUT, RetryPolicy, VendorHttp
 from connectors.sdk.logs import protect_http_logs, register_log_secrets
 from connectors.sdk.ratelimit import Clock, InMemoryRateLimiter, RateLimiter, RateRule, Sleep
 from connectors.sdk.secrets import Redactor
@@ -548,6 +548,7 @@ class Connector(ABC, Generic[S]):
             describe_error=self.describe_error,
             error_details=self.error_details,
             error_rules=self.error_rules(),
+            connections=self.http_connections(),
         )
 
     def __repr__(self) -> str:
@@ -571,6 +572,11 @@ class Connector(ABC, Generic[S]):
 
     def build_auth(self) -> httpx.Auth | None:
         return None
+
+    def http_connections(self) -> int:
+        """Connections the connector may hold open to its vendor: at least its calls in flight
+        (a call beyond them waits for a connection to come free)."""
+        return DEFAULT_CONNECTIONS
 
     def describe_error(self, response: httpx.Response) -> str | None:
         """A short, secret-free reading of a vendor error body (e.g. its error code)."""

@@ -159,11 +159,13 @@ class WelcomeKitSettings(ConnectorSettings):
     per_page: int = 100
     fetch_documents: bool = True
     """Fetch each candidate's ``/documents`` during enumeration (one call per candidate)."""
-    document_concurrency: int = 48
+    document_concurrency: int = 128
     """``/documents`` calls in flight at once, across pages (Welcome Kit publishes no rate
     limit and sends no rate-limit headers; a 429 is still retried as the vendor advises, after
     its ``Retry-After``). At one call per candidate, fewer left a sync waiting on the vendor's
-    latency: 8 at 50 ms is 160 candidates/s, while a page of 100 candidates takes one call."""
+    latency: N in flight at 50 ms is at most 20 N candidates/s, while a page of 100 candidates
+    takes one call (48 kept a 10,000-candidate enumeration at 50 ms to 0.45x of its speed
+    without documents; 128, over 0.8x). The connector holds as many connections."""
     max_requests_per_second: float | None = None
     """Spacing of list calls (candidates, documents, jobs) for an account whose limit is known:
     Welcome Kit documents none, so none by default. Calls still overlap; only their starts are
@@ -280,6 +282,10 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
 
     def build_auth(self) -> httpx.Auth:
         return HeaderToken(self.settings.api_key, scheme="Bearer")
+
+    def http_connections(self) -> int:
+        # Every /documents call in flight, and the page and job listings beside them.
+        return max(super().http_connections(), self.settings.document_concurrency + 2)
 
     @functools.cached_property
     def rate(self) -> RateRule | None:

@@ -212,3 +212,14 @@ def test_defaults_overlap_pages_and_documents() -> None:
     defaults = WelcomeKitSettings(api_key="k", organization_reference="o")
     assert defaults.document_concurrency >= 32 and defaults.pages_ahead >= 1
     assert defaults.max_requests_per_second is None  # Welcome Kit documents no limit
+
+
+@pytest.mark.parametrize("document_concurrency", [8, 128, 300])
+async def test_connections_cover_the_documents_calls_in_flight(document_concurrency: int) -> None:
+    """Fewer connections than calls in flight would queue the calls on the pool instead."""
+    settings = WelcomeKitSettings(
+        api_key=API_KEY, organization_reference=ORG, document_concurrency=document_concurrency
+    )
+    async with WelcomeKitConnector(settings) as c:
+        assert c.http_connections() >= document_concurrency + 1  # and a listing call beside
+        assert c.http.client._transport._max == c.http_connections()  # type: ignore[attr-defined]
