@@ -48,10 +48,11 @@ from connectors.sdk.files import (
     ensure_file_response,
     with_extension,
 )
-from connectors.sdk.http import DEFAULT_CONNECTIONS, DEFAULT_TIMEOUT, RetryPolicy, VendorHttp
+from connectors.sdk.http import DEFAULT_TIMEOUT, RetryPolicy, VendorHttp
 from connectors.sdk.logs import protect_http_logs, register_log_secrets
 from connectors.sdk.ratelimit import Clock, InMemoryRateLimiter, RateLimiter, RateRule, Sleep
 from connectors.sdk.secrets import Redactor
+from connectors.sdk.transport import DEFAULT_CONNECTIONS
 from connectors.sdk.writes import CandidateDraft, FileUpload, WriteRules
 from schemas import Application, Attachment, Candidate, Job, JobInterviewStage
 from schemas.datetimes import to_utc

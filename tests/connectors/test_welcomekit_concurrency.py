@@ -222,4 +222,4 @@ async def test_connections_cover_the_documents_calls_in_flight(document_concurre
     )
     async with WelcomeKitConnector(settings) as c:
         assert c.http_connections() >= document_concurrency + 1  # and a listing call beside
-        assert c.http.client._transport._max == c.http_connections()  # type: ignore[attr-defined]
+        assert c.http.client._transport.limits.max_connections == c.http_connections()  # type: ignore[attr-defined]
