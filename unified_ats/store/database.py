@@ -67,14 +67,19 @@ def autocommit_read_engine(engine: AsyncEngine) -> AsyncEngine | None:
     ROLLBACK, then the read's own BEGIN, SELECT and ROLLBACK. One statement needs no
     transaction, and a connection the server dropped is caught when the read fails (the
     caller retries it once: a read is safe to repeat), so here it takes one.
+
+    No overflow: SQLAlchemy closes an overflow connection as soon as it is returned, so under
+    more concurrent reads than the pool holds every read past it opened (and set up) a new
+    server connection, which cost more than the read. A read waits for a pooled one instead.
     """
     if engine.url.get_backend_name() != "postgresql":
         return None
     return create_async_engine(
         engine.url,
         isolation_level="AUTOCOMMIT",
-        pool_size=5,
-        max_overflow=10,
+        pool_size=15,
+        max_overflow=0,
+        pool_timeout=30,
         json_serializer=json_text,
         json_deserializer=from_json,
     )
