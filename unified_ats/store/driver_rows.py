@@ -31,7 +31,8 @@ class _Compiled:
     varying: tuple[tuple[int, Processor | None], ...]
     """For each varying column, in the row's order: its position in the statement and its
     processor (None: the driver takes the value as it is)."""
-    shared_positions: tuple[int, ...]
+    shared: tuple[tuple[int, Processor | None], ...]
+    """For each shared column, in ``RowInsert.shared``'s order: position and processor."""
     defaults: tuple[tuple[int, Any], ...]
     """Columns no row gives a value for: their position and processed default."""
     width: int
@@ -93,7 +94,10 @@ class RowInsert:
                 (order.index(name), column[name].type.bind_processor(dialect))
                 for name in self.varying
             ),
-            shared_positions=tuple(order.index(name) for name in self.shared),
+            shared=tuple(
+                (order.index(name), column[name].type.bind_processor(dialect))
+                for name in self.shared
+            ),
             defaults=tuple((order.index(name), value) for name, value in defaults.items()),
             width=len(order),
         )
@@ -108,10 +112,9 @@ class RowInsert:
         template: list[Any] = [None] * compiled.width
         for position, value in compiled.defaults:
             template[position] = value
-        for name, position in zip(self.shared, compiled.shared_positions, strict=True):
-            shared_process = self.table.c[name].type.bind_processor(dialect)
+        for name, (position, process) in zip(self.shared, compiled.shared, strict=True):
             value = shared[name]
-            template[position] = shared_process(value) if shared_process is not None else value
+            template[position] = process(value) if process is not None else value
         out: list[tuple[Any, ...]] = []
         slots = compiled.varying
         for row in rows:

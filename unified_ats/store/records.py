@@ -718,7 +718,6 @@ class RecordStore:
             ).all()
         }
         inserts: list[tuple[Any, ...]] = []
-        insert_columns: dict[str, Any] = {}
         updates: list[dict[str, Any]] = []
         touched: list[dict[str, Any]] = []
         event_model = event_model_of(table) if events.listening else None
@@ -754,7 +753,6 @@ class RecordStore:
                         *columns.values(),
                     )
                 )
-                insert_columns = columns
                 if created:
                     events.add_record(f"{event_model}.created", model.id, remote_id)
             elif found.content_hash != new_content or found.remote_was_deleted:
@@ -792,7 +790,9 @@ class RecordStore:
         if inserts:
             # Complete rows straight to the driver: SQLAlchemy's per-row parameter handling
             # cost as much as mapping the vendor's records.
-            await _row_insert(_core(table), tuple(insert_columns)).execute(
+            # Every item of a table has the same filter columns (``_rows_of``).
+            filter_columns = tuple(next(iter(latest.values()))[1])
+            await _row_insert(_core(table), filter_columns).execute(
                 session,
                 inserts,
                 {
