@@ -50,6 +50,7 @@ def main() -> None:
     parser.add_argument("what", choices=["get", "list"], nargs="?", default="get")
     parser.add_argument("seconds", type=int, nargs="?", default=10)
     parser.add_argument("--pg")
+    parser.add_argument("--raw", type=Path, help="also keep py-spy's collapsed stacks here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
@@ -93,6 +94,8 @@ def main() -> None:
             result = load(urls, headers, connections=64, seconds=args.seconds)
             spy.wait()
             own, inclusive = top(out.read_text())
+            if args.raw:
+                shutil.copy(out, args.raw)
         finally:
             process.terminate()
             process.wait()

@@ -4,6 +4,7 @@ Reads serve the stored JSON document instead of a model validated and copied per
 leave ``raw_data`` unparsed when it is not asked for. These tests pin the behaviour, not speed.
 """
 
+import asyncio
 import json
 import sqlite3
 import uuid
@@ -320,6 +321,11 @@ async def test_reads_survive_the_server_dropping_pooled_connections(stack: Stack
     listed = await stack.client.get(f"{API}/candidates?page_size=5", headers=headers)
     one_id = listed.json()["items"][0]["id"]
     one = await stack.client.get(f"{API}/candidates/{one_id}", headers=headers)
+    # several pooled connections, all idle when the server drops them
+    stack.services.records.forget(connection.id)
+    await asyncio.gather(
+        *(stack.client.get(f"{API}/candidates?page_size=5", headers=headers) for _ in range(8))
+    )
     async with stack.services.engine.connect() as admin:
         dropped = await admin.scalar(
             sql(

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from fastapi.telemetry import TelemetryConfig
 
 from unified_ats.api.docs_pages import install_docs
 from unified_ats.api.errors import NeverFiveHundred, install_error_handlers
@@ -37,6 +38,9 @@ viasto Interview Suite.
 
 Every `/api/ats/v1` data route takes `Authorization: Bearer <api key>` and
 `x-connector-token: <token>`."""
+
+
+TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def create_app(
@@ -76,6 +80,7 @@ def create_app(
         generate_unique_id_function=operation_id,
         docs_url=None,  # install_docs: Swagger UI and ReDoc from local assets, not a CDN
         redoc_url=None,
+        telemetry=None if settings.opentelemetry else TELEMETRY_OFF,
     )
     install_docs(app)
     if services is not None:

@@ -1,8 +1,12 @@
 """Engine, sessions and migrations. SQLite gets WAL and foreign keys; both backends use Alembic."""
 
+import asyncio
+import collections
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 from pydantic_core import from_json, to_json
@@ -60,10 +64,11 @@ def make_engine(url: str) -> AsyncEngine:
 
 
 def autocommit_read_engine(engine: AsyncEngine) -> AsyncEngine | None:
-    """PostgreSQL only: a small pool for single-statement reads, in autocommit and without a
-    pre-ping.
+    """PostgreSQL only: a small pool for single-statement reads that are not compiled once
+    (filtered pages), in autocommit and without a pre-ping. The hot reads (by id, unfiltered
+    pages) have their own pool (``PostgresReadPool``).
 
-    Through the main pool a read by id took six round trips: the pre-ping's BEGIN, ``;`` and
+    Through the main pool a read took six round trips: the pre-ping's BEGIN, ``;`` and
     ROLLBACK, then the read's own BEGIN, SELECT and ROLLBACK. One statement needs no
     transaction, and a connection the server dropped is caught when the read fails (the
     caller retries it once: a read is safe to repeat), so here it takes one.
@@ -77,12 +82,100 @@ def autocommit_read_engine(engine: AsyncEngine) -> AsyncEngine | None:
     return create_async_engine(
         engine.url,
         isolation_level="AUTOCOMMIT",
-        pool_size=15,
+        pool_size=FILTERED_READ_CONNECTIONS,
         max_overflow=0,
-        pool_timeout=30,
+        pool_timeout=READ_POOL_TIMEOUT,
         json_serializer=json_text,
         json_deserializer=from_json,
     )
+
+
+FILTERED_READ_CONNECTIONS = 5
+HOT_READ_CONNECTIONS = 15
+READ_POOL_TIMEOUT = 30.0
+# SQLAlchemy's names for asyncpg's connect() options, and what SQLAlchemy itself consumes
+_SQLALCHEMY_ONLY = ("prepared_statement_name_func", "async_creator_fn")
+
+
+async def _keep_session(_connection: asyncpg.Connection) -> None:
+    """A hot read leaves no session state behind (one statement, in autocommit): nothing to
+    reset (see PostgresReadPool)."""
+
+
+def _dropped(connection: Any) -> bool:
+    """Whether a pooled connection's failure was the connection going away."""
+    try:
+        return bool(connection.is_closed())
+    except asyncpg.InterfaceError:  # closing, it went back to the pool and left its proxy
+        return True
+
+
+class PostgresReadPool:
+    """asyncpg's own pool, for the hot reads: a record by id and unfiltered pages, compiled
+    once (``CompiledRead``) and run on the driver in autocommit.
+
+    Through SQLAlchemy's async engine the same read cost about twice its query in our CPU: the
+    checkout and return through greenlets, an execution context, a Row per row. asyncpg hands
+    its connection over directly. Its pool resets each returned connection by default, one
+    more round trip per read (RESET ALL, UNLISTEN, CLOSE ALL, advisory unlocks) for state a
+    single autocommit statement never leaves; ``_keep_session`` skips that (asyncpg still rolls
+    back a transaction left open). A connection the server dropped (a restart, a failover)
+    fails its read: the pool's connections are all replaced at their next checkout, and the
+    read, safe to repeat, runs once more. Connections are opened as reads need them, up to ``size``.
+    """
+
+    def __init__(self, engine: AsyncEngine, size: int = HOT_READ_CONNECTIONS) -> None:
+        self.dialect = engine.dialect
+        _, options = engine.dialect.create_connect_args(engine.url)
+        options = {k: v for k, v in options.items() if k not in _SQLALCHEMY_ONLY}
+        if "prepared_statement_cache_size" in options:
+            options["statement_cache_size"] = options.pop("prepared_statement_cache_size")
+        self._options = options
+        self._size = size
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def _ready(self) -> asyncpg.Pool:
+        if self._pool is None:
+            async with self._opening:
+                if self._pool is None:
+                    self._pool = await asyncpg.create_pool(
+                        min_size=0,
+                        max_size=self._size,
+                        reset=_keep_session,
+                        **self._options,
+                    )
+        return self._pool
+
+    async def fetch(self, read: "CompiledRead", parameters: dict[str, Any]) -> list[Any]:
+        arguments = read.arguments(parameters)
+        pool = await self._ready()
+        for attempt in (1, 2):
+            async with pool.acquire(timeout=READ_POOL_TIMEOUT) as connection:
+                try:
+                    return read.rows(await connection.fetch(read.sql, *arguments))
+                except Exception:
+                    # what a dropped connection raises varies with where the read was (an
+                    # OSError, an InterfaceError, an InternalClientError mid-protocol); that
+                    # the connection is closed after it does not
+                    if attempt == 2 or not _dropped(connection):
+                        raise
+            # A server that dropped one connection (a restart, a failover) dropped the idle
+            # ones too, though the loop may not have seen it yet: replace them all, as
+            # SQLAlchemy invalidates its pool on a disconnect, or the retry could draw another.
+            await pool.expire_connections()
+        raise AssertionError("the second attempt returns or raises")
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+def postgres_read_pool(engine: AsyncEngine) -> PostgresReadPool | None:
+    if engine.url.get_backend_name() != "postgresql":
+        return None
+    return PostgresReadPool(engine)
 
 
 def direct_read_engine(engine: AsyncEngine) -> Engine | None:
@@ -121,12 +214,13 @@ def direct_read_engine(engine: AsyncEngine) -> Engine | None:
 
 
 class CompiledRead:
-    """One hot read compiled once for an engine and run on its driver's own connection.
+    """One hot read compiled once for a dialect and run on its driver's own connection.
 
     SQLAlchemy's Core execution (context set-up, result metadata, a Row per row) cost about
     twice the query itself on a list page; the compiled SQL, its bound values made by the
     columns' own types, and the driver's rows back keep the query the only cost. Rows come
-    back as the driver gives them: use it only for columns that need no conversion.
+    back as named tuples, each value through its column type's result processor when it has
+    one (``UtcDateTime``'s UTC, for instance).
     """
 
     def __init__(self, dialect: Dialect, statement: Any) -> None:
@@ -134,7 +228,18 @@ class CompiledRead:
         self.compiled = compiled
         self.sql = str(compiled)
         names: list[str] = list(compiled.positiontup or ())
-        self.binds = [(name, compiled.binds[name].type.bind_processor(dialect)) for name in names]
+        self.binds = [
+            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+            for name in names
+        ]
+        columns = list(statement.selected_columns)
+        self.row_type: Any = collections.namedtuple(  # type: ignore[misc]
+            "Row", [column.key for column in columns]
+        )
+        self.processors = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+        ]
+        self._converts = any(process is not None for process in self.processors)
 
     def arguments(self, parameters: dict[str, Any]) -> tuple[Any, ...]:
         values = self.compiled.construct_params(parameters)
@@ -143,37 +248,31 @@ class CompiledRead:
             for name, process in self.binds
         )
 
-    def rows_on(self, engine: Engine, parameters: dict[str, Any]) -> list[tuple[Any, ...]]:
+    def rows(self, found: Iterable[Sequence[Any]]) -> list[Any]:
+        make = self.row_type._make
+        if not self._converts:
+            return [make(row) for row in found]
+        processors = self.processors
+        return [
+            make(
+                value if process is None else process(value)
+                for process, value in zip(processors, row, strict=True)
+            )
+            for row in found
+        ]
+
+    def rows_on(self, engine: Engine, parameters: dict[str, Any]) -> list[Any]:
         """On a synchronous engine's raw DBAPI connection (SQLite's direct reads)."""
         connection = engine.raw_connection()
         try:
             cursor = connection.cursor()
             try:
                 cursor.execute(self.sql, self.arguments(parameters))
-                return list(cursor.fetchall())
+                return self.rows(cursor.fetchall())
             finally:
                 cursor.close()
         finally:
             connection.close()
-
-    async def rows_on_async(
-        self, engine: AsyncEngine, parameters: dict[str, Any]
-    ) -> list[tuple[Any, ...]]:
-        """On an asyncpg connection (the autocommit read pool): one round trip. That pool
-        has no pre-ping, so a connection the server dropped (a restart, a failover) fails
-        here: it is thrown away and the read, safe to repeat, runs once more."""
-        arguments = self.arguments(parameters)
-        for attempt in (1, 2):
-            async with engine.connect() as connection:
-                raw = await connection.get_raw_connection()
-                driver: Any = raw.driver_connection
-                try:
-                    return [tuple(row) for row in await driver.fetch(self.sql, *arguments)]
-                except Exception as exc:
-                    if attempt == 2 or not driver.is_closed():
-                        raise
-                    await connection.invalidate(exc)
-        raise AssertionError("the second attempt returns or raises")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:

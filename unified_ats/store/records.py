@@ -35,14 +35,17 @@ from unified_ats.events.catalog import event_model_of
 from unified_ats.events.outbox import EventBatch, deleted_events
 from unified_ats.store.database import (
     CompiledRead,
+    PostgresReadPool,
     PreSerialized,
     autocommit_read_engine,
     direct_read_engine,
+    postgres_read_pool,
 )
 from unified_ats.store.driver_rows import RowInsert
 from unified_ats.store.hashing import fingerprint
 from unified_ats.store.served import render_served
 from unified_ats.store.singleflight import SingleFlight
+from unified_ats.store.statistics import refresh_statistics
 from unified_ats.store.sync_runs import seen_id
 from unified_ats.store.tables import (
     ApplicationRow,
@@ -580,8 +583,9 @@ class RecordStore:
         self._hot: dict[uuid.UUID, dict[uuid.UUID, tuple[float, Stored[Candidate]]]] = {}
         self._loads: SingleFlight[Stored[Candidate] | None] = SingleFlight()
         self._direct: Engine | bool | None = False  # not looked up yet
-        self._compiled_reads: dict[tuple[str, str], CompiledRead] = {}
+        self._compiled_reads: dict[tuple[str, Select[Any]], CompiledRead] = {}
         self._autocommit: AsyncEngine | bool | None = False  # not looked up yet
+        self._hot_pool: PostgresReadPool | bool | None = False  # not looked up yet
 
     def forget(self, connection_id: uuid.UUID) -> None:
         self._hot.pop(connection_id, None)
@@ -902,6 +906,19 @@ class RecordStore:
                 deleted_events(events, table, marked.all())
             await events.write(session, now=now)
 
+    async def refresh_statistics(self, written: WriteCounts) -> list[str]:
+        """After a sync: planner statistics for the tables it changed in bulk (PostgreSQL;
+        see store.statistics). Returns the tables analyzed."""
+        bind = self.sessions.kw.get("bind")
+        if not isinstance(bind, AsyncEngine):
+            return []
+        counts = {
+            _core(MODELS[model].table).name: counts.written
+            for model, counts in written.models.items()
+            if model in MODELS
+        }
+        return await refresh_statistics(bind, counts)
+
     async def purge(self, connection_id: uuid.UUID) -> None:
         self.forget(connection_id)
         async with self.sessions.begin() as session:
@@ -926,10 +943,41 @@ class RecordStore:
             )
         return self._autocommit if isinstance(self._autocommit, AsyncEngine) else None
 
+    def _hot_reads(self) -> PostgresReadPool | None:
+        if self._hot_pool is False:
+            bind = self.sessions.kw.get("bind")
+            self._hot_pool = postgres_read_pool(bind) if isinstance(bind, AsyncEngine) else None
+        return self._hot_pool if isinstance(self._hot_pool, PostgresReadPool) else None
+
     async def aclose(self) -> None:
         reads = self._autocommit_engine() if self._autocommit is not False else None
         if reads is not None:
             await reads.dispose()
+        hot = self._hot_reads() if self._hot_pool is not False else None
+        if hot is not None:
+            await hot.close()
+
+    def _compiled(self, dialect: Any, statement: Select[Any]) -> CompiledRead:
+        key = (dialect.name, statement)
+        read = self._compiled_reads.get(key)
+        if read is None:
+            read = self._compiled_reads[key] = CompiledRead(dialect, statement)
+        return read
+
+    async def _hot_read(self, statement: Select[Any], parameters: dict[str, Any]) -> Sequence[Any]:
+        """A read built once (``_by_id``, ``_text_page``, ``_plain_page``): compiled once and
+        run on the driver, on SQLite's direct connection or PostgreSQL's hot read pool (see
+        CompiledRead); elsewhere, or when the file is busy, as any bounded read."""
+        direct = self._direct_engine()
+        if direct is not None:
+            try:
+                return self._compiled(direct.dialect, statement).rows_on(direct, parameters)
+            except sqlite3.OperationalError:
+                pass  # the file is busy (a checkpoint, a migration): wait on the async path
+        hot = self._hot_reads()
+        if hot is not None:
+            return await hot.fetch(self._compiled(hot.dialect, statement), parameters)
+        return await self._bounded_read(statement, parameters)
 
     async def _bounded_read(
         self, statement: Select[Any], parameters: dict[str, Any] | None = None
@@ -980,7 +1028,7 @@ class RecordStore:
     async def _load_candidate(
         self, connection_id: uuid.UUID, candidate_id: uuid.UUID
     ) -> Stored[Candidate] | None:
-        rows = await self._bounded_read(
+        rows = await self._hot_read(
             _by_id("candidates"), {"connection_id": connection_id, "record_id": candidate_id}
         )
         if not rows:
@@ -1017,33 +1065,9 @@ class RecordStore:
             if served is not None or seq in whole
         ]
 
-    def _compiled(self, dialect: Any, model: str) -> CompiledRead:
-        key = (dialect.name, model)
-        read = self._compiled_reads.get(key)
-        if read is None:
-            read = self._compiled_reads[key] = CompiledRead(dialect, _text_page(model))
-        return read
-
     async def _text_rows(self, model: str, parameters: dict[str, Any]) -> list[tuple[Any, ...]]:
-        """A text page's (seq, served) rows, on the driver's own connection: its two columns
-        need no conversion (see CompiledRead)."""
-        direct = self._direct_engine()
-        if direct is not None:
-            try:
-                return self._compiled(direct.dialect, model).rows_on(direct, parameters)
-            except sqlite3.OperationalError:
-                pass  # the file is busy (a checkpoint, a migration): wait on the async path
-        reads = self._autocommit_engine()
-        if reads is not None:
-            read = self._compiled(reads.dialect, model)
-            try:
-                return await read.rows_on_async(reads, parameters)
-            except DBAPIError as exc:
-                if not exc.connection_invalidated:
-                    raise
-                return await read.rows_on_async(reads, parameters)  # see _bounded_read
-        rows = await self._bounded_read(_text_page(model), parameters)
-        return [tuple(row) for row in rows]
+        """A text page's (seq, served) rows."""
+        return [tuple(row) for row in await self._hot_read(_text_page(model), parameters)]
 
     async def candidates(
         self,
@@ -1058,7 +1082,7 @@ class RecordStore:
         if query in (_PLAIN, _PLAIN_WITH_DELETED):
             return [
                 Stored.of_row(Candidate, r)
-                for r in await self._bounded_read(
+                for r in await self._hot_read(
                     _plain_page("candidates", query.include_deleted),
                     {"connection_id": connection_id, "after": after, "limit": limit},
                 )
@@ -1138,7 +1162,7 @@ class RecordStore:
     ) -> Stored[Any] | None:
         """One stored job, stage or application (``model`` as in MODELS), with the
         connection's last full sync."""
-        rows = await self._bounded_read(
+        rows = await self._hot_read(
             _by_id(model), {"connection_id": connection_id, "record_id": record_id}
         )
         kind = MODELS[model].model

@@ -442,6 +442,7 @@ class SyncEngine:
                 )
             )
             raise
+        await self.records.refresh_statistics(report.written)
         logger.info(
             "synced connection %s (%s): %d seen, %d written, %d quarantined, %d deleted in %.1fs",
             connection.id,
