@@ -2,7 +2,7 @@
 
 import asyncio
 import collections
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +147,7 @@ class PostgresReadPool:
                     )
         return self._pool
 
-    async def fetch(self, read: "CompiledRead", parameters: dict[str, Any]) -> list[Any]:
+    async def fetch(self, read: "CompiledRead", parameters: dict[str, Any]) -> Sequence[Any]:
         arguments = read.arguments(parameters)
         pool = await self._ready()
         for attempt in (1, 2):
@@ -223,7 +223,8 @@ class CompiledRead:
     one (``UtcDateTime``'s UTC, for instance).
     """
 
-    def __init__(self, dialect: Dialect, statement: Any) -> None:
+    def __init__(self, dialect: Dialect, statement: Any, *, named: bool = True) -> None:
+        self.named = named
         compiled = statement.compile(dialect=dialect)
         self.compiled = compiled
         self.sql = str(compiled)
@@ -248,7 +249,12 @@ class CompiledRead:
             for name, process in self.binds
         )
 
-    def rows(self, found: Iterable[Sequence[Any]]) -> list[Any]:
+    def rows(self, found: Sequence[Sequence[Any]]) -> Sequence[Any]:
+        """The driver's rows as named tuples of converted values; as they are (indexed and
+        unpacked only) when the read was compiled ``named=False`` and nothing needs converting:
+        a list page's 50 rows, where building tuples again showed in profiles."""
+        if not self._converts and not self.named:
+            return found
         make = self.row_type._make
         if not self._converts:
             return [make(row) for row in found]
@@ -261,7 +267,7 @@ class CompiledRead:
             for row in found
         ]
 
-    def rows_on(self, engine: Engine, parameters: dict[str, Any]) -> list[Any]:
+    def rows_on(self, engine: Engine, parameters: dict[str, Any]) -> Sequence[Any]:
         """On a synchronous engine's raw DBAPI connection (SQLite's direct reads)."""
         connection = engine.raw_connection()
         try:

@@ -583,7 +583,7 @@ class RecordStore:
         self._hot: dict[uuid.UUID, dict[uuid.UUID, tuple[float, Stored[Candidate]]]] = {}
         self._loads: SingleFlight[Stored[Candidate] | None] = SingleFlight()
         self._direct: Engine | bool | None = False  # not looked up yet
-        self._compiled_reads: dict[tuple[str, Select[Any]], CompiledRead] = {}
+        self._compiled_reads: dict[tuple[str, Select[Any], bool], CompiledRead] = {}
         self._autocommit: AsyncEngine | bool | None = False  # not looked up yet
         self._hot_pool: PostgresReadPool | bool | None = False  # not looked up yet
 
@@ -957,26 +957,29 @@ class RecordStore:
         if hot is not None:
             await hot.close()
 
-    def _compiled(self, dialect: Any, statement: Select[Any]) -> CompiledRead:
-        key = (dialect.name, statement)
+    def _compiled(self, dialect: Any, statement: Select[Any], named: bool) -> CompiledRead:
+        key = (dialect.name, statement, named)
         read = self._compiled_reads.get(key)
         if read is None:
-            read = self._compiled_reads[key] = CompiledRead(dialect, statement)
+            read = self._compiled_reads[key] = CompiledRead(dialect, statement, named=named)
         return read
 
-    async def _hot_read(self, statement: Select[Any], parameters: dict[str, Any]) -> Sequence[Any]:
+    async def _hot_read(
+        self, statement: Select[Any], parameters: dict[str, Any], *, named: bool = True
+    ) -> Sequence[Any]:
         """A read built once (``_by_id``, ``_text_page``, ``_plain_page``): compiled once and
         run on the driver, on SQLite's direct connection or PostgreSQL's hot read pool (see
-        CompiledRead); elsewhere, or when the file is busy, as any bounded read."""
+        CompiledRead); elsewhere, or when the file is busy, as any bounded read. Rows are
+        named tuples, or with ``named=False`` whatever rows unpack to the columns."""
         direct = self._direct_engine()
         if direct is not None:
             try:
-                return self._compiled(direct.dialect, statement).rows_on(direct, parameters)
+                return self._compiled(direct.dialect, statement, named).rows_on(direct, parameters)
             except sqlite3.OperationalError:
                 pass  # the file is busy (a checkpoint, a migration): wait on the async path
         hot = self._hot_reads()
         if hot is not None:
-            return await hot.fetch(self._compiled(hot.dialect, statement), parameters)
+            return await hot.fetch(self._compiled(hot.dialect, statement, named), parameters)
         return await self._bounded_read(statement, parameters)
 
     async def _bounded_read(
@@ -1065,9 +1068,9 @@ class RecordStore:
             if served is not None or seq in whole
         ]
 
-    async def _text_rows(self, model: str, parameters: dict[str, Any]) -> list[tuple[Any, ...]]:
-        """A text page's (seq, served) rows."""
-        return [tuple(row) for row in await self._hot_read(_text_page(model), parameters)]
+    async def _text_rows(self, model: str, parameters: dict[str, Any]) -> Sequence[Any]:
+        """A text page's rows, each unpacking to (seq, served)."""
+        return await self._hot_read(_text_page(model), parameters, named=False)
 
     async def candidates(
         self,
