@@ -57,3 +57,60 @@ async def test_a_failed_load_fails_every_waiter_and_is_retried_next_time() -> No
     )
     assert all(isinstance(r, LookupError) for r in results)
     assert await flight.do("k", load) == 7
+
+
+async def test_inline_loads_are_shared_and_run_again_afterwards() -> None:
+    flight: SingleFlight[int] = SingleFlight()
+    calls = 0
+
+    async def load() -> int:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.05)
+        return calls
+
+    assert await asyncio.gather(*(flight.do_inline("k", load) for _ in range(10))) == [1] * 10
+    assert await flight.do_inline("k", load) == 2
+
+
+async def test_inline_load_whose_caller_is_cancelled_is_loaded_again_by_the_waiters() -> None:
+    flight: SingleFlight[str] = SingleFlight()
+    release = asyncio.Event()
+    calls = 0
+
+    async def load() -> str:
+        nonlocal calls
+        calls += 1
+        await release.wait()
+        return f"load {calls}"
+
+    first = asyncio.create_task(flight.do_inline("k", load))
+    await asyncio.sleep(0)
+    waiters = [asyncio.create_task(flight.do_inline("k", load)) for _ in range(3)]
+    await asyncio.sleep(0)
+    first.cancel()  # the client of the request running the load disconnected
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    for _ in range(3):
+        await asyncio.sleep(0)  # the waiters wake up: one loads, the others join it
+    release.set()
+    assert await asyncio.gather(*waiters) == ["load 2"] * 3  # one of them loaded, once
+
+
+async def test_inline_load_failure_reaches_every_waiter_and_a_cancelled_waiter_alone() -> None:
+    flight: SingleFlight[int] = SingleFlight()
+    release = asyncio.Event()
+
+    async def load() -> int:
+        await release.wait()
+        raise LookupError("store down")
+
+    first = asyncio.create_task(flight.do_inline("k", load))
+    await asyncio.sleep(0)
+    waiters = [asyncio.create_task(flight.do_inline("k", load)) for _ in range(3)]
+    await asyncio.sleep(0)
+    waiters[0].cancel()  # a waiter giving up leaves the load and the others alone
+    release.set()
+    results = await asyncio.gather(first, *waiters, return_exceptions=True)
+    assert isinstance(results[1], asyncio.CancelledError)
+    assert all(isinstance(r, LookupError) for r in (results[0], *results[2:]))

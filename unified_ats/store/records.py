@@ -1024,7 +1024,7 @@ class RecordStore:
             # Read on the loop without suspending: no concurrent load to coalesce, and a task
             # per read (what SingleFlight runs) cost more than the read.
             return await self._load_candidate(connection_id, candidate_id)
-        return await self._loads.do(
+        return await self._loads.do_inline(
             (connection_id, candidate_id), lambda: self._load_candidate(connection_id, candidate_id)
         )
 
