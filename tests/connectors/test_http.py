@@ -452,3 +452,34 @@ async def test_parsed_urls_are_bounded() -> None:
     for n in range(200):
         await http.request("GET", f"/candidates/{n}")
     assert 0 < len(http._parsed) <= 64
+
+
+_url_text = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12
+)
+
+
+@given(
+    path=st.lists(_url_text, max_size=3).map("/".join),
+    query=st.none() | _url_text,
+    fragment=st.none() | _url_text,
+    params=st.none()
+    | st.dictionaries(
+        _url_text,
+        st.none() | st.booleans() | st.integers() | _url_text | st.lists(_url_text, max_size=2),
+        max_size=3,
+    ),
+)
+def test_any_route_and_params_give_the_url_httpx_builds(
+    path: str, query: str | None, fragment: str | None, params: dict[str, object] | None
+) -> None:
+    route = "/" + path + ("" if query is None else "?" + query)
+    route += "" if fragment is None else "#" + fragment
+    http = VendorHttp(vendor="Acme", base_url="https://api.acme.test/v1")
+    try:
+        expected = httpx.Request("GET", http.url(route), params=params).url
+    except httpx.InvalidURL:
+        return  # httpx refuses it either way
+    for _ in range(2):  # parsed, then from the parsed route
+        built = http._request_url(route, params)
+        assert str(httpx.Request("GET", built).url) == str(expected)
