@@ -381,3 +381,105 @@ def test_a_per_second_rule_spaces_starts_only_for_a_positive_rate(rate: float | 
     else:
         assert rule is not None and not rule.serial and rule.key == "vendor:account"
         assert rule.min_interval == 1 / rate
+
+
+async def test_a_vendor_cookie_is_never_sent_back() -> None:
+    """Every call carries its own credentials: a cookie a vendor sets is not kept for the next."""
+    cookies: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        cookies.append(request.headers.get("cookie"))
+        return httpx.Response(200, json={}, headers={"set-cookie": "session=abc; Path=/"})
+
+    http = VendorHttp(
+        vendor="Acme", base_url="https://api.acme.test", transport=httpx.MockTransport(handler)
+    )
+    try:
+        await http.request("GET", "/a")
+        await http.request("GET", "/a")
+    finally:
+        await http.aclose()
+    assert cookies == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/documents", {"candidate_reference": "wttj-1 2/é", "page": 1, "flag": True}),
+        ("/documents", None),
+        ("/documents?kept=1", None),
+        ("/documents?replaced=1", {"page": 2}),
+        ("/documents?replaced=1", {}),
+        ("https://cdn.acme.test/f/x%20y.pdf?sig=1", {"a": ["1", "2"], "b": None}),
+    ],
+)
+async def test_requests_go_to_the_url_httpx_would_build(
+    path: str, params: dict[str, object] | None
+) -> None:
+    """URLs are parsed once per route, then given their params: the same URL as httpx builds
+    from the text, whether the route is new or parsed before."""
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, json={})
+
+    http = vendor_http(handler)
+    for _ in range(2):
+        await http.request("GET", path, params=params)
+    expected = httpx.Request("GET", http.url(path), params=params).url
+    assert seen == [str(expected)] * 2
+
+
+async def test_a_client_with_its_own_params_still_merges_them() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, json={})
+
+    http = VendorHttp(
+        vendor="Acme",
+        base_url="https://api.acme.test",
+        client=httpx.AsyncClient(transport=httpx.MockTransport(handler), params={"key": "k"}),
+    )
+    await http.request("GET", "/a", params={"page": 2})
+    assert seen == ["https://api.acme.test/a?key=k&page=2"]
+
+
+async def test_parsed_urls_are_bounded() -> None:
+    http = vendor_http(lambda request: httpx.Response(200, json={}))
+    for n in range(200):
+        await http.request("GET", f"/candidates/{n}")
+    assert 0 < len(http._parsed) <= 64
+
+
+_url_text = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12
+)
+
+
+@given(
+    path=st.lists(_url_text, max_size=3).map("/".join),
+    query=st.none() | _url_text,
+    fragment=st.none() | _url_text,
+    params=st.none()
+    | st.dictionaries(
+        _url_text,
+        st.none() | st.booleans() | st.integers() | _url_text | st.lists(_url_text, max_size=2),
+        max_size=3,
+    ),
+)
+def test_any_route_and_params_give_the_url_httpx_builds(
+    path: str, query: str | None, fragment: str | None, params: dict[str, object] | None
+) -> None:
+    route = "/" + path + ("" if query is None else "?" + query)
+    route += "" if fragment is None else "#" + fragment
+    http = VendorHttp(vendor="Acme", base_url="https://api.acme.test/v1")
+    try:
+        expected = httpx.Request("GET", http.url(route), params=params).url
+    except httpx.InvalidURL:
+        return  # httpx refuses it either way
+    for _ in range(2):  # parsed, then from the parsed route
+        built = http._request_url(route, params)
+        assert str(httpx.Request("GET", built).url) == str(expected)

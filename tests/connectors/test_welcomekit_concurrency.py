@@ -169,6 +169,22 @@ async def test_a_failing_documents_call_mid_enumeration_is_raised() -> None:
     assert sum(probe.in_flight.values()) == 0  # nothing left running behind the error
 
 
+async def test_a_failed_page_asks_for_no_more_of_its_documents() -> None:
+    """Once a page's documents call has failed, the page cannot be yielded: its candidates not
+    asked yet are not asked (the error is raised where the page is awaited)."""
+    emulator = make_emulator(size=20, jobs=1)
+    page = list(emulator.organizations[ORG].candidates)[:10]
+    probe = Probe(emulator.app, fail=failing_documents(page[2]))
+    c = connector(probe, per_page=10, document_concurrency=1, pages_ahead=1)
+    with pytest.raises(VendorUnavailable):
+        async with c:
+            async for _ in c.iter_candidates():
+                pass
+    asked = documents_requested(probe)
+    assert page[2] in asked
+    assert not set(page[3:]) & set(asked)
+
+
 async def test_a_failing_candidates_page_mid_enumeration_is_raised() -> None:
     emulator = make_emulator(size=45, jobs=1)
 

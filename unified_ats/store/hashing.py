@@ -1,5 +1,6 @@
 """Content hashes: ``modified_at`` moves only when the normalized content changes."""
 
+import functools
 import hashlib
 from typing import Any, NamedTuple
 
@@ -11,6 +12,14 @@ from schemas import NOT_CONTENT
 # Set by the platform, or vendor noise (raw payloads differ between a webhook and a search row
 # for the same content): never part of "did the content change".
 _EXCLUDE = set(NOT_CONTENT)
+
+
+@functools.cache
+def has_file_url(model: type[BaseModel]) -> bool:
+    """Whether records of this model carry a ``file_url``. Per class, once: pydantic's
+    ``model_fields`` is a descriptor calling a classmethod on every access, and this is asked
+    for every record written."""
+    return "file_url" in model.model_fields
 
 
 def _digest(value: Any) -> str:
@@ -47,7 +56,7 @@ def fingerprint(model: BaseModel) -> Fingerprint:
     content = model.model_dump_json(exclude=_EXCLUDE)
     raw = to_json(getattr(model, "raw_data", None))
     tail = ',"raw_data":' + raw.decode()
-    if "file_url" in type(model).model_fields:
+    if has_file_url(type(model)):
         tail += ',"file_url":' + to_json(getattr(model, "file_url", None)).decode()
     document = (content[:-1] + tail + "}") if content != "{}" else "{" + tail[1:] + "}"
     return Fingerprint(

@@ -28,13 +28,20 @@ _LAST_FIELD = "remote_was_deleted"
 _stamp = functools.lru_cache(maxsize=16)(format_utc)
 
 
+@functools.cache
+def _served_fast(model: type[BaseModel]) -> bool:
+    """Whether this model's default view can be spliced (per class, once: it is asked for every
+    record written)."""
+    fields = model.model_fields
+    return "file_url" not in fields and list(fields)[-1] == _LAST_FIELD
+
+
 def render_served(
     model: BaseModel, content: str, record_id: uuid.UUID, modified_at: datetime
 ) -> str | None:
     """The default view of a live record (``remote_was_deleted`` false), fields in the model's
     order, or None when this record is served the slow way."""
-    fields = type(model).model_fields
-    if "file_url" in fields or list(fields)[-1] != _LAST_FIELD:
+    if not _served_fast(type(model)):
         return None  # attachments: their file_url is our download route, set per request
     # As the models serialize (their default: infinities and NaN as null).
     remote_id = to_json(getattr(model, "remote_id", None), inf_nan_mode="null").decode()
