@@ -67,6 +67,7 @@ from connectors.sdk.base import (
     SourceDigester,
     known_digests,
     map_each,
+    page_weight,
 )
 from connectors.sdk.errors import (
     InvalidVendorResponse,
@@ -185,8 +186,10 @@ class _PageBuilder:
         self.unchanged: list[str] = []
 
     @property
-    def size(self) -> int:
-        return len(self.pending) + len(self.records) + len(self.quarantined) + len(self.unchanged)
+    def size(self) -> float:
+        """The page's weight (rows skipped as unchanged weigh a fraction of a mapped one)."""
+        mapped = len(self.pending) + len(self.records) + len(self.quarantined)
+        return page_weight(mapped, len(self.unchanged))
 
     def map_pending(self) -> None:
         ctx = self.ctx

@@ -389,11 +389,26 @@ class CandidatePage:
     short of a total the vendor gave): the run marks nothing deleted and reports this."""
     unchanged: tuple[str, ...] = ()
     """Remote ids of vendor records on this page whose source digest equals the one ``known``
-    gave: not mapped, and counted as seen (a full run never marks them deleted)."""
+    gave: not mapped, and counted as seen (a full run never marks them deleted). A page holds
+    at most ``page_size`` records mapped or quarantined, and :data:`UNCHANGED_PER_RECORD` times
+    as many of these (see :func:`page_weight`)."""
 
     @property
     def skipped(self) -> int:
         return len(self.quarantined)
+
+
+UNCHANGED_PER_RECORD = 10
+"""How many records skipped as unchanged weigh as much in a candidate page as one record
+mapped: an id is all such a record holds, and storing a page costs a transaction whatever it
+holds (with a skipped record weighing a whole one, the pages' transactions were most of an
+unchanged re-sync's time)."""
+
+
+def page_weight(records: int, unchanged: int) -> float:
+    """A candidate page's weight against ``page_size``: its records mapped (or quarantined),
+    and its records skipped as unchanged at :data:`UNCHANGED_PER_RECORD` to one."""
+    return records + unchanged / UNCHANGED_PER_RECORD
 
 
 @dataclass(frozen=True)
