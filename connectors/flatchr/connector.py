@@ -61,10 +61,13 @@ from connectors.sdk.base import (
     FileDownload,
     JobPage,
     JobRecord,
+    KnownDigests,
     MappingContext,
     Quarantined,
+    SourceDigester,
+    known_digests,
     map_each,
-    source_digest,
+    page_weight,
 )
 from connectors.sdk.errors import (
     InvalidVendorResponse,
@@ -183,8 +186,10 @@ class _PageBuilder:
         self.unchanged: list[str] = []
 
     @property
-    def size(self) -> int:
-        return len(self.pending) + len(self.records) + len(self.quarantined) + len(self.unchanged)
+    def size(self) -> float:
+        """The page's weight (rows skipped as unchanged weigh a fraction of a mapped one)."""
+        mapped = len(self.pending) + len(self.records) + len(self.quarantined)
+        return page_weight(mapped, len(self.unchanged))
 
     def map_pending(self) -> None:
         ctx = self.ctx
@@ -450,26 +455,31 @@ class FlatchrConnector(Connector[FlatchrSettings]):
         *,
         updated_since: datetime | None = None,
         page_size: int = 500,
-        known: Mapping[str, str] | None = None,
+        known: KnownDigests | None = None,
     ) -> AsyncIterator[CandidatePage]:
         """The search, cut into pages. With ``known``, each row's source digest (the row's JSON
         with the catalog, settings and mapping code it is mapped with) is compared with the
-        stored one: an equal row is listed as unchanged instead of being mapped."""
+        stored one: an equal row is listed as unchanged instead of being mapped. An awaitable
+        ``known`` is awaited when the first row has come: the store reads the digests while
+        Flatchr prepares its answer (its one array takes a while to come)."""
         filters: dict[str, str] = {}
         if updated_since is not None:
             # Day granularity: overlap one whole day so nothing at the boundary is missed.
             filters["start_update"] = search_filter_date((updated_since - timedelta(days=1)).date())
         ctx = await self.mapping_context(refresh=True)  # vacancies may have come or gone
-        salt = self._digest_salt(ctx) if known is not None else None
+        digester = SourceDigester(self._digest_salt(ctx)) if known is not None else None
         page = _PageBuilder(ctx)
+        digests: Mapping[str, str] | None = None
         async for row in self.stream_search(filters):
             digest = None
-            if known is not None and salt is not None:
-                digest = source_digest(salt, row)
+            if known is not None and digester is not None:
+                if digests is None:
+                    digests = await known_digests(known)
+                digest = digester(row)
                 # The id as map_applicant_row reads it: a row without one is mapped (and
                 # quarantined), never skipped.
                 remote_id = text(row.get("applicant")) if isinstance(row, dict) else None
-                if remote_id is not None and known.get(remote_id) == digest:
+                if remote_id is not None and digests.get(remote_id) == digest:
                     page.unchanged.append(remote_id)
                     digest = SKIPPED
             if digest is not SKIPPED:

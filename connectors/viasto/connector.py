@@ -34,6 +34,7 @@ from connectors.sdk.base import (
     FileDownload,
     JobPage,
     JobRecord,
+    KnownDigests,
     MappingContext,
     map_each,
     shortfall,
@@ -598,7 +599,7 @@ class ViastoConnector(Connector[ViastoSettings]):
         *,
         updated_since: datetime | None = None,
         page_size: int = 500,
-        known: Mapping[str, str] | None = None,  # no source digests: every record is mapped
+        known: KnownDigests | None = None,  # no source digests: every record is mapped
     ) -> AsyncIterator[CandidatePage]:
         # No updated-since filter exists: always a full enumeration (content hashes tell changes).
         ctx = await self.mapping_context()

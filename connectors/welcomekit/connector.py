@@ -37,6 +37,7 @@ from connectors.sdk.base import (
     FileDownload,
     JobPage,
     JobRecord,
+    KnownDigests,
     MappingContext,
     Quarantined,
     map_each,
@@ -495,7 +496,7 @@ class WelcomeKitConnector(Connector[WelcomeKitSettings]):
         *,
         updated_since: datetime | None = None,
         page_size: int = 500,
-        known: Mapping[str, str] | None = None,  # no source digests: every record is mapped
+        known: KnownDigests | None = None,  # no source digests: every record is mapped
     ) -> AsyncIterator[CandidatePage]:
         ctx = await self.mapping_context()
         params: dict[str, Any] = {"stage": "true", "tags": "true"}

@@ -8,6 +8,7 @@ dates and redactions. Behaviour only: no test here measures speed.
 """
 
 import copy
+import hashlib
 import json
 import uuid
 from collections.abc import Callable
@@ -19,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from pydantic_core import to_json
 
 from connectors.flatchr.emulator.app import FlatchrEmulator
 from connectors.flatchr.mapping import (
@@ -32,8 +34,10 @@ from connectors.sdk.base import (
     CandidateRecord,
     IdScope,
     MappingContext,
+    SourceDigester,
     _uuid5,
     reference_models,
+    source_digest,
     validated,
 )
 from connectors.sdk.normalize import _e164, phone, phone_cache_clear
@@ -168,6 +172,30 @@ def test_id_scope_ids_are_uuid5_of_kind_and_remote_id(namespace: uuid.UUID, remo
     assert scope.application_id(remote_id) == uuid.uuid5(namespace, f"application:{remote_id}")
     assert scope.job_id(remote_id) == uuid.uuid5(namespace, f"job:{remote_id}")
     assert scope.stage_id(remote_id) == uuid.uuid5(namespace, f"stage:{remote_id}")
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=12,
+)
+
+
+@given(salt=st.binary(max_size=300), payloads=st.lists(JSON_VALUES, min_size=1, max_size=4))
+def test_source_digester_gives_the_digest_stored_before(salt: bytes, payloads: list[Any]) -> None:
+    """Hashing the salt once must give what hashing salt and payload together gave: stored
+    digests stay valid (or every record would be mapped again), and no payload's digest
+    depends on the payloads digested before it."""
+    digester = SourceDigester(salt)
+    for payload in payloads:
+        expected = hashlib.blake2b(salt + to_json(payload), digest_size=20).hexdigest()
+        assert digester(payload) == expected == source_digest(salt, payload)
+
+
+def test_source_digest_stays_what_it_was() -> None:
+    """A pinned value: digests stored by earlier versions must not move."""
+    digest = "a85c8999d9765bb26381b2f1e934c92b56e3afbd"
+    assert source_digest(b"salt", {"id": 1, "name": "Zoé"}) == digest
 
 
 def test_ids_stay_what_they_were() -> None:

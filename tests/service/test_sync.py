@@ -31,7 +31,9 @@ def vendor_ids(stack: Stack) -> list[str]:
 
 
 class StopAfter:
-    """A connector whose enumeration dies after ``pages`` pages (crash or vendor outage)."""
+    """A connector whose enumeration dies after ``pages`` pages (crash or vendor outage), or
+    at the end of a listing that had fewer (records skipped as unchanged fill pages slowly):
+    never does it reach its end."""
 
     def __init__(self, connector, pages: int, error: BaseException) -> None:
         self._connector = connector
@@ -48,6 +50,7 @@ class StopAfter:
                 raise self._error
             count += 1
             yield page
+        raise self._error
 
 
 async def setup(stack: Stack, size_extra: int = 0):

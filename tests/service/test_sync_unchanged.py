@@ -7,17 +7,19 @@ marked deleted, and only by a complete run; and what the skipping path stores is
 mapping every record again would store.
 """
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic_core import from_json
 from sqlalchemy import select
 
-from connectors import CandidatePage
+from connectors import CandidatePage, VendorUnavailable
 from connectors.flatchr.mapping import map_applicant_row
 from connectors.sdk.base import source_digest
 from tests.service.conftest import FLATCHR_COMPANY, Stack
@@ -226,6 +228,33 @@ async def test_skip_unknown_to_the_store_makes_the_run_partial(stack: Stack) -> 
     report = await engine.run(connection, Liar(connector), full=True)
     assert report.deleted == 0 and report.incomplete_reason
     assert (await stack.services.runs.latest(connection.id)).state == "partial"
+
+
+async def test_a_listing_that_fails_first_leaves_no_digest_read_behind(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored digests are read while the vendor answers: when the listing fails before
+    needing them, the read is stopped with the run, not left running."""
+    connection, connector, engine = await setup(stack)
+    reading = asyncio.Event()
+
+    async def endless_digests(connection_id: uuid.UUID) -> Any:
+        reading.set()
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(stack.services.records, "source_digests", endless_digests)
+
+    class Failing(Spy):
+        async def iter_candidates(self, **kwargs: Any) -> AsyncIterator[CandidatePage]:
+            await reading.wait()
+            raise VendorUnavailable("Flatchr answered 503")
+            yield  # an async generator, as connectors' are
+
+    with pytest.raises(VendorUnavailable):
+        await engine.run(connection, Failing(connector), full=True)
+    assert (await stack.services.runs.latest(connection.id)).state == "failed"
+    left = [t for t in asyncio.all_tasks() if "endless_digests" in repr(t.get_coro())]
+    assert left == []
 
 
 CHANGES = st.lists(

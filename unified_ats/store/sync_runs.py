@@ -618,13 +618,19 @@ class SyncRuns:
                 if enumeration not in complete:
                     continue
                 table = kind.table
+                # The unseen rows first, from the (connection, remote id) index alone: every
+                # other condition reads the row, and after an unchanged run nearly all are seen.
+                unseen = select(table.seq).where(
+                    table.connection_id == run.connection_id,
+                    table.remote_id.not_in(seen(kind.prefix)),
+                )
                 marking = (
                     update(table)
                     .where(
+                        table.seq.in_(unseen),
                         table.connection_id == run.connection_id,
                         table.remote_was_deleted.is_(False),
                         table.fetched_at < run.started_at,
-                        table.remote_id.not_in(seen(kind.prefix)),
                         keep,
                     )
                     .values(remote_was_deleted=True, modified_at=now)

@@ -26,7 +26,14 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Generator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -44,7 +51,13 @@ from connectors import (
     Quarantined,
 )
 from unified_ats.store.accounts import Accounts, ConnectionInfo
-from unified_ats.store.records import RecordStore, UpsertCounts, WriteCounts, indexable
+from unified_ats.store.records import (
+    KnownSources,
+    RecordStore,
+    UpsertCounts,
+    WriteCounts,
+    indexable,
+)
 from unified_ats.store.sync_runs import (
     FAILED,
     INTERRUPTED,
@@ -117,6 +130,18 @@ def aiter_of(pages: AsyncIterator[P]) -> AsyncGenerator[P, None]:
             yield page
 
     return each()
+
+
+@dataclass(frozen=True)
+class _DigestsOf:
+    """The digests a task is reading, as the awaitable a connector's ``known`` may be: unlike
+    a coroutine, one that is never awaited (a listing that failed first) leaves no warning."""
+
+    task: "asyncio.Task[KnownSources]"
+
+    def __await__(self) -> Generator[Any, None, Mapping[str, str]]:
+        sources = yield from self.task.__await__()
+        return sources.digests
 
 
 class SyncQueued(Exception):
@@ -371,15 +396,18 @@ class SyncEngine:
         )
         shortfalls: list[str] = []
         incomplete: set[Enumeration] = set()
+        known: asyncio.Task[KnownSources] | None = None
         try:
             if Capability.LIST_JOBS in connector.capabilities:
                 async for job_page in connector.iter_jobs():
                     if await self._store_page(run, report, job_page, shortfalls, progress=None):
                         incomplete.add(Enumeration.JOBS)
-            known: dict[str, str] | None = None
             options: dict[str, Any] = {}
             if getattr(connector, "source_digests", False):
-                known = options["known"] = await self.records.source_digests(connection.id)
+                # Read while the vendor prepares its answer: the connector awaits them only
+                # when its first record has come.
+                known = asyncio.create_task(self.records.source_digests(connection.id))
+                options["known"] = _DigestsOf(known)
             pages = connector.iter_candidates(
                 updated_since=updated_since, page_size=self.page_size, **options
             )
@@ -442,6 +470,9 @@ class SyncEngine:
                 )
             )
             raise
+        finally:
+            if known is not None:
+                await self._settle(known)
         await self.records.refresh_statistics(report.written)
         logger.info(
             "synced connection %s (%s): %d seen, %d written, %d quarantined, %d deleted in %.1fs",
@@ -455,6 +486,15 @@ class SyncEngine:
         )
         return report
 
+    @staticmethod
+    async def _settle(known: "asyncio.Task[KnownSources]") -> None:
+        """The digests' read ends with the run: stopped if nothing awaited it (a listing that
+        failed first, or one without a record), its failure taken if nobody needed it."""
+        if not known.done():
+            known.cancel()
+        with contextlib.suppress(BaseException):
+            await known
+
     async def _store_page(
         self,
         run: SyncRun,
@@ -463,14 +503,17 @@ class SyncEngine:
         shortfalls: list[str],
         *,
         progress: Callable[[SyncProgress], None] | None,
-        known: dict[str, str] | None = None,
+        known: "asyncio.Task[KnownSources] | None" = None,
     ) -> bool:
         """Store one page of either enumeration; True when it shows that enumeration
         incomplete (its connector said so, or it met a record without a usable id).
 
         Records the connector skipped as unchanged (``page.unchanged``, checked against the
         ``known`` digests it was given) are not written, and count as seen with what their
-        last mapping held (``CandidateRow.source_seen``)."""
+        last mapping held (``CandidateRow.source_seen``, read with the digests when the run
+        started: a write since then, a webhook or a refresh, stamps its rows with a
+        ``fetched_at`` this run never marks deleted, so the ids read at the start can only
+        keep more rows live, never fewer)."""
         now = datetime.now(UTC)
         written, refused = await self.records.upsert_page(run.connection_id, page.records, now=now)
         quarantined = [*page.quarantined, *refused]
@@ -478,9 +521,15 @@ class SyncEngine:
         is_jobs = isinstance(page, JobPage)
         unchanged: list[str] = []
         unknown = 0
+        # A connector that skipped records has awaited the digests: read, not waited for.
+        sources = (
+            await known
+            if known is not None and isinstance(page, CandidatePage) and page.unchanged
+            else None
+        )
         if isinstance(page, CandidatePage) and page.unchanged:
             for remote_id in page.unchanged:
-                if known is not None and remote_id in known:
+                if sources is not None and remote_id in sources.digests:
                     unchanged.append(remote_id)
                 else:
                     unknown += 1  # a skip the store cannot vouch for: that record is missing
@@ -491,11 +540,11 @@ class SyncEngine:
         seen_ids = self._seen_ids(page.records, quarantined)
         counts = self._seen_counts(page.records)
         if unchanged:
-            kept = await self.records.source_seen(run.connection_id, unchanged)
+            assert sources is not None  # unchanged ids are only those ``sources`` holds
             counts["candidates"] = counts.get("candidates", 0) + len(unchanged)
             for remote_id in unchanged:
                 seen_ids.append(seen_id("candidate", remote_id))
-                for child in kept.get(remote_id, ()):
+                for child in sources.seen_children(remote_id):
                     name = "attachments" if child.startswith("a:") else "applications"
                     counts[name] = counts.get(name, 0) + 1
                     if child != seen_id("application", remote_id):  # its candidate's seen id

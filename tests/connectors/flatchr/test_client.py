@@ -1,6 +1,7 @@
 """The Flatchr connector against its emulator, in-process over ASGI."""
 
 import asyncio
+import math
 from datetime import UTC, datetime
 
 import pytest
@@ -8,6 +9,7 @@ from pydantic import SecretStr
 
 from connectors.flatchr import FlatchrConnector, FlatchrSettings
 from connectors.flatchr.emulator import FlatchrEmulator
+from connectors.sdk.base import UNCHANGED_PER_RECORD, page_weight
 from connectors.sdk.emulation import EmulatorTransport
 from connectors.sdk.errors import AuthFailed, NotFound, RateLimited
 from connectors.sdk.http import RetryPolicy
@@ -153,3 +155,31 @@ async def test_ids_are_stable_across_connector_instances(emulator: FlatchrEmulat
         a = [r.candidate.id for r in await all_records(first)]
         b = [r.candidate.id for r in await all_records(second)]
     assert a == b and len(set(a)) == len(a)
+
+
+async def test_rows_skipped_as_unchanged_weigh_a_fraction_of_a_page(
+    emulator: FlatchrEmulator,
+) -> None:
+    """A page holds ``page_size`` rows mapped, or ``UNCHANGED_PER_RECORD`` times as many rows
+    skipped as unchanged (each page costs the sync a transaction, an id next to nothing)."""
+    async with make_connector(emulator) as connector:
+        known = {
+            r.candidate.remote_id or "": r.source_digest or ""
+            async for page in connector.iter_candidates(known={})
+            for r in page.records
+        }
+        changed = sorted(known)[:2]
+        for remote_id in changed:
+            known[remote_id] = "stale"
+        page_size = 3
+        pages = [p async for p in connector.iter_candidates(page_size=page_size, known=known)]
+    assert sorted(r.candidate.remote_id for p in pages for r in p.records) == changed
+    assert sorted(i for p in pages for i in p.unchanged) == sorted(set(known) - set(changed))
+    for page in pages:
+        weight = page_weight(len(page.records) + len(page.quarantined), len(page.unchanged))
+        assert weight < page_size + 1
+    # All but the last page are full, each row skipped filling a fraction of a row.
+    assert all(page_size <= page_weight(len(p.records), len(p.unchanged)) for p in pages[:-1])
+    weight = page_weight(len(changed), len(known) - len(changed))
+    assert weight == len(changed) + (len(known) - len(changed)) / UNCHANGED_PER_RECORD
+    assert len(pages) <= 1 + math.ceil(weight / page_size) < len(known) / page_size
