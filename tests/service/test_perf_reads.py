@@ -20,6 +20,7 @@ from sqlalchemy import text as sql
 from connectors.sdk.base import CandidateRecord
 from schemas import Attachment, Candidate
 from tests.service.conftest import Stack
+from unified_ats.store.database import SQLITE_CACHE_SIZE
 from unified_ats.store.hashing import fingerprint
 from unified_ats.store.records import (
     DEFAULT_WITHOUT,
@@ -307,6 +308,24 @@ async def test_a_text_page_is_the_same_read_directly_or_through_the_driver(
     ).json()
     assert direct == through and len(direct) == len(live["items"]) > 3
     assert second == direct[2:5] and other == []
+
+
+async def test_direct_reads_share_the_page_cache_budget_and_cannot_write(stack: Stack) -> None:
+    """The loop's own SQLite reads keep as many pages as the writer's connections (at the
+    2 MB default a list page read most rows from the OS), and nothing can write through them."""
+    direct = stack.services.records._direct_engine()
+    if direct is None:
+        pytest.skip("PostgreSQL has no direct read engine")
+    connection = direct.raw_connection()
+    try:
+        assert connection.execute("PRAGMA cache_size").fetchone() == (SQLITE_CACHE_SIZE,)
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            connection.execute("DELETE FROM candidates")
+    finally:
+        connection.close()
+    async with stack.services.records.sessions() as session:
+        main = await session.execute(sql("PRAGMA cache_size"))
+        assert main.one() == (SQLITE_CACHE_SIZE,)
 
 
 @pytest.mark.postgres
