@@ -312,7 +312,8 @@ async def test_a_text_page_is_the_same_read_directly_or_through_the_driver(
 
 async def test_direct_reads_share_the_page_cache_budget_and_cannot_write(stack: Stack) -> None:
     """The loop's own SQLite reads keep as many pages as the writer's connections (at the
-    2 MB default a list page read most rows from the OS), and nothing can write through them."""
+    2 MB default a list page read most rows from the OS), nothing can write through them, and
+    none is handed out again inside a transaction."""
     direct = stack.services.records._direct_engine()
     if direct is None:
         pytest.skip("PostgreSQL has no direct read engine")
@@ -323,6 +324,16 @@ async def test_direct_reads_share_the_page_cache_budget_and_cannot_write(stack: 
             connection.execute("DELETE FROM candidates")
     finally:
         connection.close()
+    # The refused DELETE opened a transaction (sqlite3 begins before DML): the pool rolls it
+    # back on return, or that connection would serve an old snapshot to every later read.
+    token = (await stack.connect_flatchr())["connector_token"]
+    page = await stack.client.get(f"{API}/candidates?page_size=2", headers=stack.headers(token))
+    assert page.status_code == 200 and len(page.json()["items"]) == 2
+    reused = direct.raw_connection()
+    try:
+        assert reused.driver_connection.in_transaction is False
+    finally:
+        reused.close()
     async with stack.services.records.sessions() as session:
         main = await session.execute(sql("PRAGMA cache_size"))
         assert main.one() == (SQLITE_CACHE_SIZE,)

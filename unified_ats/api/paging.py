@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+import functools
 import os
 import struct
 import uuid
@@ -26,6 +27,13 @@ _NONCE = 12
 _POSITION = struct.Struct(">Q")
 
 
+@functools.lru_cache(maxsize=4)
+def _cipher(key: bytes) -> AESGCM:
+    """One AESGCM per key (the service has one; it is safe to share): built per cursor, its
+    key set-up was repeated twice a request."""
+    return AESGCM(key)
+
+
 @dataclass(frozen=True)
 class Cursors:
     """Opaque keyset cursors for one listing request.
@@ -48,14 +56,14 @@ class Cursors:
             for name, value in request.query_params.multi_items()
             if name not in NOT_BINDING
         )
-        scope = "\x00".join(
-            [str(connection_id), request.url.path, *(f"{n}={v}" for n, v in binding)]
-        )
+        # the ASGI path is the URL's (``request.url`` would build and parse a whole URL)
+        path = request.scope["path"]
+        scope = "\x00".join([str(connection_id), path, *(f"{n}={v}" for n, v in binding)])
         return cls(signing_key, scope.encode())
 
     def encode(self, seq: int) -> str:
         nonce = os.urandom(_NONCE)
-        sealed = AESGCM(self.key).encrypt(nonce, _POSITION.pack(seq), self.scope)
+        sealed = _cipher(self.key).encrypt(nonce, _POSITION.pack(seq), self.scope)
         token = bytes([CURSOR_VERSION]) + nonce + sealed
         return base64.urlsafe_b64encode(token).decode().rstrip("=")
 
@@ -67,7 +75,7 @@ class Cursors:
             if len(token) < 1 + _NONCE or token[0] != CURSOR_VERSION:
                 raise ValueError
             nonce, sealed = token[1 : 1 + _NONCE], token[1 + _NONCE :]
-            [seq] = _POSITION.unpack(AESGCM(self.key).decrypt(nonce, sealed, self.scope))
+            [seq] = _POSITION.unpack(_cipher(self.key).decrypt(nonce, sealed, self.scope))
             if not 0 <= seq <= MAX_SEQ:
                 raise ValueError
         except (ValueError, InvalidTag, binascii.Error, struct.error, UnicodeEncodeError):
