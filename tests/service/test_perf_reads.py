@@ -370,3 +370,32 @@ async def test_reads_survive_the_server_dropping_pooled_connections(stack: Stack
         assert again.status_code == 200 and again.json()["items"] == listed.json()["items"]
         again_one = await stack.client.get(f"{API}/candidates/{one_id}", headers=headers)
         assert again_one.status_code == 200 and again_one.json() == one.json()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_hot_reads_wait_for_a_full_pool_within_its_timeout(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reads beyond the pool's size queue for a connection and are served; a read still
+    waiting when the pool timeout passes fails instead of hanging, and the pool recovers."""
+    from sqlalchemy import func, select
+
+    from unified_ats.store import database
+
+    engine = stack.services.engine
+    pool = database.PostgresReadPool(engine, size=1)
+    slow = database.CompiledRead(engine.dialect, select(func.pg_sleep(0.3).label("slept")))
+    quick = database.CompiledRead(engine.dialect, select(func.now().label("at")))
+    try:
+        served = await asyncio.gather(*(pool.fetch(slow, {}) for _ in range(3)))
+        assert len(served) == 3 and pool._in_use == 0
+        monkeypatch.setattr(database, "READ_POOL_TIMEOUT", 0.05)
+        holding = asyncio.create_task(pool.fetch(slow, {}))
+        await asyncio.sleep(0.05)  # the only connection is taken
+        with pytest.raises(TimeoutError):
+            await pool.fetch(quick, {})
+        await holding
+        assert len(await pool.fetch(quick, {})) == 1 and pool._in_use == 0
+    finally:
+        await pool.close()

@@ -133,8 +133,10 @@ class PostgresReadPool:
         options = {k: v for k, v in options.items() if k not in _SQLALCHEMY_ONLY}
         if "prepared_statement_cache_size" in options:
             options["statement_cache_size"] = options.pop("prepared_statement_cache_size")
+        options.setdefault("timeout", READ_POOL_TIMEOUT)  # to open a connection
         self._options = options
         self._size = size
+        self._in_use = 0
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
 
@@ -154,15 +156,23 @@ class PostgresReadPool:
         arguments = read.arguments(parameters)
         pool = await self._ready()
         for attempt in (1, 2):
-            async with pool.acquire(timeout=READ_POOL_TIMEOUT) as connection:
-                try:
-                    return read.rows(await connection.fetch(read.sql, *arguments))
-                except Exception:
-                    # what a dropped connection raises varies with where the read was (an
-                    # OSError, an InterfaceError, an InternalClientError mid-protocol); that
-                    # the connection is closed after it does not
-                    if attempt == 2 or not _dropped(connection):
-                        raise
+            # A read only waits for the pool when every connection is taken: only then is the
+            # wait bounded (a timer armed and cancelled per read was a twentieth of its CPU).
+            # Opening a connection has the connect timeout of its own.
+            timeout = READ_POOL_TIMEOUT if self._in_use >= self._size else None
+            self._in_use += 1
+            try:
+                async with pool.acquire(timeout=timeout) as connection:
+                    try:
+                        return read.rows(await connection.fetch(read.sql, *arguments))
+                    except Exception:
+                        # what a dropped connection raises varies with where the read was (an
+                        # OSError, an InterfaceError, an InternalClientError mid-protocol);
+                        # that the connection is closed after it does not
+                        if attempt == 2 or not _dropped(connection):
+                            raise
+            finally:
+                self._in_use -= 1
             # A server that dropped one connection (a restart, a failover) dropped the idle
             # ones too, though the loop may not have seen it yet: replace them all, as
             # SQLAlchemy invalidates its pool on a disconnect, or the retry could draw another.
