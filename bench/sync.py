@@ -8,7 +8,10 @@ For each vendor, size and latency, in a fresh process and the same run:
 - the baseline: enumerating the vendor through the connector, nothing stored (Welcome Kit: its
   candidates *without* their ``/documents`` calls; viasto: one page in flight at a time);
 - a full sync into a new SQLite store (records/s, its ratio to the baseline, peak RSS);
-- an unchanged re-sync (its time against the full sync's; rows written must be 0).
+- an unchanged re-sync (its time against the full sync's; rows written must be 0);
+- whose CPU each record cost, in the baseline and the full sync: our process (and its event
+  loop thread), the emulator's process, and how busy the machine's cores were. A sync that
+  keeps every core busy is bound by CPU, and these say whose.
 
 Targets (issue 18): Flatchr full sync >= 0.7x enumeration, unchanged re-sync <= 0.3x a full
 sync; Welcome Kit >= 0.5x its enumeration without documents, at 0 and 50 ms; viasto >= 3x
@@ -48,7 +51,42 @@ async def enumerate_once(vendor: str, raw: dict[str, Any]) -> tuple[int, float]:
     return seen, time.perf_counter() - started
 
 
-async def measure(vendor: str, base_url: str, data_dir: Path) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (user and system, all threads), from /proc: the
+    emulator's, read from our process. NaN where /proc is missing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuUse:
+    """CPU seconds spent in a block: our process, its calling (event loop) thread, and the
+    emulator's process. On a machine with few cores, a sync is bound by CPU when these add up
+    to its wall time times the cores; they say whose CPU the time went to."""
+
+    def __init__(self, emulator_pid: int) -> None:
+        self.emulator_pid = emulator_pid
+
+    def __enter__(self) -> "CpuUse":
+        self._start = (
+            time.process_time(),
+            time.thread_time(),
+            cpu_seconds(self.emulator_pid),
+        )
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        process, thread, emulator = self._start
+        self.ours = time.process_time() - process
+        self.loop_thread = time.thread_time() - thread
+        self.emulator = cpu_seconds(self.emulator_pid) - emulator
+
+
+async def measure(
+    vendor: str, base_url: str, data_dir: Path, emulator_pid: int = 0
+) -> dict[str, float]:
     from unified_ats.onboarding import connect
     from unified_ats.services import Services
     from unified_ats.settings import Settings
@@ -61,8 +99,14 @@ async def measure(vendor: str, base_url: str, data_dir: Path) -> dict[str, float
         baseline_raw["fetch_documents"] = False
     if vendor == "viasto":
         baseline_raw["max_concurrent_pages"] = 1
-    seen, enumerate_seconds = await enumerate_once(vendor, baseline_raw)
-    result: dict[str, float] = {"records": seen, "enumerate_rps": seen / enumerate_seconds}
+    with CpuUse(emulator_pid) as enumerate_cpu:
+        seen, enumerate_seconds = await enumerate_once(vendor, baseline_raw)
+    result: dict[str, float] = {
+        "records": seen,
+        "enumerate_rps": seen / enumerate_seconds,
+        "enumerate_cpu_ms_per_record": 1000 * enumerate_cpu.ours / seen,
+        "enumerate_emulator_cpu_ms_per_record": 1000 * enumerate_cpu.emulator / seen,
+    }
     if vendor == "viasto":
         raw["max_concurrent_pages"] = 4
         _, concurrent_seconds = await enumerate_once(vendor, raw)
@@ -71,7 +115,8 @@ async def measure(vendor: str, base_url: str, data_dir: Path) -> dict[str, float
     try:
         tenant, _ = await services.accounts.create_tenant("bench")
         connection, _, _ = await connect(services, tenant, vendor, raw, sync_now=False)
-        first = await services.sync(connection.id, full=True)
+        with CpuUse(emulator_pid) as sync_cpu:
+            first = await services.sync(connection.id, full=True)
         second = await services.sync(connection.id, full=True)
     finally:
         await services.aclose()
@@ -82,15 +127,20 @@ async def measure(vendor: str, base_url: str, data_dir: Path) -> dict[str, float
             "resync_seconds": second.duration_seconds,
             "resync_rows_written": second.rows_written,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "sync_cpu_ms_per_record": 1000 * sync_cpu.ours / first.seen,
+            "sync_loop_cpu_ms_per_record": 1000 * sync_cpu.loop_thread / first.seen,
+            "sync_emulator_cpu_ms_per_record": 1000 * sync_cpu.emulator / first.seen,
+            "sync_cpu_share": (sync_cpu.ours + sync_cpu.emulator)
+            / (first.duration_seconds * (os.cpu_count() or 1)),
         }
     )
     return result
 
 
 @contextlib.contextmanager
-def emulator_process(vendor: str, size: int, latency: float) -> Iterator[str]:
+def emulator_process(vendor: str, size: int, latency: float) -> Iterator[tuple[str, int]]:
     """A vendor emulator with ``size`` records in its own process, answering after
-    ``latency`` seconds (its ``/_emulator/faults`` switch); yields its base URL."""
+    ``latency`` seconds (its ``/_emulator/faults`` switch); yields its base URL and pid."""
     port = free_port()
     emulator = subprocess.Popen(
         [
@@ -116,22 +166,36 @@ def emulator_process(vendor: str, size: int, latency: float) -> Iterator[str]:
             except httpx.HTTPError:
                 time.sleep(0.2)
         httpx.post(f"{base}/_emulator/faults", json={"latency": latency}).raise_for_status()
-        yield base
+        yield base, emulator.pid
     finally:
         emulator.terminate()
         emulator.wait()
 
 
 def run_one(vendor: str, size: int, latency: float) -> dict[str, float]:
-    with emulator_process(vendor, size, latency) as base_url, tempfile.TemporaryDirectory() as tmp:
+    with (
+        emulator_process(vendor, size, latency) as (base_url, pid),
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         out = subprocess.run(
-            [sys.executable, "-m", "bench.sync", "--child", vendor, base_url, tmp],
+            [sys.executable, "-m", "bench.sync", "--child", vendor, base_url, tmp, str(pid)],
             capture_output=True,
             text=True,
             check=True,
         ).stdout
     result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
     return result
+
+
+def cpu_line(r: dict[str, float]) -> str:
+    """Whose CPU a record cost (ms), and how busy the machine's cores were in the sync."""
+    return (
+        f"baseline: ours {r['enumerate_cpu_ms_per_record']:.2f}, emulator"
+        f" {r['enumerate_emulator_cpu_ms_per_record']:.2f} | full sync: ours"
+        f" {r['sync_cpu_ms_per_record']:.2f} (event loop thread"
+        f" {r['sync_loop_cpu_ms_per_record']:.2f}), emulator"
+        f" {r['sync_emulator_cpu_ms_per_record']:.2f}; cores busy {r['sync_cpu_share']:.0%}"
+    )
 
 
 def rows_for(
@@ -153,6 +217,7 @@ def rows_for(
         if "paging_speedup" in r:
             line += f" | 4 pages in flight: {r['paging_speedup']:.2f}x faster than 1"
         rows.append((f"{size:>7,} records, {latency * 1000:.0f} ms", line))
+        rows.append(("  CPU per record", cpu_line(r)))
     sizes = sorted({size for size, _ in results})
     if len(sizes) >= 2:
         small = results.get((sizes[0], 0.0))
@@ -198,6 +263,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        print(json.dumps(asyncio.run(measure(sys.argv[2], sys.argv[3], Path(sys.argv[4])))))
+        vendor, base_url, data_dir, pid = sys.argv[2:6]
+        print(json.dumps(asyncio.run(measure(vendor, base_url, Path(data_dir), int(pid)))))
     else:
         main()

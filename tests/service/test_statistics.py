@@ -2,6 +2,8 @@
 autovacuum's analyze threshold analyzes it at once, so the first reads after a large sync get
 the index plans, not the guesses of an empty table's statistics."""
 
+from typing import Any
+
 import pytest
 from sqlalchemy import text
 
@@ -59,3 +61,34 @@ async def test_a_bulk_sync_analyzes_what_it_changed_and_list_pages_use_the_index
 async def test_statistics_failures_never_fail_the_caller(stack: Stack) -> None:
     """A table that is not there (or ANALYZE refused) is skipped and logged."""
     assert await refresh_statistics(stack.services.engine, {"no_such_table": 10_000}) == []
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_first_bulk_sync_analyzes_as_it_fills_and_before_it_marks_deletions(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Per-page lookups into tables a first sync is filling, and the deletion marking's
+    anti-join against the run's seen ids, are planned on fresh statistics (without them both
+    grew with the square of the run's size)."""
+    from unified_ats.store import statistics, sync_runs
+
+    calls: list[tuple[str, dict[str, int], list[str]]] = []
+
+    def spying(where: str) -> Any:
+        real = statistics.refresh_statistics
+
+        async def refresh(engine: Any, written: Any, **options: Any) -> list[str]:
+            analyzed = await real(engine, written, **options)
+            calls.append((where, dict(written), analyzed))
+            return analyzed
+
+        return refresh
+
+    monkeypatch.setattr(statistics, "refresh_statistics", spying("during"))
+    monkeypatch.setattr(sync_runs, "refresh_statistics", spying("seen"))
+    generate_applicants(stack.flatchr.companies[FLATCHR_COMPANY], size=2_400, seed=5)
+    await stack.connect_flatchr()
+    during = [analyzed for where, _, analyzed in calls if where == "during"]
+    assert sum("candidates" in a for a in during) >= 2, calls  # at 1,000 and 2,000 rows
+    seen = [(written, analyzed) for where, written, analyzed in calls if where == "seen"]
+    assert seen and seen[-1][0]["sync_seen"] >= 2_400 and seen[-1][1] == ["sync_seen"]

@@ -45,7 +45,7 @@ from unified_ats.store.driver_rows import RowInsert
 from unified_ats.store.hashing import fingerprint
 from unified_ats.store.served import render_served
 from unified_ats.store.singleflight import SingleFlight
-from unified_ats.store.statistics import refresh_statistics
+from unified_ats.store.statistics import GrowthWatch, refresh_statistics
 from unified_ats.store.sync_runs import seen_id
 from unified_ats.store.tables import (
     ApplicationRow,
@@ -913,9 +913,12 @@ class RecordStore:
                 deleted_events(events, table, marked.all())
             await events.write(session, now=now)
 
-    async def refresh_statistics(self, written: WriteCounts) -> list[str]:
-        """After a sync: planner statistics for the tables it changed in bulk (PostgreSQL;
-        see store.statistics). Returns the tables analyzed."""
+    async def refresh_statistics(
+        self, written: WriteCounts, *, growing: GrowthWatch | None = None
+    ) -> list[str]:
+        """Planner statistics for the tables a sync changed in bulk (PostgreSQL; see
+        store.statistics): after it, or with ``growing`` after each page, for the tables
+        that doubled. Returns the tables analyzed."""
         bind = self.sessions.kw.get("bind")
         if not isinstance(bind, AsyncEngine):
             return []
@@ -924,6 +927,8 @@ class RecordStore:
             for model, counts in written.models.items()
             if model in MODELS
         }
+        if growing is not None:
+            return await growing.after_page(bind, counts)
         return await refresh_statistics(bind, counts)
 
     async def purge(self, connection_id: uuid.UUID) -> None:

@@ -58,6 +58,7 @@ from unified_ats.store.records import (
     WriteCounts,
     indexable,
 )
+from unified_ats.store.statistics import GrowthWatch
 from unified_ats.store.sync_runs import (
     FAILED,
     INTERRUPTED,
@@ -397,10 +398,13 @@ class SyncEngine:
         shortfalls: list[str] = []
         incomplete: set[Enumeration] = set()
         known: asyncio.Task[KnownSources] | None = None
+        growing = GrowthWatch()
         try:
             if Capability.LIST_JOBS in connector.capabilities:
                 async for job_page in connector.iter_jobs():
-                    if await self._store_page(run, report, job_page, shortfalls, progress=None):
+                    if await self._store_page(
+                        run, report, job_page, shortfalls, progress=None, growing=growing
+                    ):
                         incomplete.add(Enumeration.JOBS)
             options: dict[str, Any] = {}
             if getattr(connector, "source_digests", False):
@@ -414,7 +418,13 @@ class SyncEngine:
             async with contextlib.aclosing(read_ahead(pages)) as ahead:
                 async for page in ahead:
                     if await self._store_page(
-                        run, report, page, shortfalls, progress=progress, known=known
+                        run,
+                        report,
+                        page,
+                        shortfalls,
+                        progress=progress,
+                        known=known,
+                        growing=growing,
                     ):
                         incomplete.add(Enumeration.CANDIDATES)
             finished = datetime.now(UTC)
@@ -504,9 +514,11 @@ class SyncEngine:
         *,
         progress: Callable[[SyncProgress], None] | None,
         known: "asyncio.Task[KnownSources] | None" = None,
+        growing: GrowthWatch | None = None,
     ) -> bool:
         """Store one page of either enumeration; True when it shows that enumeration
         incomplete (its connector said so, or it met a record without a usable id).
+        ``growing`` keeps planner statistics up as the run fills tables.
 
         Records the connector skipped as unchanged (``page.unchanged``, checked against the
         ``known`` digests it was given) are not written, and count as seen with what their
@@ -536,6 +548,8 @@ class SyncEngine:
         if unchanged:
             written["candidates"].unchanged += len(unchanged)
         report.written += written
+        if growing is not None:
+            await self.records.refresh_statistics(report.written, growing=growing)
         report.quarantined += len(quarantined)
         seen_ids = self._seen_ids(page.records, quarantined)
         counts = self._seen_counts(page.records)
