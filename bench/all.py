@@ -68,10 +68,16 @@ def read_rows(backend: str, figures: dict[str, Any]) -> list[tuple[str, str, str
     ]
 
 
-def sync_rows(figures: dict[str, dict[str, dict[str, float]]]) -> list[tuple[str, str, str]]:
+def sync_rows(
+    figures: dict[str, dict[str, dict[str, float]]], store: str = ""
+) -> list[tuple[str, str, str]]:
+    """``store``: how the run's names say where it synced to (SQLite when empty)."""
+    from bench.sync import cpu_line
+
     rows = []
     for vendor, runs in figures.items():
-        for name, r in runs.items():
+        for run_name, r in runs.items():
+            name = run_name + store
             ratio = r["sync_rps"] / r["enumerate_rps"]
             resync = r["resync_seconds"] / r["sync_seconds"]
             if vendor == "flatchr":
@@ -106,6 +112,7 @@ def sync_rows(figures: dict[str, dict[str, dict[str, float]]]) -> list[tuple[str
                     )
                 )
             rows.append((f"{vendor} peak RSS, {name}", "", f"{r['peak_rss_mb']:.0f} MB"))
+            rows.append((f"{vendor} CPU per record (ms), {name}", "", cpu_line(r)))
     return rows
 
 
@@ -155,6 +162,9 @@ def main() -> None:
         )
     rows += sync_rows(run_json(["bench.sync", "flatchr", *sizes, "--latency", "0", "50"]))
     small = sizes[:1]
+    if args.pg:
+        pg_sync = ["bench.sync", "flatchr", *small, "--latency", "0", "--pg", args.pg]
+        rows += sync_rows(run_json(pg_sync), store=", into PostgreSQL")
     rows += sync_rows(run_json(["bench.sync", "welcomekit", *small, "--latency", "0", "50"]))
     rows += sync_rows(run_json(["bench.sync", "viasto", *small, "--latency", "50"]))
     rows += mapping_rows(2_000 if args.quick else 20_000)

@@ -1,13 +1,14 @@
 """Syncs against the vendor: each vendor emulator in its own process (its CPU is the vendor's,
 not ours), with the emulators' latency switch at 0 and 50 ms per request.
 
-    python -m bench.sync [flatchr|welcomekit|viasto|all] [sizes...] [--latency MS ...]
+    python -m bench.sync [flatchr|welcomekit|viasto|all] [sizes...] [--latency MS ...] [--pg URL]
 
 For each vendor, size and latency, in a fresh process and the same run:
 
 - the baseline: enumerating the vendor through the connector, nothing stored (Welcome Kit: its
   candidates *without* their ``/documents`` calls; viasto: one page in flight at a time);
-- a full sync into a new SQLite store (records/s, its ratio to the baseline, peak RSS);
+- a full sync into a new SQLite store, or the PostgreSQL given (emptied first) (records/s, its
+  ratio to the baseline, peak RSS);
 - an unchanged re-sync (its time against the full sync's; rows written must be 0);
 - whose CPU each record cost, in the baseline and the full sync: our process (and its event
   loop thread), the emulator's process, and how busy the machine's cores were. A sync that
@@ -85,7 +86,7 @@ class CpuUse:
 
 
 async def measure(
-    vendor: str, base_url: str, data_dir: Path, emulator_pid: int = 0
+    vendor: str, base_url: str, data_dir: Path, emulator_pid: int = 0, pg: str | None = None
 ) -> dict[str, float]:
     from unified_ats.onboarding import connect
     from unified_ats.services import Services
@@ -111,7 +112,13 @@ async def measure(
         raw["max_concurrent_pages"] = 4
         _, concurrent_seconds = await enumerate_once(vendor, raw)
         result["paging_speedup"] = enumerate_seconds / concurrent_seconds
-    services = await Services.start(Settings(data_dir=data_dir, allow_base_url_override=True))
+    if pg:
+        from bench.api_read import reset_postgres
+
+        await reset_postgres(pg)
+    services = await Services.start(
+        Settings(data_dir=data_dir, database_url=pg, allow_base_url_override=True)
+    )
     try:
         tenant, _ = await services.accounts.create_tenant("bench")
         connection, _, _ = await connect(services, tenant, vendor, raw, sync_now=False)
@@ -172,13 +179,16 @@ def emulator_process(vendor: str, size: int, latency: float) -> Iterator[tuple[s
         emulator.wait()
 
 
-def run_one(vendor: str, size: int, latency: float) -> dict[str, float]:
+def run_one(vendor: str, size: int, latency: float, pg: str | None = None) -> dict[str, float]:
     with (
         emulator_process(vendor, size, latency) as (base_url, pid),
         tempfile.TemporaryDirectory() as tmp,
     ):
         out = subprocess.run(
-            [sys.executable, "-m", "bench.sync", "--child", vendor, base_url, tmp, str(pid)],
+            [
+                *(sys.executable, "-m", "bench.sync", "--child", vendor, base_url, tmp, str(pid)),
+                *([pg] if pg else []),
+            ],
             capture_output=True,
             text=True,
             check=True,
@@ -239,19 +249,22 @@ def main() -> None:
     parser.add_argument("sizes", nargs="*", type=int)
     parser.add_argument("--latency", type=float, nargs="*", default=[0, 50], help="ms")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--pg", help="sync into this PostgreSQL (postgresql+asyncpg://...); emptied"
+    )
     args = parser.parse_args()
     vendors = ["flatchr", "welcomekit", "viasto"] if args.vendor == "all" else [args.vendor]
     sizes = args.sizes or [10_000]
     everything: dict[str, dict[str, dict[str, float]]] = {}
     for vendor in vendors:
         results = {
-            (size, ms / 1000): run_one(vendor, size, ms / 1000)
+            (size, ms / 1000): run_one(vendor, size, ms / 1000, args.pg)
             for size in sizes
             for ms in args.latency
         }
         report(
-            f"{vendor}: full sync from its emulator (own process) into SQLite, {os.cpu_count()}"
-            " cores",
+            f"{vendor}: full sync from its emulator (own process) into"
+            f" {'PostgreSQL' if args.pg else 'SQLite'}, {os.cpu_count()} cores",
             rows_for(vendor, results),
         )
         everything[vendor] = {
@@ -264,6 +277,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         vendor, base_url, data_dir, pid = sys.argv[2:6]
-        print(json.dumps(asyncio.run(measure(vendor, base_url, Path(data_dir), int(pid)))))
+        pg = sys.argv[6] if len(sys.argv) > 6 else None
+        print(json.dumps(asyncio.run(measure(vendor, base_url, Path(data_dir), int(pid), pg))))
     else:
         main()
