@@ -65,7 +65,8 @@ def cpu_seconds(pid: int) -> float:
 class CpuUse:
     """CPU seconds spent in a block: our process, its calling (event loop) thread, and the
     emulator's process. On a machine with few cores, a sync is bound by CPU when these add up
-    to its wall time times the cores; they say whose CPU the time went to."""
+    to its wall time times the cores; they say whose CPU the time went to. A PostgreSQL
+    server's own processes are not counted (SQLite's work is ours: a thread of our process)."""
 
     def __init__(self, emulator_pid: int) -> None:
         self.emulator_pid = emulator_pid
