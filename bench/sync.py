@@ -202,7 +202,7 @@ def cpu_line(r: dict[str, float]) -> str:
     """Whose CPU a record cost (ms), and how busy the machine's cores were in the sync."""
     return (
         f"baseline: ours {r['enumerate_cpu_ms_per_record']:.2f}, emulator"
-        f" {r['enumerate_emulator_cpu_ms_per_record']:.2f} | full sync: ours"
+        f" {r['enumerate_emulator_cpu_ms_per_record']:.2f}; full sync: ours"
         f" {r['sync_cpu_ms_per_record']:.2f} (event loop thread"
         f" {r['sync_loop_cpu_ms_per_record']:.2f}), emulator"
         f" {r['sync_emulator_cpu_ms_per_record']:.2f}; cores busy {r['sync_cpu_share']:.0%}"
