@@ -146,9 +146,16 @@ async def measure(
 
 
 @contextlib.contextmanager
-def emulator_process(vendor: str, size: int, latency: float) -> Iterator[tuple[str, int]]:
+def emulator_process(vendor: str, size: int, latency: float = 0.0) -> Iterator[str]:
     """A vendor emulator with ``size`` records in its own process, answering after
-    ``latency`` seconds (its ``/_emulator/faults`` switch); yields its base URL and pid."""
+    ``latency`` seconds (its ``/_emulator/faults`` switch); yields its base URL."""
+    with emulator_server(vendor, size, latency) as (base_url, _pid):
+        yield base_url
+
+
+@contextlib.contextmanager
+def emulator_server(vendor: str, size: int, latency: float) -> Iterator[tuple[str, int]]:
+    """``emulator_process``, yielding its process id too (to read its CPU time)."""
     port = free_port()
     emulator = subprocess.Popen(
         [
@@ -182,7 +189,7 @@ def emulator_process(vendor: str, size: int, latency: float) -> Iterator[tuple[s
 
 def run_one(vendor: str, size: int, latency: float, pg: str | None = None) -> dict[str, float]:
     with (
-        emulator_process(vendor, size, latency) as (base_url, pid),
+        emulator_server(vendor, size, latency) as (base_url, pid),
         tempfile.TemporaryDirectory() as tmp,
     ):
         out = subprocess.run(
