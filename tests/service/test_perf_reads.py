@@ -10,6 +10,7 @@ import sqlite3
 import uuid
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -291,8 +292,8 @@ async def test_a_text_page_is_the_same_read_directly_or_through_the_driver(
     on_a_file = str(records.sessions.kw["bind"].url).startswith("sqlite")
     assert (records._direct_engine() is not None) == on_a_file  # PostgreSQL: the driver only
 
-    def texts(page: list) -> list[tuple[int, str]]:
-        return [(s.seq, s.served_text(DEFAULT_WITHOUT)) for s in page]
+    def texts(page: list) -> list[tuple[int, bytes]]:
+        return [(s.seq, s.served_json(DEFAULT_WITHOUT)) for s in page]
 
     direct = texts(await records.candidate_texts(connection.id, after=0, limit=1000))
     second = texts(await records.candidate_texts(connection.id, after=direct[1][0], limit=3))
@@ -308,6 +309,12 @@ async def test_a_text_page_is_the_same_read_directly_or_through_the_driver(
     ).json()
     assert direct == through and len(direct) == len(live["items"]) > 3
     assert second == direct[2:5] and other == []
+    # Read as UTF-8 bytes, the texts are exactly the stored ones encoded (accents included:
+    # the emulator's names are French), and the page serves them as they are.
+    whole = await records.candidates(connection.id, CandidateQuery(), after=0, limit=1000)
+    assert [(s.seq, (s.served_text(DEFAULT_WITHOUT) or "").encode()) for s in whole] == direct
+    assert any(not text.isascii() for _, text in direct)
+    assert [json.loads(text) for _, text in direct] == live["items"]
 
 
 async def test_direct_reads_share_the_page_cache_budget_and_cannot_write(stack: Stack) -> None:
@@ -389,13 +396,59 @@ async def test_hot_reads_wait_for_a_full_pool_within_its_timeout(
     quick = database.CompiledRead(engine.dialect, select(func.now().label("at")))
     try:
         served = await asyncio.gather(*(pool.fetch(slow, {}) for _ in range(3)))
-        assert len(served) == 3 and pool._in_use == 0
+        assert len(served) == 3 and not pool.full
         monkeypatch.setattr(database, "READ_POOL_TIMEOUT", 0.05)
         holding = asyncio.create_task(pool.fetch(slow, {}))
         await asyncio.sleep(0.05)  # the only connection is taken
         with pytest.raises(TimeoutError):
             await pool.fetch(quick, {})
         await holding
-        assert len(await pool.fetch(quick, {})) == 1 and pool._in_use == 0
+        assert len(await pool.fetch(quick, {})) == 1 and not pool.full
+    finally:
+        await pool.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_hot_reads_waiting_for_a_full_pool_are_served_in_arrival_order(
+    stack: Stack,
+) -> None:
+    """A read that waited for a connection gets the next one given back, not a read that
+    arrives as it is given back. asyncpg's pool alone lets that newcomer take it, and the
+    waiter queues again at the back: under load, a tail of reads starved for hundreds of ms."""
+    from sqlalchemy import func, select
+
+    from unified_ats.store import database
+
+    engine = stack.services.engine
+    pool = database.PostgresReadPool(engine, size=1)
+    served: list[str] = []
+    newcomers: list[asyncio.Task[None]] = []
+    quick = database.CompiledRead(engine.dialect, select(func.now().label("at")))
+    busy = database.CompiledRead(engine.dialect, select(func.pg_sleep(0.2).label("slept")))
+
+    async def read(name: str, compiled: database.CompiledRead) -> None:
+        await pool.fetch(compiled, {})
+        served.append(name)
+
+    # The race, made certain: a read arrives (its first step is scheduled) just before the
+    # busy read's connection goes back to asyncpg's queue, so it runs before the waiter.
+    queue = (await pool._ready())._queue
+    give_back = queue.put_nowait
+
+    def arrives_as_it_is_given_back(holder: Any) -> None:
+        if not newcomers:
+            newcomers.append(asyncio.create_task(read("newcomer", quick)))
+        give_back(holder)
+
+    queue.put_nowait = arrives_as_it_is_given_back
+    try:
+        holding = asyncio.create_task(read("busy", busy))
+        await asyncio.sleep(0.05)  # the only connection is taken
+        waiting = asyncio.create_task(read("waiter", quick))
+        await asyncio.gather(holding, waiting)
+        await asyncio.gather(*newcomers)
+        assert served == ["busy", "waiter", "newcomer"]
+        assert not pool.full
     finally:
         await pool.close()

@@ -236,11 +236,10 @@ class View:
                 model, documents, cursor=cursor, page_size=page_size
             )
         without = self.without
-        items = ",".join(
-            s.served_text(without) or to_json(s.document(without)).decode() for s in stored
-        )
-        head = '{"cursor":' + to_json(cursor).decode() + ',"page_size":' + str(page_size)
-        return json_response(head + ',"items":[' + items + "]}")
+        # Bytes throughout: the stored texts are read as UTF-8 and sent as read.
+        items = b",".join(s.served_json(without) or to_json(s.document(without)) for s in stored)
+        head = b'{"cursor":' + to_json(cursor) + b',"page_size":' + str(page_size).encode()
+        return json_response(head + b',"items":[' + items + b"]}")
 
     async def one(self, model: str, read: Served[Any]) -> Response:
         # The stored document, not a model validated again and copied to drop raw_data: only

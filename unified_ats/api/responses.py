@@ -97,11 +97,13 @@ def shape_attachment(
 
 
 def json_response(
-    body: str, *, served: Served[Any] | None = None, request: Request | None = None
+    body: str | bytes, *, served: Served[Any] | None = None, request: Request | None = None
 ) -> Response:
     """A JSON body; a single read adds its freshness headers and an ``ETag``, and answers a
     matching ``If-None-Match`` with a bodiless 304."""
     headers: dict[str, str] = {}
+    if isinstance(body, str):
+        body = body.encode()  # once, for the ETag and the body alike
     if served is None:
         return Response(body, media_type="application/json")
     if served.age_seconds is not None:
@@ -110,7 +112,7 @@ def json_response(
         headers["X-Stale-Reason"] = served.stale.value
     # The ETag covers the body as served (shaping parameters included), so two representations
     # of one record never share one.
-    etag = f'"{hashlib.blake2b(body.encode(), digest_size=12).hexdigest()}"'
+    etag = f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
     headers["ETag"] = etag
     if request is not None and etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)

@@ -56,6 +56,7 @@ from unified_ats.store.tables import (
     StageRow,
     StoredRecord,
 )
+from unified_ats.store.text_bytes import utf8_bytes
 
 M = TypeVar("M", bound=BaseModel)
 AnyModel = Candidate | Attachment | Application | Job | JobInterviewStage
@@ -231,6 +232,11 @@ class Stored(Generic[M]):
         served: str | None = getattr(row, "served", None)
         return None if row.remote_was_deleted else served
 
+    def served_json(self, without: frozenset[str]) -> bytes | None:
+        """``served_text`` as the UTF-8 bytes a response sends."""
+        text = self.served_text(without)
+        return None if text is None else text.encode()
+
     def document(self, without: frozenset[str] = frozenset()) -> dict[str, Any]:
         """The record as its model serializes to JSON, ``without`` fields left null."""
         if self._row is not None and self._kind is not None:
@@ -253,9 +259,10 @@ class StoredText:
     serving it)."""
 
     seq: int
-    text: str
+    text: bytes
+    """The served JSON as UTF-8 bytes, as a response sends it (see store.text_bytes)."""
 
-    def served_text(self, without: frozenset[str]) -> str | None:
+    def served_json(self, without: frozenset[str]) -> bytes | None:
         return self.text if without == DEFAULT_WITHOUT else None
 
     def document(self, without: frozenset[str] = DEFAULT_WITHOUT) -> dict[str, Any]:
@@ -470,10 +477,11 @@ def _by_id(model: str) -> Select[Any]:
 
 @functools.cache
 def _text_page(model: str) -> Select[Any]:
-    """A keyset page of live records' served texts (see StoredRecord.served), built once."""
+    """A keyset page of live records' served texts (see StoredRecord.served) as UTF-8 bytes,
+    built once."""
     t = _core(MODELS[model].table)
     return (
-        select(t.c.seq, t.c.served)
+        select(t.c.seq, utf8_bytes(t.c.served).label("served"))
         .where(
             t.c.connection_id == bindparam("connection_id"),
             t.c.seq > bindparam("after"),
