@@ -204,7 +204,7 @@ class _Shape:
     validation copies them)."""
 
     template: dict[str, Any]
-    required: tuple[str, ...]
+    required: frozenset[str]
     utc: tuple[str, ...]
     """Fields whose after-validator is ``to_utc`` (checked inline: it runs several times a
     record and does nothing to the UTC datetimes mappings give)."""
@@ -259,7 +259,7 @@ def _shape(model: type[BaseModel]) -> _Shape:
                 dicts.append(name)
         found = _shapes[model] = _Shape(
             template,
-            tuple(required),
+            frozenset(required),
             tuple(utc),
             tuple(after),
             tuple(lower_bounds),
@@ -288,9 +288,8 @@ def validated(model: type[M], /, **fields: Any) -> M:
     values.update(fields)  # known fields keep the model's order; unknown ones come last
     if len(values) != len(shape.template):  # a typo fails loudly, as with validation
         raise TypeError(f"{model.__name__} has no field {sorted(values.keys() - shape.template)}")
-    for name in shape.required:
-        if values[name] is _REQUIRED:
-            raise TypeError(f"{model.__name__} needs {name}")
+    if not fields.keys() >= shape.required:  # one check in C, not a loop per field
+        raise TypeError(f"{model.__name__} needs {sorted(shape.required - fields.keys())}")
     for name in shape.utc:
         value = values[name]
         if value is not None and value.tzinfo is not UTC:
