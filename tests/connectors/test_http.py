@@ -483,3 +483,43 @@ def test_any_route_and_params_give_the_url_httpx_builds(
     for _ in range(2):  # parsed, then from the parsed route
         built = http._request_url(route, params)
         assert str(httpx.Request("GET", built).url) == str(expected)
+
+
+async def test_the_default_transport_reads_calls_at_once_and_streams_what_is_streamed() -> None:
+    """Calls VendorHttp does not stream get their whole body read by the transport in one go;
+    a streamed call (a CV download) still arrives chunk by chunk, its body unread until asked.
+    Both see the vendor's status, headers and bytes, and no cookie it sets."""
+    big = b"x" * (3 * 1024 * 1024)
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                body = big if b"/file" in head.split(b"\r\n", 1)[0] else b'{"ok": true}'
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Set-Cookie: session=abc; Path=/\r\n"
+                    b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    http = VendorHttp(vendor="Acme", base_url=f"http://127.0.0.1:{port}")
+    try:
+        assert await http.get_json("/a", params={"q": "é 1"}) == {"ok": True}
+        response = await http.request("GET", "/a")
+        # httpx wraps each transport's stream: what our transport answered is inside.
+        assert isinstance(response.stream._stream, httpx.ByteStream)  # type: ignore[attr-defined]
+        assert response.headers["content-type"] == "application/json"
+        assert len(http.client.cookies) == 0
+        async with http.stream("GET", "/file") as streamed:
+            assert not isinstance(streamed.stream._stream, httpx.ByteStream)  # type: ignore[attr-defined]
+            chunks = [chunk async for chunk in streamed.aiter_raw()]
+        assert b"".join(chunks) == big and len(chunks) > 1
+    finally:
+        await http.aclose()
+        server.close()
