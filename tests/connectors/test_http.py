@@ -3,6 +3,7 @@
 import asyncio
 import itertools
 import ssl
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from urllib.parse import urlsplit
@@ -270,8 +271,9 @@ class LoopbackVendor:
     """A plain HTTP/1.1 server on 127.0.0.1 that answers after ``delay``: counts the TCP
     connections it is given and the requests in flight at once."""
 
-    def __init__(self, delay: float = 0.05) -> None:
+    def __init__(self, delay: float = 0.05, body: Callable[[bytes], bytes] | None = None) -> None:
         self.delay = delay
+        self.body = body or (lambda path: b'{"path": "' + path + b'"}')
         self.connections = 0
         self.in_flight = self.peak = 0
         self.server: asyncio.Server | None = None
@@ -285,9 +287,10 @@ class LoopbackVendor:
                 self.peak = max(self.peak, self.in_flight)
                 await asyncio.sleep(self.delay)
                 self.in_flight -= 1
-                body = b'{"path": "' + path + b'"}'
+                body = self.body(path)
                 writer.write(
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Set-Cookie: session=abc; Path=/\r\n"
                     b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
                 )
                 await writer.drain()
@@ -490,36 +493,20 @@ async def test_the_default_transport_reads_calls_at_once_and_streams_what_is_str
     a streamed call (a CV download) still arrives chunk by chunk, its body unread until asked.
     Both see the vendor's status, headers and bytes, and no cookie it sets."""
     big = b"x" * (3 * 1024 * 1024)
-
-    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    vendor = LoopbackVendor(delay=0, body=lambda path: big if path == b"/file" else b'{"ok": 1}')
+    async with vendor as base_url:
+        http = VendorHttp(vendor="Acme", base_url=base_url)
         try:
-            while head := await reader.readuntil(b"\r\n\r\n"):
-                body = big if b"/file" in head.split(b"\r\n", 1)[0] else b'{"ok": true}'
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                    b"Set-Cookie: session=abc; Path=/\r\n"
-                    b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-                )
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
+            assert await http.get_json("/a", params={"q": "é 1"}) == {"ok": 1}
+            response = await http.request("GET", "/a")
+            # httpx wraps each transport's stream: what our transport answered is inside.
+            assert isinstance(response.stream._stream, httpx.ByteStream)  # type: ignore[attr-defined]
+            assert response.headers["content-type"] == "application/json"
+            assert len(http.client.cookies) == 0
+            async with http.stream("GET", "/file") as streamed:
+                inner = streamed.stream._stream  # type: ignore[attr-defined]
+                assert not isinstance(inner, httpx.ByteStream)
+                chunks = [chunk async for chunk in streamed.aiter_raw()]
+            assert b"".join(chunks) == big and len(chunks) > 1
         finally:
-            writer.close()
-
-    server = await asyncio.start_server(serve, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    http = VendorHttp(vendor="Acme", base_url=f"http://127.0.0.1:{port}")
-    try:
-        assert await http.get_json("/a", params={"q": "é 1"}) == {"ok": True}
-        response = await http.request("GET", "/a")
-        # httpx wraps each transport's stream: what our transport answered is inside.
-        assert isinstance(response.stream._stream, httpx.ByteStream)  # type: ignore[attr-defined]
-        assert response.headers["content-type"] == "application/json"
-        assert len(http.client.cookies) == 0
-        async with http.stream("GET", "/file") as streamed:
-            assert not isinstance(streamed.stream._stream, httpx.ByteStream)  # type: ignore[attr-defined]
-            chunks = [chunk async for chunk in streamed.aiter_raw()]
-        assert b"".join(chunks) == big and len(chunks) > 1
-    finally:
-        await http.aclose()
-        server.close()
+            await http.aclose()
