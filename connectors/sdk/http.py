@@ -107,9 +107,12 @@ class _NoCookies(httpx.Cookies):
 
 
 class _VendorClient(httpx.AsyncClient):
-    """The client VendorHttp builds for itself: httpx's, with cookies that keep nothing."""
+    """The client VendorHttp builds for itself: httpx's, with cookies that keep nothing (its
+    own: a cookie set by hand must not reach another connection's client)."""
 
-    _no_cookies = _NoCookies()
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._no_cookies = _NoCookies()
 
     @property
     def cookies(self) -> httpx.Cookies:
